@@ -1,0 +1,138 @@
+"""Command line: `python -m resolvers.cli <command>` (also installed as `customer-graph`).
+
+  dev             local FerretDB (unless MONGODB_URI) + indexes + demo data + API key + server
+  serve           the server only, against MONGODB_URI
+  create-org      NAME                       -> prints the organization id
+  create-key      ORG_ID [--scope read|write] [--name NAME]  -> prints the key (shown once)
+  create-indexes  against MONGODB_URI
+  seed            demo data against MONGODB_URI
+  export-schema   writes schema/schema.graphql
+  check-schema    fails when schema/schema.graphql differs from the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+
+from resolvers.app import create_app
+from resolvers.schema import sdl
+from resolvers.seed import DEMO_ORG_ID, seed
+from resolvers.settings import Settings
+from store import auth
+from store.db import Store, make_client
+from store.ferretdb import FerretDB
+from store.indexes import ensure_indexes
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+def _store(settings: Settings) -> Store:
+    if not settings.mongodb_uri:
+        sys.exit("MONGODB_URI is not set")
+    return Store(make_client(settings.mongodb_uri, timeout_ms=settings.mongodb_timeout_ms), settings.mongodb_database)
+
+
+async def _with_store(settings: Settings, work: object) -> object:
+    store = _store(settings)
+    try:
+        return await work(store)  # type: ignore[operator]
+    finally:
+        await store.close()
+
+
+async def _prepare_demo(settings: Settings) -> str:
+    """Indexes, demo data on first run, and a fresh write key for the demo organization."""
+
+    async def work(store: Store) -> str:
+        await ensure_indexes(store)
+        result = await seed(store)
+        if result["created"] == "yes":
+            print("loaded demo data: 1 organization, 2 websites, 200 customers", flush=True)
+        secret, _ = await auth.create_api_key(store, DEMO_ORG_ID, "write", "dev console", datetime.now(UTC))
+        return secret
+
+    return await _with_store(settings, work)  # type: ignore[return-value]
+
+
+def cmd_dev(settings: Settings) -> None:
+    server = None
+    if not settings.mongodb_uri:
+        data = Path(settings.data_dir) / "ferretdb"
+        server = FerretDB(data)
+        settings.mongodb_uri = server.start()
+        os.environ["MONGODB_URI"] = settings.mongodb_uri
+        print(f"FerretDB {server.uri} (data in {data})", flush=True)
+    try:
+        secret = asyncio.run(_prepare_demo(settings))
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        print(
+            f"\n  GraphiQL:  {url}\n  API key:   {secret}\n"
+            f'  In GraphiQL open "Headers" and paste: {{"Authorization": "Bearer {secret}"}}\n'
+            f"  Try:       {{ customers(first: 5, segment: CUSTOMERS) {{ totalCount edges {{ node {{ id email paymentCount }} }} }} }}\n",
+            flush=True,
+        )
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        if server:
+            server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="customer-graph", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev")
+    sub.add_parser("serve")
+    p_org = sub.add_parser("create-org")
+    p_org.add_argument("name")
+    p_key = sub.add_parser("create-key")
+    p_key.add_argument("organization_id")
+    p_key.add_argument("--scope", choices=auth.SCOPES, default="read")
+    p_key.add_argument("--name", default="cli")
+    sub.add_parser("create-indexes")
+    sub.add_parser("seed")
+    sub.add_parser("export-schema")
+    sub.add_parser("check-schema")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    now = datetime.now(UTC)
+
+    if args.command == "dev":
+        cmd_dev(settings)
+    elif args.command == "serve":
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    elif args.command == "create-org":
+        doc = asyncio.run(_with_store(settings, lambda s: auth.create_organization(s, args.name, now)))
+        print(doc["id"])  # type: ignore[index]
+    elif args.command == "create-key":
+        async def make_key(store: Store) -> str:
+            if await auth.get_organization(store, args.organization_id) is None:
+                sys.exit(f"no organization {args.organization_id}")
+            secret, _ = await auth.create_api_key(store, args.organization_id, args.scope, args.name, now)
+            return secret
+
+        print(asyncio.run(_with_store(settings, make_key)))
+    elif args.command == "create-indexes":
+        asyncio.run(_with_store(settings, ensure_indexes))
+    elif args.command == "seed":
+        print(asyncio.run(_with_store(settings, seed)))
+    elif args.command == "export-schema":
+        SCHEMA_FILE.write_text(sdl())
+        print(f"wrote {SCHEMA_FILE}")
+    elif args.command == "check-schema":
+        if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl():
+            sys.exit("schema/schema.graphql is out of date: run `python -m resolvers.cli export-schema`")
+        print("schema/schema.graphql is up to date")
+
+
+if __name__ == "__main__":
+    main()

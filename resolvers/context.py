@@ -1,0 +1,166 @@
+"""Per-request context: who is asking, their organization's scoped store, and the loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.settings import Settings
+from schema.common import Connection, CountThunk, Edge, PageInfo
+from schema.customers import Customer
+from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
+from schema.websites import Website
+from store import customers, timeline, websites
+from store.db import Doc, OrgDb, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The API key (and, when it has one, the user) behind a request."""
+
+    organization_id: str
+    key_id: str
+    key_name: str
+    scope: str
+    user_id: str | None = None
+    user_name: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == "write"
+
+    def actor(self) -> dict[str, Any]:
+        if self.user_id:
+            return {"type": "USER", "id": self.user_id, "name": self.user_name or self.user_id}
+        return {"type": "API_KEY", "id": self.key_id, "name": self.key_name}
+
+
+def now() -> datetime:
+    """Current UTC time at the store's precision (milliseconds), so cursors compare exactly."""
+    t = datetime.now(UTC)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+# (customer id, the customer's timelineSeq when read, first, before seq or None, kinds)
+TimelineKey = tuple[str, int, int, int | None, tuple[str, ...]]
+TimelinePage = tuple[list[Doc], bool]
+
+
+async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[TimelinePage]:
+    """Pages of several customers' timelines: one query for all plain "newest N" pages."""
+    results: list[TimelinePage | None] = [None] * len(keys)
+    windowed: list[int] = []
+    for i, (_, top, first, before, kinds) in enumerate(keys):
+        if not kinds:
+            windowed.append(i)
+    wins = []
+    for i in windowed:
+        cid, top, first, before, _ = keys[i]
+        high = top if before is None else min(top, before - 1)
+        wins.append(timeline.Window(cid, max(0, high - first - 1), high))
+    fallback: list[int] = [i for i, (*_, kinds) in enumerate(keys) if kinds]
+    for i, win, docs in zip(windowed, wins, await timeline.windows(org, wins), strict=True):
+        first = keys[i][2]
+        if len(docs) > first:
+            results[i] = (docs[:first], True)
+        elif win.low == 0:
+            results[i] = (docs, False)
+        else:  # a seq was reserved but its event never written: page the slow way
+            fallback.append(i)
+
+    async def one(i: int) -> None:
+        cid, _, first, before, kinds = keys[i]
+        docs = await timeline.page(org, cid, before, first + 1, kinds)
+        results[i] = (docs[:first], len(docs) > first)
+
+    await asyncio.gather(*(one(i) for i in fallback))
+    return results  # type: ignore[return-value]
+
+
+@dataclass(slots=True)
+class Loaders:
+    """One loader per batch read; built per request so nothing leaks between requests or tenants."""
+
+    org: OrgDb
+    customer_by_id: DataLoader[str, Customer | None] = field(init=False)
+    website_by_id: DataLoader[str, Website | None] = field(init=False)
+    timeline_event_by_id: DataLoader[str, TimelineEvent | None] = field(init=False)
+    timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
+
+    def __post_init__(self) -> None:
+        org = self.org
+
+        async def load_customers(ids: list[str]) -> list[Customer | None]:
+            return [Customer.from_doc(d) if d else None for d in await customers.get_many(org, ids)]
+
+        async def load_websites(ids: list[str]) -> list[Website | None]:
+            return [Website.from_doc(d) if d else None for d in await websites.get_many(org, ids)]
+
+        async def load_events(ids: list[str]) -> list[TimelineEvent | None]:
+            return [event_from_doc(d) if d else None for d in await timeline.get_many(org, ids)]
+
+        async def load_timelines(keys: list[TimelineKey]) -> list[TimelinePage]:
+            return await _load_timelines(org, keys)
+
+        self.customer_by_id = DataLoader(load_customers)
+        self.website_by_id = DataLoader(load_websites)
+        self.timeline_event_by_id = DataLoader(load_events)
+        self.timeline_by_customer = DataLoader(load_timelines)
+
+
+@dataclass(slots=True)
+class Context:
+    store: Store
+    settings: Settings
+    principal: Principal
+    org: OrgDb
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+    touched_customers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, store: Store, settings: Settings, principal: Principal, request: Any = None, response: Any = None) -> Context:
+        org = store.for_org(principal.organization_id)
+        return cls(store=store, settings=settings, principal=principal, org=org, loaders=Loaders(org),
+                   request=request, response=response)
+
+    def actor(self) -> dict[str, Any]:
+        return self.principal.actor()
+
+    async def timeline_connection(
+        self, customer_id: str, top_seq: int, first: int, after: str | None,
+        kinds: list[TimelineEventKind] | None,
+    ) -> Connection[TimelineEvent]:
+        before = decode_cursor(after, "SEQ")[0] if after else None
+        if before is not None and not isinstance(before, int):
+            before = None
+        kind_names = tuple(sorted(k.value for k in kinds or ()))
+        docs, has_next = await self.loaders.timeline_by_customer.load(
+            (str(customer_id), top_seq, first, before, kind_names)
+        )
+        edges = [Edge(cursor=encode_cursor("SEQ", d["seq"], d["id"]), node=event_from_doc(d)) for d in docs]
+
+        async def total() -> int:
+            flt: dict[str, Any] = {"customerId": str(customer_id)}
+            if kind_names:
+                flt["kind"] = {"$in": list(kind_names)}
+            return await self.org[timeline.COLLECTION].count(flt)
+
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=total,
+        )
+
+
+__all__ = ["Context", "CountThunk", "Loaders", "Principal", "now"]

@@ -1,0 +1,34 @@
+"""Keyset cursors: an opaque base64url JSON of (sort name, sort value, id)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from schema.common import ClientError
+
+
+def encode_cursor(sort: str, value: Any, entity_id: str) -> str:
+    if isinstance(value, datetime):
+        value = {"t": value.isoformat()}
+    raw = orjson.dumps([sort, value, entity_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, str]:
+    """The (sort value, id) a cursor points at; a clear error when it is malformed or for another sort."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, value, entity_id = orjson.loads(raw)
+        if isinstance(value, dict):
+            value = datetime.fromisoformat(value["t"])
+        if not isinstance(entity_id, str):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
+        raise ClientError(f"`after` is not a cursor of this list: {cursor!r}") from exc
+    if name != sort:
+        raise ClientError(f"`after` is a cursor of a list sorted by {name}, not {sort}")
+    return value, entity_id

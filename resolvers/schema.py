@@ -1,0 +1,68 @@
+"""The executable schema: root types merged from the domain modules, limits and caches."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.nodes import NodeQueries
+from resolvers.settings import Settings
+from resolvers.websites import WebsiteMutations, WebsiteQueries
+from schema.customers import Customer
+from schema.timeline import EVENT_CLASSES
+from schema.websites import Website
+
+log = logging.getLogger("customer_graph.errors")
+
+Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries))
+Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations))
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors caused by the request (parse, validation, client and permission errors)."""
+    return error.original_error is None or bool((error.extensions or {}).get("code"))
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if not is_expected(error):
+                log.error("internal error: %s", error.message, exc_info=error.original_error)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    if not settings.introspection_enabled:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        types=[Customer, Website, *EVENT_CLASSES],
+        extensions=extensions,
+        config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+    )
+
+
+def sdl() -> str:
+    return build_schema(Settings(introspection_enabled=True)).as_str() + "\n"

@@ -1,0 +1,84 @@
+"""Demo data: an organization, two websites and ~200 customers, some of whom have paid.
+
+Deterministic (seeded random), so screenshots and docs stay stable. Until payments exist as
+transactions, the paying customers get their maintained aggregates (payment count, revenue) directly.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from store import customers, timeline, websites
+from store.auth import create_organization, get_organization
+from store.db import Store
+from store.ids import new_id
+
+FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
+         "Radia", "Tim", "Katherine", "Donald", "Hedy", "John", "Sophie", "Niklaus", "Annie", "Guido"]
+LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
+        "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "Knuth", "Lamarr", "McCarthy", "Wilson", "Wirth",
+        "Easley", "van Rossum"]
+COUNTRIES = ["US", "DE", "FR", "GB", "CA", "NL", "ES", "IT", "SE", "AU"]
+PHONES = {"US": "+1 415 555 {:04d}", "CA": "+1 604 555 {:04d}", "GB": "+44 20 7946 {:04d}", "DE": "+49 30 1234{:04d}",
+          "FR": "+33 1 42 68 {:02d} {:02d}", "NL": "+31 20 123 {:04d}", "ES": "+34 912 34 {:04d}",
+          "IT": "+39 06 1234 {:04d}", "SE": "+46 8 123 {:04d}", "AU": "+61 2 9374 {:04d}"}
+ACTOR = {"type": "SYSTEM", "id": None, "name": "Demo data"}
+DEMO_ORG_ID = "org_demo"
+
+
+def _phone(country: str, n: int) -> str:
+    pattern = PHONES[country]
+    return pattern.format(n % 100, (n // 100) % 100) if pattern.count("{") == 2 else pattern.format(n % 10_000)
+
+
+async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str, str]:
+    """Creates the demo organization once; returns its id (and says whether it was new)."""
+    if await get_organization(store, DEMO_ORG_ID):
+        return {"organizationId": DEMO_ORG_ID, "created": "no"}
+    rnd = random.Random(seed_value)
+    now = datetime.now(UTC).replace(microsecond=0)
+    await create_organization(store, "Demo Organization", now, DEMO_ORG_ID)
+    org = store.for_org(DEMO_ORG_ID)
+    sites = [
+        {"id": new_id("web"), "name": "Acme Store", "url": "https://store.acme.example", "createdTime": now - timedelta(days=400)},
+        {"id": new_id("web"), "name": "Acme Academy", "url": "https://academy.acme.example", "createdTime": now - timedelta(days=390)},
+    ]
+    for site in sites:
+        await websites.insert(org, site)
+    docs, events = [], []
+    for i in range(count):
+        first, last, country = rnd.choice(FIRST), rnd.choice(LAST), rnd.choice(COUNTRIES)
+        created = now - timedelta(days=rnd.randint(0, 365), minutes=rnd.randint(0, 1440))
+        paid = rnd.random() < 0.45
+        payments = rnd.randint(1, 12) if paid else 0
+        gross = sum(rnd.randint(900, 25_000) for _ in range(payments))
+        currency = "EUR" if country in {"DE", "FR", "NL", "ES", "IT"} else "USD"
+        email = f"{first}.{last}.{i}".lower().replace(" ", "").replace("-", "") + "@example.com"
+        doc = {
+            "id": new_id("cus"),
+            "websiteId": sites[i % 2]["id"],
+            "firstName": first, "lastName": last,
+            "organization": rnd.choice([None, "Initech", "Globex", "Umbrella", "Hooli", "Stark Industries"]),
+            "jobTitle": rnd.choice([None, "Engineer", "CTO", "Analyst", "Founder"]),
+            "dob": f"{rnd.randint(1950, 2004)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            "address": {"line1": f"{rnd.randint(1, 999)} Main Street", "city": "Springfield", "country": country,
+                        "postalCode": f"{rnd.randint(10000, 99999)}"},
+            "emails": [{"value": email, "label": "main", "primary": True}],
+            "phoneNumbers": [{"value": _e164(_phone(country, i)), "label": "mobile", "primary": True}],
+            "customFields": {"plan": rnd.choice(["basic", "pro", "enterprise"])},
+            "paymentCount": payments,
+            "revenue": {currency: {"amount": gross, "paid": gross, "count": payments}} if payments else {},
+            "lastPaymentTime": created + timedelta(days=rnd.randint(0, 30)) if payments else None,
+            "tags": [],
+            "createdTime": created, "updatedTime": created, "revision": 1, "timelineSeq": 1,
+        }
+        docs.append(customers.with_derived(doc))
+        events.append(timeline.event_doc(doc["id"], 1, "CUSTOMER_CREATED", ACTOR, created))
+    await org[customers.COLLECTION].insert_many(docs)
+    await org[timeline.COLLECTION].insert_many(events)
+    return {"organizationId": DEMO_ORG_ID, "created": "yes"}
+
+
+def _e164(value: str) -> str:
+    return "+" + "".join(ch for ch in value if ch.isdigit())

@@ -1,0 +1,32 @@
+"""Settings, from environment variables (see the README's table)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    mongodb_uri: str | None = None
+    mongodb_database: str = "customer_graph"
+    mongodb_timeout_ms: int = 10_000
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    graphiql_enabled: bool = True
+    introspection_enabled: bool = True
+    mask_errors: bool = True
+
+    max_depth: int = 10
+    max_aliases: int = 20
+    max_tokens: int = 3_000
+    max_body_bytes: int = 256 * 1024
+
+    api_key_cache_seconds: float = 30.0
+    card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
+
+    data_dir: str = ".data"
+    log_level: str = "info"

@@ -1,0 +1,1 @@
+"""The GraphQL contract: types, inputs, enums, payloads and scalars. No I/O."""

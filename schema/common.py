@@ -1,0 +1,180 @@
+"""Shared pieces of the contract: Node, UserError and its codes, Money, connections, scalars."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from iso4217 import Currency
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+@strawberry.enum(description="Why an input was refused. Clients switch on these; the message is for people.")
+class UserErrorCode(enum.Enum):
+    INVALID = strawberry.enum_value("INVALID", description="The value is malformed or not allowed here.")
+    REQUIRED = strawberry.enum_value("REQUIRED", description="A required value is missing or empty.")
+    TOO_LONG = strawberry.enum_value("TOO_LONG", description="The value is longer than its limit.")
+    TOO_MANY = strawberry.enum_value("TOO_MANY", description="The list has more items than its limit.")
+    INVALID_EMAIL = strawberry.enum_value("INVALID_EMAIL", description="Not a valid email address.")
+    INVALID_PHONE = strawberry.enum_value(
+        "INVALID_PHONE", description="Not a phone number that can be written in E.164 form."
+    )
+    INVALID_COUNTRY = strawberry.enum_value(
+        "INVALID_COUNTRY", description="Not an ISO 3166-1 alpha-2 country code."
+    )
+    DATE_IN_FUTURE = strawberry.enum_value("DATE_IN_FUTURE", description="The date lies in the future.")
+    PRIMARY_REQUIRED = strawberry.enum_value(
+        "PRIMARY_REQUIRED", description="A list of emails or phone numbers needs exactly one primary entry."
+    )
+    DUPLICATE = strawberry.enum_value("DUPLICATE", description="The same value appears twice in the input.")
+    ALREADY_EXISTS = strawberry.enum_value("ALREADY_EXISTS", description="An entity with this id already exists.")
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND", description="No such entity in this organization (it may belong to another one)."
+    )
+    WRONG_ID_TYPE = strawberry.enum_value("WRONG_ID_TYPE", description="The id names an entity of another type.")
+    RESERVED_ID = strawberry.enum_value(
+        "RESERVED_ID", description="Merchant-chosen ids may not start with a prefix the gateway generates."
+    )
+    REVISION_CONFLICT = strawberry.enum_value(
+        "REVISION_CONFLICT", description="`expectedRevision` is stale: the entity changed since it was read."
+    )
+    NOTHING_TO_CHANGE = strawberry.enum_value("NOTHING_TO_CHANGE", description="The input changes nothing.")
+
+
+@strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field at fault, from the mutation's `input` (e.g. `emails`, `1`, `value`)."
+    )
+    message: str = strawberry.field(description="What is wrong, in words for a person.")
+    code: UserErrorCode = strawberry.field(description="What is wrong, for programs.")
+
+
+class ClientError(GraphQLError):
+    """A top-level error caused by the request, never masked: carries `extensions.code`."""
+
+    def __init__(self, message: str, code: str = "BAD_USER_INPUT") -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+class Problems(Exception):
+    """A collection of user errors for one input; raise it to refuse the whole input at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[UserError] = []
+
+    def add(self, path: list[str | int] | None, message: str, code: UserErrorCode) -> None:
+        self.errors.append(
+            UserError(field=[str(p) for p in path] if path is not None else None, message=message, code=code)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise self
+
+
+# ---------------------------------------------------------------------------------------------- nodes
+
+
+@strawberry.interface(
+    description="An object with a stable, readable, globally unique id. Refetch any of them with `node(id:)`."
+)
+class Node:
+    id: strawberry.ID = strawberry.field(description="Stable id, e.g. `cus_01J…`; readable, never base64.")
+
+
+# ---------------------------------------------------------------------------------------------- money
+
+CurrencyCode = strawberry.enum(
+    enum.Enum(  # type: ignore[misc]
+        "CurrencyCode",
+        {
+            c.code: strawberry.enum_value(c.code, description=c.currency_name)
+            for c in sorted(Currency, key=lambda c: c.code)
+            if c.exponent is not None
+        },
+    ),
+    description="ISO 4217 currency code (currencies with minor units; funds and metals excluded).",
+)
+
+
+def currency_exponent(code: str) -> int:
+    exponent = Currency(code).exponent
+    if exponent is None:
+        raise ValueError(f"{code} has no minor unit")
+    return int(exponent)
+
+
+def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-currency_exponent(currency))
+
+
+@strawberry.type(description="An amount of money: a decimal in major units (`\"10.50\"`) and its currency.")
+class Money:
+    amount: Decimal = strawberry.field(description="Amount in major units, exact (a decimal string).")
+    currency: CurrencyCode = strawberry.field(description="ISO 4217 currency.")  # type: ignore[valid-type]
+
+    @classmethod
+    def from_minor(cls, amount_minor: int, currency: str) -> Money:
+        return cls(amount=minor_to_decimal(amount_minor, currency), currency=CurrencyCode[currency])
+
+
+# ---------------------------------------------------------------------------------------------- lists
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(enum.Enum):
+    ASC = strawberry.enum_value("ASC", description="Smallest first.")
+    DESC = strawberry.enum_value("DESC", description="Largest (or newest) first.")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
+    has_previous_page: bool = strawberry.field(description="Items precede `startCursor` (true whenever `after` was given).")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
+
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="One item of a connection and its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque keyset cursor; stays valid when rows are inserted.")
+    node: T = strawberry.field(description="The item.")
+
+
+@dataclass
+class CountThunk:
+    """Deferred `totalCount`: only run when the field is selected."""
+
+    run: object  # Callable[[], Awaitable[int]]
+
+
+@strawberry.type(description="A page of a list, Relay style, with keyset cursors.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    _count: strawberry.Private[object] = None
+
+    @strawberry.field(description="Number of items matching the filter (all pages). Costs one count query.")
+    async def total_count(self) -> int:
+        return await self._count()  # type: ignore[misc,operator]
+
+
+MAX_PAGE = 100
+
+
+def check_first(first: int) -> None:
+    if first < 1 or first > MAX_PAGE:
+        raise ClientError(f"`first` must be between 1 and {MAX_PAGE} (got {first})")

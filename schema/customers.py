@@ -1,0 +1,268 @@
+"""Customers and leads: the customer type, its inputs, filters and payloads."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import Maybe
+from strawberry.scalars import JSON
+
+from schema.common import Connection, Money, Node, SortDirection, UserError, check_first
+from schema.timeline import TimelineEvent, TimelineEventKind
+from schema.websites import Website
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+    Info = strawberry.Info[Context, None]
+else:
+    Info = strawberry.Info  # the typed form is for type checkers; Strawberry only needs to see `Info`
+
+
+@strawberry.type(description="A postal address.")
+class Address:
+    line1: str | None = strawberry.field(description="Address line 1.")
+    line2: str | None = strawberry.field(description="Address line 2.")
+    city: str | None = strawberry.field(description="City.")
+    region: str | None = strawberry.field(description="Region, state or province.")
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code, e.g. `US`.")
+    postal_code: str | None = strawberry.field(description="Postal or ZIP code.")
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Address:
+        return cls(
+            line1=d.get("line1"), line2=d.get("line2"), city=d.get("city"), region=d.get("region"),
+            country=d.get("country"), postal_code=d.get("postalCode"),
+        )
+
+
+@strawberry.type(description="One of the customer's email addresses.")
+class Email:
+    value: str = strawberry.field(description="The address, normalised.")
+    label: str = strawberry.field(description="Free label, e.g. `work`.")
+    primary: bool = strawberry.field(description="The customer's main address; exactly one is primary.")
+
+
+@strawberry.type(description="One of the customer's phone numbers.")
+class PhoneNumber:
+    value: str = strawberry.field(description="The number in E.164 form, e.g. `+14155550100`.")
+    label: str = strawberry.field(description="Free label, e.g. `mobile`.")
+    primary: bool = strawberry.field(description="The customer's main number; exactly one is primary.")
+
+
+@strawberry.type(
+    description="A person or company that buys from the organization. With no payment yet it is a *lead*."
+)
+class Customer(Node):
+    website_id: strawberry.ID = strawberry.field(description="Website where the customer was acquired.")
+    first_name: str | None = strawberry.field(description="First name.")
+    last_name: str | None = strawberry.field(description="Last name.")
+    organization: str | None = strawberry.field(description="The customer's company or organization.")
+    job_title: str | None = strawberry.field(description="Job title.")
+    date_of_birth: date | None = strawberry.field(description="Date of birth.")
+    address: Address | None = strawberry.field(description="Primary postal address.")
+    emails: list[Email] = strawberry.field(description="Email addresses; one is primary.")
+    phone_numbers: list[PhoneNumber] = strawberry.field(description="Phone numbers; one is primary.")
+    email: str | None = strawberry.field(description="The primary email address.")
+    phone_number: str | None = strawberry.field(description="The primary phone number (E.164).")
+    custom_fields: JSON = strawberry.field(description="Merchant-defined data (a JSON object).")
+    is_lead: bool = strawberry.field(description="True while the customer has made no payment (the leads segment).")
+    payment_count: int = strawberry.field(description="Number of approved payments.")
+    last_payment_time: datetime | None = strawberry.field(description="Time of the last approved payment.")
+    lifetime_revenue: list[Money] = strawberry.field(description="Approved payments less refunds, per currency.")
+    average_value: list[Money] = strawberry.field(description="Average approved payment, per currency.")
+    created_time: datetime = strawberry.field(description="When the customer was added.")
+    updated_time: datetime = strawberry.field(description="When the customer last changed.")
+    revision: int = strawberry.field(description="Increases by one with every change; pass it as `expectedRevision`.")
+    _timeline_seq: strawberry.Private[int] = 0
+
+    @strawberry.field(description="The website where the customer was acquired.")
+    async def website(self, info: Info) -> Website | None:
+        return await info.context.loaders.website_by_id.load(str(self.website_id))
+
+    @strawberry.field(description="Activity on this customer, newest first.")
+    async def timeline(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        kinds: Annotated[
+            list[TimelineEventKind] | None, strawberry.argument(description="Only events of these kinds.")
+        ] = None,
+    ) -> Connection[TimelineEvent]:
+        check_first(first)
+        return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> Customer:
+        dob = d.get("dob")
+        revenue = d.get("revenue") or {}
+        return cls(
+            id=strawberry.ID(d["id"]),
+            website_id=strawberry.ID(d["websiteId"]),
+            first_name=d.get("firstName"),
+            last_name=d.get("lastName"),
+            organization=d.get("organization"),
+            job_title=d.get("jobTitle"),
+            date_of_birth=date.fromisoformat(dob) if dob else None,
+            address=Address.from_doc(d["address"]) if d.get("address") else None,
+            emails=[Email(value=e["value"], label=e["label"], primary=e["primary"]) for e in d.get("emails", ())],
+            phone_numbers=[
+                PhoneNumber(value=p["value"], label=p["label"], primary=p["primary"]) for p in d.get("phoneNumbers", ())
+            ],
+            email=d.get("email"),
+            phone_number=d.get("phoneNumber"),
+            custom_fields=d.get("customFields") or {},
+            is_lead=d.get("paymentCount", 0) == 0,
+            payment_count=d.get("paymentCount", 0),
+            last_payment_time=d.get("lastPaymentTime"),
+            lifetime_revenue=[Money.from_minor(v["amount"], cur) for cur, v in sorted(revenue.items())],
+            average_value=[
+                Money.from_minor(v["paid"] // v["count"], cur) for cur, v in sorted(revenue.items()) if v.get("count")
+            ],
+            created_time=d["createdTime"],
+            updated_time=d["updatedTime"],
+            revision=d["revision"],
+            _timeline_seq=d.get("timelineSeq", 0),
+        )
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+@strawberry.input(description="A postal address. Every field is optional.")
+class AddressInput:
+    line1: str | None = strawberry.field(default=None, description="Address line 1 (≤ 60).")
+    line2: str | None = strawberry.field(default=None, description="Address line 2 (≤ 60).")
+    city: str | None = strawberry.field(default=None, description="City (≤ 45).")
+    region: str | None = strawberry.field(default=None, description="Region, state or province (≤ 45).")
+    country: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2 code, e.g. `DE`.")
+    postal_code: str | None = strawberry.field(default=None, description="Postal or ZIP code (≤ 10).")
+
+
+@strawberry.input(description="An email address.")
+class EmailInput:
+    value: str = strawberry.field(description="The address.")
+    label: str = strawberry.field(default="main", description="Free label (≤ 45).")
+    primary: bool | None = strawberry.field(
+        default=None,
+        description="Make this the primary address. A single address is primary unless this is `false`; "
+        "with several, exactly one must say `true`.",
+    )
+
+
+@strawberry.input(description="A phone number.")
+class PhoneNumberInput:
+    value: str = strawberry.field(
+        description="The number, in international form (`+1 415 555 0100`) or national form with `address.country`."
+    )
+    label: str = strawberry.field(default="main", description="Free label (≤ 45).")
+    primary: bool | None = strawberry.field(
+        default=None, description="Make this the primary number (same rule as for emails)."
+    )
+
+
+@strawberry.input(description="Everything of the guide's *Add a customer* form.")
+class CustomerCreateInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Merchant-chosen unique id (≤ 50 of letters, digits, `@~-._`); generated (`cus_…`) when absent.",
+    )
+    website_id: strawberry.ID = strawberry.field(description="Website the customer belongs to.")
+    first_name: str | None = strawberry.field(default=None, description="First name (≤ 45).")
+    last_name: str | None = strawberry.field(default=None, description="Last name (≤ 45).")
+    organization: str | None = strawberry.field(default=None, description="Organization (≤ 255).")
+    job_title: str | None = strawberry.field(default=None, description="Job title (≤ 255).")
+    date_of_birth: date | None = strawberry.field(default=None, description="Date of birth; not in the future.")
+    address: AddressInput | None = strawberry.field(default=None, description="Primary address.")
+    phone_numbers: list[PhoneNumberInput] | None = strawberry.field(default=None, description="Phone numbers (≤ 10).")
+    emails: list[EmailInput] | None = strawberry.field(default=None, description="Email addresses (≤ 10).")
+    custom_fields: JSON | None = strawberry.field(default=None, description="Merchant-defined data: a JSON object.")
+
+
+@strawberry.input(
+    description="A partial edit: fields left out stay as they are; `null` clears a field. "
+    "Emails and phones can be replaced whole (`emails`) or edited (`emailsAdd`, `emailsRemove`, `primaryEmail`)."
+)
+class CustomerUpdateInput:
+    id: strawberry.ID = strawberry.field(description="The customer to edit.")
+    expected_revision: int | None = strawberry.field(
+        default=None, description="Refuse the edit with `REVISION_CONFLICT` unless the customer is at this revision."
+    )
+    website_id: Maybe[strawberry.ID] = strawberry.field(default=None, description="Move to another website.")
+    first_name: Maybe[str | None] = strawberry.field(default=None, description="First name (≤ 45).")
+    last_name: Maybe[str | None] = strawberry.field(default=None, description="Last name (≤ 45).")
+    organization: Maybe[str | None] = strawberry.field(default=None, description="Organization (≤ 255).")
+    job_title: Maybe[str | None] = strawberry.field(default=None, description="Job title (≤ 255).")
+    date_of_birth: Maybe[date | None] = strawberry.field(default=None, description="Date of birth.")
+    address: Maybe[AddressInput | None] = strawberry.field(default=None, description="Replaces the whole address.")
+    custom_fields: Maybe[JSON | None] = strawberry.field(default=None, description="Replaces the custom fields.")
+    emails: Maybe[list[EmailInput]] = strawberry.field(default=None, description="Replaces every email.")
+    emails_add: list[EmailInput] | None = strawberry.field(default=None, description="Emails to add.")
+    emails_remove: list[str] | None = strawberry.field(default=None, description="Emails to remove (by address).")
+    primary_email: str | None = strawberry.field(default=None, description="Make this existing address primary.")
+    phone_numbers: Maybe[list[PhoneNumberInput]] = strawberry.field(default=None, description="Replaces every phone.")
+    phone_numbers_add: list[PhoneNumberInput] | None = strawberry.field(default=None, description="Phones to add.")
+    phone_numbers_remove: list[str] | None = strawberry.field(
+        default=None, description="Phones to remove (any form that normalises to the stored E.164 value)."
+    )
+    primary_phone_number: str | None = strawberry.field(default=None, description="Make this existing number primary.")
+
+
+@strawberry.type(description="Result of `customerCreate`.")
+class CustomerCreatePayload:
+    customer: Customer | None = strawberry.field(description="The new customer; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+
+
+@strawberry.type(description="Result of `customerUpdate`.")
+class CustomerUpdatePayload:
+    customer: Customer | None = strawberry.field(description="The customer after the edit; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+
+
+# ---------------------------------------------------------------------------------------------- lists
+
+
+@strawberry.enum(description="The customer data table's segments.")
+class CustomerSegment(enum.Enum):
+    ALL = strawberry.enum_value("ALL", description="Everyone.")
+    LEADS = strawberry.enum_value("LEADS", description="No payment yet.")
+    CUSTOMERS = strawberry.enum_value("CUSTOMERS", description="One or more payments.")
+
+
+@strawberry.enum(description="What to sort customers by; ties are broken by id.")
+class CustomerSortField(enum.Enum):
+    CREATED_TIME = strawberry.enum_value("CREATED_TIME", description="When the customer was added.")
+    LAST_NAME = strawberry.enum_value("LAST_NAME", description="Last name, case-insensitive; empty first.")
+    PAYMENT_COUNT = strawberry.enum_value("PAYMENT_COUNT", description="Number of approved payments.")
+
+
+@strawberry.input(description="Sort order of a customer list.")
+class CustomerSort:
+    field: CustomerSortField = strawberry.field(default=CustomerSortField.CREATED_TIME, description="Sort key.")
+    direction: SortDirection = strawberry.field(default=SortDirection.DESC, description="Direction.")
+
+
+@strawberry.input(description="A time range; either end may be left open.")
+class DateTimeRange:
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive start.")
+    to: datetime | None = strawberry.field(default=None, description="Exclusive end.")
+
+
+@strawberry.input(description="Filters of the customer list; all given filters must match.")
+class CustomerFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Words that start a first name, last name or email (case-insensitive)."
+    )
+    email: str | None = strawberry.field(default=None, description="Exact email (any of the customer's, case-insensitive).")
+    country: str | None = strawberry.field(default=None, description="Country of the address (ISO alpha-2).")
+    website_id: strawberry.ID | None = strawberry.field(default=None, description="Website.")
+    created_time: DateTimeRange | None = strawberry.field(default=None, description="Creation time range.")
+    tags: list[str] | None = strawberry.field(default=None, description="Has every one of these tags.")
+
+
+CustomerConnection = Connection[Customer]

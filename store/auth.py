@@ -1,0 +1,75 @@
+"""Organizations and their API keys. Keys are stored as SHA-256 hashes and never returned again.
+
+These are the lookups that establish the tenant, so they read the raw collections; everything after
+authentication goes through `Store.for_org`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+
+from store.db import Doc, Store
+from store.ids import new_id
+
+ORGANIZATIONS = "organizations"
+API_KEYS = "api_keys"
+SCOPES = ("read", "write")
+KEY_PREFIX = "cgk_"
+
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
+    ORGANIZATIONS: [([("id", ASCENDING)], {"unique": True, "name": "id_unique"})],
+    API_KEYS: [
+        ([("hash", ASCENDING)], {"unique": True, "name": "hash_unique"}),
+        ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
+    ],
+}
+
+
+def hash_key(secret: str) -> str:
+    # API keys are 256-bit random secrets, so a fast hash is enough (no password stretching needed).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_organization(store: Store, name: str, now: datetime, org_id: str | None = None) -> Doc:
+    doc = {"id": org_id or new_id("org"), "name": name, "createdTime": now}
+    await store.raw(ORGANIZATIONS).insert_one(doc)
+    doc.pop("_id", None)
+    return doc
+
+
+async def get_organization(store: Store, org_id: str) -> Doc | None:
+    return await store.raw(ORGANIZATIONS).find_one({"id": org_id}, {"_id": 0})
+
+
+async def create_api_key(
+    store: Store, org_id: str, scope: str, name: str, now: datetime, user_id: str | None = None
+) -> tuple[str, Doc]:
+    """Creates a key; returns the secret (shown once) and the stored document (without it)."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    doc = {
+        "id": new_id("key"),
+        "organizationId": org_id,
+        "name": name,
+        "scope": scope,
+        "userId": user_id,
+        "hash": hash_key(secret),
+        "hint": secret[:8] + "…",
+        "createdTime": now,
+        "revoked": False,
+    }
+    await store.raw(API_KEYS).insert_one(doc)
+    doc.pop("_id", None)
+    return secret, doc
+
+
+async def find_api_key(store: Store, secret: str) -> Doc | None:
+    if not secret.startswith(KEY_PREFIX):
+        return None
+    return await store.raw(API_KEYS).find_one({"hash": hash_key(secret), "revoked": False}, {"_id": 0, "hash": 0})

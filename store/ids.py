@@ -1,0 +1,27 @@
+"""Entity ids: a type prefix and a ULID (`cus_01J…`), readable in GraphiQL and time-sortable."""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+# Every prefix a generated id can carry, and the GraphQL type it names. Merchant-chosen customer ids
+# may not start with one of these, so `node(id:)` can always tell the type from the id.
+PREFIXES: dict[str, str] = {
+    "cus": "Customer",
+    "web": "Website",
+    "tmln": "TimelineEvent",
+    "org": "Organization",
+    "key": "ApiKey",
+}
+
+
+def new_id(prefix: str) -> str:
+    if prefix not in PREFIXES:
+        raise ValueError(f"unknown id prefix {prefix!r}")
+    return f"{prefix}_{ULID()}"
+
+
+def type_of_id(value: str) -> str | None:
+    """The GraphQL type named by the id's prefix, or None when it has no known prefix."""
+    head, sep, _ = value.partition("_")
+    return PREFIXES.get(head) if sep else None

@@ -1,0 +1,24 @@
+"""Every index of the project, declared next to its collection and created at start-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store import auth, customers, timeline, websites
+from store.db import Store
+
+IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
+
+ALL: dict[str, IndexList] = {
+    customers.COLLECTION: customers.INDEXES,
+    websites.COLLECTION: websites.INDEXES,
+    timeline.COLLECTION: timeline.INDEXES,
+    **auth.INDEXES,
+}
+
+
+async def ensure_indexes(store: Store) -> None:
+    for collection, indexes in ALL.items():
+        coll = store.raw(collection)
+        for keys, options in indexes:
+            await coll.create_index(keys, **options)

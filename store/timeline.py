@@ -1,0 +1,101 @@
+"""The `timeline_events` collection: a customer's activity, newest first.
+
+Each event carries the customer's own sequence number `seq` (1, 2, 3 ...), reserved atomically on the
+customer document (`timelineSeq`). "The latest N events of each of these customers" is then one query
+over seq windows, whatever the number of customers, with no `$lookup` or window functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+
+from store import customers
+from store.db import Doc, OrgDb
+from store.ids import new_id
+
+COLLECTION = "timeline_events"
+
+INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
+    ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("seq", DESCENDING)], {"unique": True, "name": "org_customer_seq"}),
+    ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
+    ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("kind", ASCENDING), ("seq", DESCENDING)], {"name": "org_customer_kind_seq"}),
+]
+
+
+def event_doc(
+    customer_id: str, seq: int, kind: str, actor: Mapping[str, Any], now: datetime,
+    data: Mapping[str, Any] | None = None, message: str | None = None,
+) -> Doc:
+    return {
+        "id": new_id("tmln"),
+        "customerId": customer_id,
+        "seq": seq,
+        "kind": kind,
+        "time": now,
+        "actor": dict(actor),
+        "message": message,
+        "data": dict(data or {}),
+    }
+
+
+async def insert(org: OrgDb, doc: Doc) -> Doc:
+    await org[COLLECTION].insert_one(doc)
+    doc.pop("_id", None)
+    return doc
+
+
+async def record(
+    org: OrgDb, customer_id: str, kind: str, actor: Mapping[str, Any], now: datetime,
+    data: Mapping[str, Any] | None = None, message: str | None = None,
+) -> Doc:
+    """Records one event on a customer's timeline (reserves its seq, then inserts it)."""
+    seq = await customers.next_timeline_seq(org, customer_id)
+    return await insert(org, event_doc(customer_id, seq, kind, actor, now, data, message))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Events of one customer with `seq` in (low, high], newest first."""
+
+    customer_id: str
+    low: int
+    high: int
+
+
+async def windows(org: OrgDb, wins: Sequence[Window]) -> list[list[Doc]]:
+    """The events of every window, in one query; a list per window, newest first."""
+    clauses = [{"customerId": w.customer_id, "seq": {"$gt": w.low, "$lte": w.high}} for w in wins if w.high > w.low]
+    found: dict[str, list[Doc]] = {}
+    if clauses:
+        flt = clauses[0] if len(clauses) == 1 else {"$or": clauses}
+        for doc in await org[COLLECTION].find_list(flt, {"_id": 0}):
+            found.setdefault(doc["customerId"], []).append(doc)
+    out = []
+    for w in wins:
+        docs = [d for d in found.get(w.customer_id, ()) if w.low < d["seq"] <= w.high]
+        docs.sort(key=lambda d: d["seq"], reverse=True)
+        out.append(docs)
+    return out
+
+
+async def page(
+    org: OrgDb, customer_id: str, before_seq: int | None, limit: int, kinds: Sequence[str] = ()
+) -> list[Doc]:
+    """Up to `limit` events older than `before_seq` (newest first), optionally of some kinds only."""
+    flt: Doc = {"customerId": customer_id}
+    if before_seq is not None:
+        flt["seq"] = {"$lt": before_seq}
+    if kinds:
+        flt["kind"] = {"$in": list(kinds)}
+    return await org[COLLECTION].find_list(flt, {"_id": 0}, sort=[("seq", DESCENDING)], limit=limit)
+
+
+async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
+    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
+    by_id = {d["id"]: d for d in docs}
+    return [by_id.get(i) for i in ids]
