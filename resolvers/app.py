@@ -31,7 +31,7 @@ log = logging.getLogger("customer_graph")
 
 
 def error_code(error: GraphQLError) -> str:
-    if error.original_error is None:
+    if error.original_error is None or error.path is None:
         if error.message.startswith("Syntax Error"):
             return "GRAPHQL_PARSE_FAILED"
         if error.message.startswith("Variable '$"):
@@ -71,8 +71,11 @@ class GraphQLView(GraphQL[Context, None]):
         self.store_ref = store_ref
         self.settings = settings
 
-    async def get_context(self, request: Any, response: Any) -> Context:  # type: ignore[override]
-        return Context.build(self.store_ref["store"], self.settings, request.state.principal, request, response)
+    async def get_context(self, request: Any, response: Any) -> Context | None:  # type: ignore[override]
+        principal = getattr(request.state, "principal", None)
+        if principal is None:  # only the IDE page gets here without one (AuthMiddleware), and needs none
+            return None
+        return Context.build(self.store_ref["store"], self.settings, principal, request, response)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
@@ -93,9 +96,10 @@ class GraphQLView(GraphQL[Context, None]):
 class AuthMiddleware:
     """Every GraphQL request needs `Authorization: Bearer <api key>`; the IDE page itself does not."""
 
-    def __init__(self, app: ASGIApp, keys_ref: dict[str, Any]) -> None:
+    def __init__(self, app: ASGIApp, keys_ref: dict[str, Any], ide: bool) -> None:
         self.app = app
         self.keys_ref = keys_ref
+        self.ide = ide
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
@@ -103,7 +107,8 @@ class AuthMiddleware:
             return
         request = Request(scope)
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and not request.query_params:
-            await self.app(scope, receive, send)  # the GraphiQL page
+            page = self.app if self.ide else PlainTextResponse("GraphiQL is switched off", status_code=404)
+            await page(scope, receive, send)  # the GraphiQL page needs no key: it asks for one
             return
         secret = bearer_secret(request.headers.get("authorization"))
         if secret is None:
@@ -164,5 +169,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))
     app = Starlette(routes=routes, lifespan=lifespan, max_body_size=settings.max_body_bytes)
-    app.add_middleware(AuthMiddleware, keys_ref=refs)
+    app.add_middleware(AuthMiddleware, keys_ref=refs, ide=settings.graphiql_enabled)
     return app

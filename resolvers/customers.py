@@ -157,6 +157,7 @@ def _contacts(
         key = normalise_one([f_primary], primary).lower()
         if not any(c["value"].lower() == key for c in items):
             problems.add([f_primary], f"{primary} is not one of the customer's {what}s", UserErrorCode.NOT_FOUND)
+            return items
         for c in items:
             c["primary"] = c["value"].lower() == key
     if items and sum(c["primary"] for c in items) != 1:
@@ -293,9 +294,10 @@ class CustomerMutations:
                 cid, updated["timelineSeq"], "CUSTOMER_UPDATED", ctx.actor(), t, {"changedFields": changed},
                 "Changed " + ", ".join(changed),
             ))
-            ctx.loaders.customer_by_id.clear(cid)
+            customer = Customer.from_doc(updated)
+            ctx.loaders.customer_by_id.prime(cid, customer, force=True)
             ctx.touched_customers.add(cid)
-            return CustomerUpdatePayload(customer=Customer.from_doc(updated), user_errors=[])
+            return CustomerUpdatePayload(customer=customer, user_errors=[])
         raise RuntimeError(f"customer {cid} kept changing during {MAX_UPDATE_RETRIES} update attempts")
 
 

@@ -33,8 +33,9 @@ Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations))
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """Errors caused by the request (parse, validation, client and permission errors)."""
-    return error.original_error is None or bool((error.extensions or {}).get("code"))
+    """Errors caused by the request: parse, validation and variable errors (raised before execution,
+    so they have no path), and client and permission errors (which carry a code)."""
+    return error.original_error is None or error.path is None or bool((error.extensions or {}).get("code"))
 
 
 class GatewaySchema(strawberry.Schema):
