@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def healthz(request: Request) -> Response:
         try:
             await refs["store"].db.command("ping")
-        except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        except Exception as exc:
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})

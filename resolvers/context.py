@@ -55,10 +55,7 @@ TimelinePage = tuple[list[Doc], bool]
 async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[TimelinePage]:
     """Pages of several customers' timelines: one query for all plain "newest N" pages."""
     results: list[TimelinePage | None] = [None] * len(keys)
-    windowed: list[int] = []
-    for i, (_, top, first, before, kinds) in enumerate(keys):
-        if not kinds:
-            windowed.append(i)
+    windowed = [i for i, key in enumerate(keys) if not key[4]]
     wins = []
     for i in windowed:
         cid, top, first, before, _ = keys[i]

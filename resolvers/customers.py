@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import strawberry
 
+from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.pagination import decode_cursor, encode_cursor
-from resolvers import validation as v
 from schema.common import ClientError, Connection, Edge, PageInfo, Problems, SortDirection, UserErrorCode, check_first
 from schema.customers import (
     Customer,
