@@ -20,7 +20,8 @@ async def seed_customers(store, org, n: int) -> None:
     for i in range(n):
         cid = f"c{i:03d}"
         docs.append(customers.with_derived({
-            "id": cid, "websiteId": org.website_id, "lastName": f"L{i}", "emails": [{"value": f"{cid}@example.com", "label": "main", "primary": True}],
+            "id": cid, "websiteId": org.website_id, "lastName": f"L{i}",
+            "emails": [{"value": f"{cid}@example.com", "label": "main", "primary": True}],
             "paymentCount": 0, "revenue": {}, "tags": [], "createdTime": now, "updatedTime": now, "revision": 1, "timelineSeq": 7,
         }))
         events += [timeline.event_doc(cid, s, "CUSTOMER_UPDATED", {"type": "SYSTEM", "name": "t"}, now, {"changedFields": ["x"]})
