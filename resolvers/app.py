@@ -106,7 +106,7 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if request.method == "GET" and "text/html" in request.headers.get("accept", "") and not request.query_params:
+        if request.method == "GET" and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
             page = self.app if self.ide else PlainTextResponse("GraphiQL is switched off", status_code=404)
             await page(scope, receive, send)  # the GraphiQL page needs no key: it asks for one
             return

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sys
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,9 +75,10 @@ def cmd_dev(settings: Settings) -> None:
     try:
         secret = asyncio.run(_prepare_demo(settings))
         url = f"http://{settings.host}:{settings.port}/graphql"
+        headers = urllib.parse.quote(json.dumps({"Authorization": f"Bearer {secret}"}))
         print(
-            f"\n  GraphiQL:  {url}\n  API key:   {secret}\n"
-            f'  In GraphiQL open "Headers" and paste: {{"Authorization": "Bearer {secret}"}}\n'
+            f"\n  GraphiQL:  {url}?headers={headers}\n  API key:   {secret}  (read/write, organization {DEMO_ORG_ID})\n"
+            f'  Elsewhere: send the header  Authorization: Bearer {secret}\n'
             f"  Try:       {{ customers(first: 5, segment: CUSTOMERS) {{ totalCount edges {{ node {{ id email paymentCount }} }} }} }}\n",
             flush=True,
         )

@@ -1,0 +1,43 @@
+"""Demo data fills both segments; the CLI creates organizations and working keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from resolvers.seed import DEMO_ORG_ID, seed
+from store import auth, customers
+
+
+async def test_demo_data_populates_both_segments_once(store):
+    assert (await seed(store))["created"] == "yes"
+    assert (await seed(store))["created"] == "no"
+    org = store.for_org(DEMO_ORG_ID)
+    leads = await customers.count(org, customers.CustomerQuery(segment="LEADS"))
+    paying = await customers.count(org, customers.CustomerQuery(segment="CUSTOMERS"))
+    assert leads + paying == 200 and leads > 50 and paying > 50
+    assert await org["websites"].count({}) == 2
+
+
+def test_cli_creates_an_organization_and_a_key_that_works(mongodb_uri, store):
+    env = {"MONGODB_URI": mongodb_uri, "MONGODB_DATABASE": store.db.name, "PATH": ""}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "resolvers.cli", *args], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip().splitlines()[-1]
+
+    org_id = run("create-org", "Acme")
+    assert org_id.startswith("org_")
+    key = run("create-key", org_id, "--scope", "read")
+    assert key.startswith(auth.KEY_PREFIX)
+    assert run("check-schema") == "schema/schema.graphql is up to date"
+
+
+async def test_created_key_authenticates(store, http):
+    org = await auth.create_organization(store, "X", datetime.now(UTC))
+    key, _ = await auth.create_api_key(store, org["id"], "read", "k", datetime.now(UTC))
+    response = await http.post("/graphql", json={"query": "{ websites(first: 1) { totalCount } }"},
+                               headers={"Authorization": f"Bearer {key}"})
+    assert response.json() == {"data": {"websites": {"totalCount": 0}}}
