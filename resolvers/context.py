@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from schema.common import Connection, CountThunk, Edge, PageInfo
+from schema.common import Connection, Edge, PageInfo
 from schema.customers import Customer
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
 from schema.websites import Website
@@ -160,4 +160,3 @@ class Context:
         )
 
 
-__all__ = ["Context", "CountThunk", "Loaders", "Principal", "now"]

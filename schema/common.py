@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -154,18 +153,11 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
 
 
-@dataclass
-class CountThunk:
-    """Deferred `totalCount`: only run when the field is selected."""
-
-    run: object  # Callable[[], Awaitable[int]]
-
-
 @strawberry.type(description="A page of a list, Relay style, with keyset cursors.")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    _count: strawberry.Private[object] = None
+    _count: strawberry.Private[object] = None  # async () -> int, run only when totalCount is selected
 
     @strawberry.field(description="Number of items matching the filter (all pages). Costs one count query.")
     async def total_count(self) -> int:

@@ -148,3 +148,10 @@ async def test_node_and_nodes_refetch_by_id(org, store):
     event_id = event["customer"]["timeline"]["edges"][0]["node"]["id"]
     data = await org.gql("query($id: ID!) { node(id: $id) { __typename id } }", {"id": event_id})
     assert data["node"] == {"__typename": "CustomerCreatedEvent", "id": event_id}
+
+
+async def test_nodes_takes_up_to_a_hundred_ids(org):
+    data = await org.gql("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [f"x{i}" for i in range(100)]})
+    assert data["nodes"] == [None] * 100
+    errors = await org.errors("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [f"x{i}" for i in range(101)]})
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
