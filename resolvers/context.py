@@ -12,7 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from schema.common import Connection, Edge, PageInfo
+from schema.common import Connection, Edge
 from schema.customers import Customer
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
 from schema.websites import Website
@@ -150,13 +150,6 @@ class Context:
                 flt["kind"] = {"$in": list(kind_names)}
             return await self.org[timeline.COLLECTION].count(flt)
 
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-            ),
-            _count=total,
-        )
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
 
 

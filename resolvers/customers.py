@@ -11,7 +11,7 @@ from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import ClientError, Connection, Edge, PageInfo, Problems, SortDirection, UserErrorCode, check_first
+from schema.common import After, ClientError, Connection, Edge, First, Problems, SortDirection, UserErrorCode, check_first
 from schema.customers import (
     Customer,
     CustomerCreateInput,
@@ -77,8 +77,8 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        first: First,
+        after: After = None,
         filter: Annotated[CustomerFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[CustomerSort | None, strawberry.argument(description="Default: newest first.")] = None,
         segment: Annotated[
@@ -99,14 +99,7 @@ class CustomerQueries:
         async def total() -> int:
             return await customers.count(ctx.org, q)
 
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-            ),
-            _count=total,
-        )
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
 
     @strawberry.field(description="One customer or lead by id; null when there is none in this organization.")
     async def customer(

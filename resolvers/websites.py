@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
 import strawberry
 
@@ -11,7 +10,7 @@ from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import Connection, Edge, PageInfo, Problems, UserErrorCode, check_first
+from schema.common import After, Connection, Edge, First, Problems, UserErrorCode, check_first
 from schema.websites import Website, WebsiteCreateInput, WebsiteCreatePayload
 from store import websites
 from store.ids import new_id
@@ -26,8 +25,8 @@ class WebsiteQueries:
     async def websites(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        first: First,
+        after: After = None,
     ) -> Connection[Website]:
         check_first(first)
         ctx = info.context
@@ -38,14 +37,7 @@ class WebsiteQueries:
         async def total() -> int:
             return await websites.count(ctx.org)
 
-        return Connection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-            ),
-            _count=total,
-        )
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
 
 
 @strawberry.type

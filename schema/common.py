@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -157,14 +158,34 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
-    _count: strawberry.Private[object] = None  # async () -> int, run only when totalCount is selected
+    _count: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(description="Number of items matching the filter (all pages). Costs one count query.")
     async def total_count(self) -> int:
-        return await self._count()  # type: ignore[misc,operator]
+        return await self._count()  # type: ignore[misc]
+
+    @classmethod
+    def build(
+        cls, edges: list[Edge[T]], *, after: str | None, has_next: bool, count: Callable[[], Awaitable[int]]
+    ) -> Connection[T]:
+        """A page; `count` runs only when `totalCount` is selected."""
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=count,
+        )
 
 
 MAX_PAGE = 100
+
+# The arguments every connection field takes.
+First = Annotated[int, strawberry.argument(description="Page size, 1–100.")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
 
 
 def check_first(first: int) -> None:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import Maybe
 from strawberry.scalars import JSON
 
-from schema.common import Connection, Money, Node, SortDirection, UserError, check_first
+from schema.common import After, Connection, First, Money, Node, SortDirection, UserError, check_first
 from schema.timeline import TimelineEvent, TimelineEventKind
 from schema.websites import Website
 
@@ -87,8 +87,8 @@ class Customer(Node):
     async def timeline(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        first: First,
+        after: After = None,
         kinds: Annotated[
             list[TimelineEventKind] | None, strawberry.argument(description="Only events of these kinds.")
         ] = None,
