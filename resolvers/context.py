@@ -138,7 +138,7 @@ class Context:
         before = decode_cursor(after, "SEQ")[0] if after else None
         if before is not None and not isinstance(before, int):
             before = None
-        kind_names = tuple(sorted(k.value for k in kinds or ()))
+        kind_names = tuple(sorted(k.name for k in kinds or ()))
         docs, has_next = await self.loaders.timeline_by_customer.load(
             (str(customer_id), top_seq, first, before, kind_names)
         )

@@ -58,9 +58,9 @@ def list_query(filter: CustomerFilter | None, sort: CustomerSort | None, segment
     words = [w for w in (f.search or "").lower().split() if w][:5]
     created = f.created_time
     return customers.CustomerQuery(
-        sort=sort.field.value,
+        sort=sort.field.name,
         descending=sort.direction == SortDirection.DESC,
-        segment=segment.value,
+        segment=segment.name,
         search_prefixes=words,
         email=f.email.strip() if f.email else None,
         country=country,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from store import customers, timeline, websites
 from store.auth import create_organization, get_organization
@@ -55,7 +56,7 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
         gross = sum(rnd.randint(900, 25_000) for _ in range(payments))
         currency = "EUR" if country in {"DE", "FR", "NL", "ES", "IT"} else "USD"
         email = f"{first}.{last}.{i}".lower().replace(" ", "").replace("-", "") + "@example.com"
-        doc = {
+        doc: dict[str, Any] = {
             "id": new_id("cus"),
             "websiteId": sites[i % 2]["id"],
             "firstName": first, "lastName": last,

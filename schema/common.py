@@ -94,8 +94,8 @@ class Node:
 
 # ---------------------------------------------------------------------------------------------- money
 
-CurrencyCode = strawberry.enum(
-    enum.Enum(  # type: ignore[misc]
+CurrencyCode = strawberry.enum(  # type: ignore[call-overload]
+    enum.Enum(
         "CurrencyCode",
         {
             c.code: strawberry.enum_value(c.code, description=c.currency_name)

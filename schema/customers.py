@@ -115,7 +115,7 @@ class Customer(Node):
             ],
             email=d.get("email"),
             phone_number=d.get("phoneNumber"),
-            custom_fields=d.get("customFields") or {},
+            custom_fields=JSON(d.get("customFields") or {}),
             is_lead=d.get("paymentCount", 0) == 0,
             payment_count=d.get("paymentCount", 0),
             last_payment_time=d.get("lastPaymentTime"),
