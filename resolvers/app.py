@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -30,6 +31,13 @@ from store.indexes import ensure_indexes
 log = logging.getLogger("customer_graph")
 
 
+UNAVAILABLE = "The document store could not be reached. Try again shortly."
+
+
+def store_unavailable(error: GraphQLError) -> bool:
+    return isinstance(error.original_error, ConnectionFailure)
+
+
 def error_code(error: GraphQLError) -> str:
     if error.original_error is None or error.path is None:
         if error.message.startswith("Syntax Error"):
@@ -45,6 +53,9 @@ def format_error(error: GraphQLError, mask: bool) -> dict[str, Any]:
     extensions = dict(formatted.get("extensions") or {})
     if "code" not in extensions:
         extensions["code"] = error_code(error)
+    if store_unavailable(error):
+        return {"message": UNAVAILABLE, **{k: formatted[k] for k in ("locations", "path") if formatted.get(k)},
+                "extensions": {"code": "SERVICE_UNAVAILABLE"}}
     if mask and not is_expected(error):
         formatted = {"message": "Internal server error", "locations": formatted.get("locations"),
                      "path": formatted.get("path")}
@@ -52,6 +63,11 @@ def format_error(error: GraphQLError, mask: bool) -> dict[str, Any]:
         extensions = {"code": "INTERNAL_SERVER_ERROR"}
     formatted["extensions"] = extensions
     return formatted
+
+
+def unavailable() -> JSONResponse:
+    return JSONResponse({"data": None, "errors": [{"message": UNAVAILABLE, "extensions": {"code": "SERVICE_UNAVAILABLE"}}]},
+                        status_code=503, headers={"Retry-After": "5"})
 
 
 def unauthenticated(message: str) -> JSONResponse:
@@ -114,7 +130,12 @@ class AuthMiddleware:
         if secret is None:
             await unauthenticated("Send an API key: `Authorization: Bearer <key>`.")(scope, receive, send)
             return
-        principal = await self.keys_ref["keys"].principal(secret)
+        try:
+            principal = await self.keys_ref["keys"].principal(secret)
+        except ConnectionFailure as exc:
+            log.warning("document store unavailable during authentication: %s", exc)
+            await unavailable()(scope, receive, send)
+            return
         if principal is None:
             await unauthenticated("The API key is unknown or revoked.")(scope, receive, send)
             return

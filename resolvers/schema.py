@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -41,7 +42,9 @@ def is_expected(error: GraphQLError) -> bool:
 class GatewaySchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            if not is_expected(error):
+            if isinstance(error.original_error, ConnectionFailure):
+                log.warning("document store unavailable: %s", error.original_error)
+            elif not is_expected(error):
                 log.error("internal error: %s", error.message, exc_info=error.original_error)
 
 

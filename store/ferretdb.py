@@ -51,8 +51,9 @@ def build() -> Path:
 class FerretDB:
     """A running FerretDB process on 127.0.0.1 with a free port; `uri` is set once it is ready."""
 
-    def __init__(self, data_dir: Path, log_level: str = "error") -> None:
+    def __init__(self, data_dir: Path, log_level: str = "error", listen: str = "127.0.0.1:0") -> None:
         self.data_dir = data_dir
+        self.listen = listen
         self.log_level = log_level
         self.uri = ""
         self._proc: subprocess.Popen[str] | None = None
@@ -63,7 +64,7 @@ class FerretDB:
         self._proc = subprocess.Popen(
             [
                 str(binary),
-                "--listen-addr=127.0.0.1:0",
+                f"--listen-addr={self.listen}",
                 f"--sqlite-url=file:{self.data_dir.resolve()}/",
                 f"--log-level={self.log_level}",
             ],
