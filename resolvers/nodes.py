@@ -10,6 +10,7 @@ import strawberry
 
 from resolvers.context import Context
 from schema.common import ClientError, Node
+from schema.users import SUPPORT
 from store.ids import type_of_id
 
 Info = strawberry.Info[Context, None]
@@ -19,7 +20,13 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Customer": lambda ctx, i: ctx.loaders.customer_by_id.load(i),
     "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
     "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
+    "User": lambda ctx, i: ctx.loaders.user_by_id.load(i),
+    "Team": lambda ctx, i: _team(i),
 }
+
+
+async def _team(team_id: str) -> Node | None:
+    return SUPPORT if team_id == str(SUPPORT.id) else None
 
 
 async def load_node(ctx: Context, node_id: str) -> Node | None:

@@ -28,5 +28,8 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = 30.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
 
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    api_log_ttl_days: float = 90.0
+
     data_dir: str = ".data"
     log_level: str = "info"
