@@ -282,7 +282,7 @@ class TimelineMutations:
                 continue  # edited or deleted meanwhile: look again
             await _record_quietly(ctx, updated["customerId"], "NOTE_EDITED", t, {"noteId": note_id}, "Edited a note")
             await notify_mentioned(ctx, updated, mentioned, t)
-            ctx.loaders.timeline_event_by_id.clear(note_id)
+            _forget(ctx, note_id)
             return TimelineNoteUpdatePayload(note=_as_note(updated), user_errors=[])
         raise RuntimeError(f"note {note_id} kept changing during {MAX_UPDATE_RETRIES} update attempts")
 
@@ -298,7 +298,7 @@ class TimelineMutations:
             problems.add(["id"], f"no timeline entry {note_id} in this organization", UserErrorCode.NOT_FOUND)
             return TimelineNoteDeletePayload(deleted_id=None, user_errors=problems.errors)
         await _record_quietly(ctx, doc["customerId"], "NOTE_DELETED", now(), {"noteId": note_id}, "Deleted a note")
-        ctx.loaders.timeline_event_by_id.clear(note_id)
+        _forget(ctx, note_id)
         return TimelineNoteDeletePayload(deleted_id=strawberry.ID(note_id), user_errors=[])
 
     @mutation("Attaches a file with a description to a customer's timeline (a GraphQL multipart request): "
@@ -360,8 +360,16 @@ class TimelineMutations:
         filename = doc["data"]["filename"]
         await _record_quietly(ctx, doc["customerId"], "ATTACHMENT_REMOVED", now(),
                               {"attachmentId": entry_id, "filename": filename}, f"Removed {filename}")
-        ctx.loaders.timeline_event_by_id.clear(entry_id)
+        _forget(ctx, entry_id)
         return TimelineAttachmentRemovePayload(removed_id=strawberry.ID(entry_id), user_errors=[])
+
+
+def _forget(ctx: Context, event_id: str) -> None:
+    """Drops an entry from the request's loader cache (strawberry's `clear` raises when it is not there)."""
+    try:
+        ctx.loaders.timeline_event_by_id.clear(event_id)
+    except KeyError:
+        pass
 
 
 def _as_note(doc: Doc) -> NoteEvent:
