@@ -85,6 +85,17 @@ def _parsed(query: str) -> DocumentNode | None:
         return None
 
 
+async def _close_uploads(value: Any) -> None:
+    """Closes the uploaded files of a multipart request (their spooled temporary files)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            await _close_uploads(item)
+    elif hasattr(value, "filename") and hasattr(value, "close"):
+        await value.close()
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, store_ref: dict[str, Any], settings: Settings) -> None:
         super().__init__(
@@ -126,6 +137,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         finally:
             USER_ERROR_SINK.reset(token)
+            await _close_uploads(request_data.variables)
         await self.log_mutation(context, request_data, result, collected, t, (time.perf_counter() - started) * 1000)
         return result
 

@@ -108,8 +108,13 @@ def is_author(principal: Principal, actor: Doc) -> bool:
 
 
 async def check_customer(ctx: Context, problems: Problems, path: list[str | int], customer_id: str) -> None:
-    if check_customer_id(problems, path, customer_id) and await ctx.loaders.customer_by_id.load(customer_id) is None:
+    """The customer must exist here. It counts as touched (for the API log) even when the input is refused."""
+    if not check_customer_id(problems, path, customer_id):
+        return
+    if await ctx.loaders.customer_by_id.load(customer_id) is None:
         problems.add(path, f"no customer {customer_id} in this organization", UserErrorCode.NOT_FOUND)
+    else:
+        ctx.touched_customers.add(customer_id)
 
 
 async def mentions(
@@ -196,6 +201,7 @@ async def editable_entry(
     if doc is None:
         problems.add(["id"], f"no timeline entry {entry_id} in this organization", UserErrorCode.NOT_FOUND)
         return None
+    ctx.touched_customers.add(doc["customerId"])
     if doc["kind"] not in EDITABLE_KINDS:
         problems.add(["id"], f"{doc['kind']} entries are recorded by the system and cannot be changed",
                      UserErrorCode.NOT_EDITABLE)
