@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -210,6 +211,16 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
+async def _sweep_api_logs(store: Store, settings: Settings) -> None:
+    """API log retention where the server has no TTL indexes: delete expired entries every hour."""
+    while True:
+        try:
+            await api_logs.expire(store, settings.api_log_ttl_days, now())
+        except Exception:  # noqa: BLE001 - retried next hour
+            log.exception("could not expire old API log entries")
+        await asyncio.sleep(settings.api_log_sweep_seconds)
+
+
 CSRF_TYPES = frozenset({"", "multipart/form-data", "application/x-www-form-urlencoded", "text/plain"})
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -263,11 +274,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             refs["store"] = Store(make_client(settings.mongodb_uri, timeout_ms=settings.mongodb_timeout_ms),
                                   settings.mongodb_database)
             await ensure_indexes(refs["store"])
-            await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days)
+            if not await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days):
+                refs["sweeper"] = asyncio.create_task(_sweep_api_logs(refs["store"], settings))
         refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
         try:
             yield
         finally:
+            if "sweeper" in refs:
+                refs["sweeper"].cancel()
             if own:
                 await refs["store"].close()
 

@@ -2,13 +2,14 @@
 
 Entries expire through a TTL index on `time`; its `expireAfterSeconds` comes from a setting, so it is
 created (or changed) by `ensure_ttl_index` at start-up rather than declared with the static indexes.
+Servers without TTL indexes (FerretDB v1) get a plain index instead and the app runs `expire` hourly.
 Entries never hold secrets: the caller redacts variables before they get here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -18,6 +19,8 @@ from store.db import Doc, OrgDb, Store
 
 COLLECTION = "api_logs"
 TTL_INDEX = "time_ttl"
+SWEEP_INDEX = "time_sweep"
+NOT_IMPLEMENTED = 238
 OUTCOMES = ("OK", "USER_ERRORS", "ERROR")
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
@@ -27,19 +30,30 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
-async def ensure_ttl_index(store: Store, days: float) -> None:
-    """Creates the TTL index on `time`, replacing one with another retention."""
+async def ensure_ttl_index(store: Store, days: float) -> bool:
+    """Creates the TTL index on `time` (replacing one with another retention); False when the server has
+    no TTL indexes (FerretDB v1 answers NotImplemented): then `expire` must be run periodically instead."""
     coll = store.raw(COLLECTION)
     seconds = max(1, int(days * 86_400))
     existing = (await coll.index_information()).get(TTL_INDEX)
     if existing is not None and existing.get("expireAfterSeconds") == seconds:
-        return
+        return True
     if existing is not None:
         await coll.drop_index(TTL_INDEX)
     try:
         await coll.create_index([("time", ASCENDING)], name=TTL_INDEX, expireAfterSeconds=seconds)
-    except OperationFailure:  # a concurrent start-up created it first
-        pass
+    except OperationFailure as exc:
+        if exc.code != NOT_IMPLEMENTED:
+            raise
+        await coll.create_index([("time", ASCENDING)], name=SWEEP_INDEX)
+        return False
+    return True
+
+
+async def expire(store: Store, days: float, now: datetime) -> int:
+    """Deletes entries older than the retention, in every organization (the TTL monitor's job, by hand)."""
+    result = await store.raw(COLLECTION).delete_many({"time": {"$lt": now - timedelta(days=days)}})
+    return result.deleted_count
 
 
 async def insert(org: OrgDb, doc: Doc) -> None:
