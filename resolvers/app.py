@@ -21,8 +21,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -97,7 +99,19 @@ async def _close_uploads(value: Any) -> None:
         await value.close()
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames (clients refuse binary ones); HTTP keeps orjson bytes."""
+
+    async def send_json(self, message: Any) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+
     def __init__(self, store_ref: dict[str, Any], settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
