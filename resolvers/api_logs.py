@@ -29,10 +29,27 @@ from store.ids import new_id
 
 REDACTED = "[REDACTED]"
 # Keys whose values are secrets or card data wherever they appear (compared lower-case, without `_` and `-`).
-SECRET_KEYS = frozenset({
-    "number", "cardnumber", "pan", "cvv", "cvc", "cvv2", "securitycode", "accountnumber", "iban", "routingnumber",
-    "password", "secret", "token", "apikey", "authorization", "expmonth", "expyear",
-})
+SECRET_KEYS = frozenset(
+    {
+        "number",
+        "cardnumber",
+        "pan",
+        "cvv",
+        "cvc",
+        "cvv2",
+        "securitycode",
+        "accountnumber",
+        "iban",
+        "routingnumber",
+        "password",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "expmonth",
+        "expyear",
+    }
+)
 DIGIT_RUN = re.compile(r"\d(?:[ -]?\d){11,18}")
 API_KEY_RE = re.compile(re.escape(KEY_PREFIX) + r"[\w-]+")
 MAX_STRING = 1_000
@@ -78,7 +95,10 @@ def redact(value: Any, depth: int = 0) -> Any:
         digits = str(abs(value))
         return "[CARD]" if 12 <= len(digits) <= 19 and luhn_ok(digits) else value
     if hasattr(value, "filename") and hasattr(value, "read"):  # an upload: keep its name, never its content
-        return {"file": _redact_text(str(value.filename or "")), "contentType": getattr(value, "content_type", None)}
+        return {
+            "file": _redact_text(str(value.filename or "")),
+            "contentType": getattr(value, "content_type", None),
+        }
     return f"[{type(value).__name__}]"
 
 
@@ -91,7 +111,9 @@ def operation(document: DocumentNode, operation_name: str | None) -> OperationDe
 
 def root_fields(document: DocumentNode, op: OperationDefinitionNode) -> list[str]:
     """Names of the root fields the operation selects (through fragments too), in order."""
-    fragments = {d.name.value: d for d in document.definitions if hasattr(d, "type_condition") and hasattr(d, "name")}
+    fragments = {
+        d.name.value: d for d in document.definitions if hasattr(d, "type_condition") and hasattr(d, "name")
+    }
     names: list[str] = []
 
     def walk(selection_set: SelectionSetNode, seen: frozenset[str]) -> None:
@@ -126,9 +148,17 @@ def payload_error_codes(data: Any) -> list[str]:
 
 
 def entry(
-    *, principal: Principal, time: datetime, operation_name: str | None, mutations: list[str],
-    variables: dict[str, Any] | None, errors: list[GraphQLError], error_codes: list[str],
-    user_error_codes: list[str], duration_ms: float, customer_ids: set[str],
+    *,
+    principal: Principal,
+    time: datetime,
+    operation_name: str | None,
+    mutations: list[str],
+    variables: dict[str, Any] | None,
+    errors: list[GraphQLError],
+    error_codes: list[str],
+    user_error_codes: list[str],
+    duration_ms: float,
+    customer_ids: set[str],
 ) -> Doc:
     if errors:
         outcome, error_code = "ERROR", (error_codes[0] if error_codes else "INTERNAL_SERVER_ERROR")

@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -100,7 +100,7 @@ async def _close_uploads(value: Any) -> None:
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """graphql-transport-ws messages go in text frames (clients refuse binary ones); HTTP keeps orjson bytes."""
+    """graphql-transport-ws messages go in text frames (clients refuse binary ones); HTTP keeps bytes."""
 
     async def send_json(self, message: Any) -> None:
         try:
@@ -126,8 +126,9 @@ class GraphQLView(GraphQL[Context, None]):
         return Context.build(self.store_ref["store"], self.settings, principal, request, response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]
-        """Websockets authenticate in `connection_init`: `{"Authorization": "Bearer <key>"}`. They are read-only:
-        mutations go over HTTP, where they are logged."""
+        """Websockets authenticate in `connection_init`: `{"Authorization": "Bearer <key>"}`.
+
+        They are read-only: mutations go over HTTP, where they are logged."""
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization")
         secret = bearer_secret(header) if isinstance(header, str) else None
@@ -153,7 +154,8 @@ class GraphQLView(GraphQL[Context, None]):
         finally:
             USER_ERROR_SINK.reset(token)
             await _close_uploads(request_data.variables)
-        await self.log_mutation(context, request_data, result, collected, t, (time.perf_counter() - started) * 1000)
+        duration_ms = (time.perf_counter() - started) * 1000
+        await self.log_mutation(context, request_data, result, collected, t, duration_ms)
         return result
 
     async def log_mutation(
@@ -179,7 +181,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         try:
             await api_logs.insert(context.org, doc)
-        except Exception:  # noqa: BLE001 - a lost log entry must not fail the request it describes
+        except Exception:  # a lost log entry must not fail the request it describes
             log.exception("could not write the API log entry of %s", doc["mutations"])
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -230,7 +232,7 @@ async def _sweep_api_logs(store: Store, settings: Settings) -> None:
     while True:
         try:
             await api_logs.expire(store, settings.api_log_ttl_days, now())
-        except Exception:  # noqa: BLE001 - retried next hour
+        except Exception:  # retried at the next sweep
             log.exception("could not expire old API log entries")
         await asyncio.sleep(settings.api_log_sweep_seconds)
 
@@ -263,7 +265,8 @@ class RequestGuard:
         if (scope["path"] == "/graphql" and scope["method"] == "POST" and content_type in CSRF_TYPES
                 and not any(headers.get(h, "").strip() for h in PREFLIGHT_HEADERS)):
             response = JSONResponse({"data": None, "errors": [{
-                "message": "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). "
+                "message": "This operation has been blocked as a potential Cross-Site Request Forgery "
+                "(CSRF). "
                 "Send `Content-Type: application/json`, or a non-empty `Apollo-Require-Preflight` header "
                 "(multipart uploads).",
                 "extensions": {"code": "CSRF_PREVENTED"},

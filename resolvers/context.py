@@ -176,13 +176,16 @@ class Context:
         loader = LINK_LOADERS.get(type_name)
         return await loader(self.loaders, entity_id) if loader else None
 
-    async def notification_connection(self, first: int, after: str | None, unread_only: bool) -> Connection[Notification]:
+    async def notification_connection(
+        self, first: int, after: str | None, unread_only: bool
+    ) -> Connection[Notification]:
         user_id = self.principal.user_id
         position = _time_cursor(after)
         docs, has_next = ([], False) if user_id is None else await notifications.page(
             self.org, user_id, position, first, unread_only
         )
-        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=Notification.from_doc(d)) for d in docs]
+        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=Notification.from_doc(d))
+                 for d in docs]
 
         async def total() -> int:
             return 0 if user_id is None else await notifications.count(self.org, user_id, unread_only)
@@ -199,9 +202,11 @@ class Context:
         position = _time_cursor(after)
         options: dict[str, Any] = {}
         if flt is not None:
-            options = {"outcomes": [o.value for o in flt.outcomes or ()], "time_from": flt.from_, "time_to": flt.to}
+            outcomes = [o.value for o in flt.outcomes or ()]
+            options = {"outcomes": outcomes, "time_from": flt.from_, "time_to": flt.to}
         docs, has_next = await api_logs.page(self.org, customer_id, position, first, **options)
-        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=ApiLogEntry.from_doc(d)) for d in docs]
+        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=ApiLogEntry.from_doc(d))
+                 for d in docs]
 
         async def total() -> int:
             return await api_logs.count(self.org, customer_id, **options)

@@ -19,7 +19,9 @@ from store.ids import type_of_id
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers=headers)
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status, headers=headers
+    )
 
 
 def download_route(refs: dict[str, Any]) -> Any:
@@ -29,8 +31,12 @@ def download_route(refs: dict[str, Any]) -> Any:
         secret = bearer_secret(request.headers.get("authorization"))
         principal = await keys.principal(secret) if secret else None
         if principal is None:
-            return _error(401, "UNAUTHENTICATED", "Send a valid API key: `Authorization: Bearer <key>`.",
-                          {"WWW-Authenticate": 'Bearer realm="customer-graph"'})
+            return _error(
+                401,
+                "UNAUTHENTICATED",
+                "Send a valid API key: `Authorization: Bearer <key>`.",
+                {"WWW-Authenticate": 'Bearer realm="customer-graph"'},
+            )
         file_id = request.path_params["file_id"]
         org = store.for_org(principal.organization_id)
         info = await files.info(org, file_id) if type_of_id(file_id) == "StoredFile" else None

@@ -33,7 +33,9 @@ from schema.websites import Website
 log = logging.getLogger("customer_graph.errors")
 
 Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations))
+Mutation = merge_types(
+    "Mutation", (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations)
+)
 Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
 

@@ -21,7 +21,7 @@ class ActivitySubscriptions:
     @strawberry.subscription(
         description="New timeline entries of a customer as they are recorded by this gateway process "
         "(see docs/timeline.md for several processes). Needs a websocket with `connection_init` "
-        "payload `{\"Authorization\": \"Bearer <key>\"}`."
+        'payload `{"Authorization": "Bearer <key>"}`.'
     )
     async def customer_activity(
         self,

@@ -1,4 +1,4 @@
-"""Timeline collaboration: notes (with mentions and links) and attachments, added and changed by their authors."""
+"""Timeline collaboration: notes (mentions, links) and attachments, changed only by their authors."""
 
 from __future__ import annotations
 
@@ -76,15 +76,24 @@ def check_file_type(problems: Problems, declared: str | None, data: bytes) -> st
     """The content type to store: the declared one when the content agrees with it."""
     declared = (declared or "").split(";")[0].strip().lower()
     sniffed = sniff(data)
-    if sniffed is None or (declared and declared != "application/octet-stream" and declared not in ACCEPTED_TYPES):
-        problems.add(["file"], f"files of type {declared or 'unknown'} are not accepted; send PDF, PNG, JPEG, GIF, "
-                     "plain text, CSV or Markdown", UserErrorCode.UNSUPPORTED_FILE_TYPE)
+    if sniffed is None or (
+        declared and declared != "application/octet-stream" and declared not in ACCEPTED_TYPES
+    ):
+        problems.add(
+            ["file"],
+            f"files of type {declared or 'unknown'} are not accepted; send PDF, PNG, JPEG, GIF, "
+            "plain text, CSV or Markdown",
+            UserErrorCode.UNSUPPORTED_FILE_TYPE,
+        )
         return None
     if declared in ("", "application/octet-stream"):
         return sniffed
     if declared != sniffed and not (declared in TEXT_TYPES and sniffed == "text/plain"):
-        problems.add(["file"], f"declared as {declared} but the content is {sniffed}",
-                     UserErrorCode.CONTENT_TYPE_MISMATCH)
+        problems.add(
+            ["file"],
+            f"declared as {declared} but the content is {sniffed}",
+            UserErrorCode.CONTENT_TYPE_MISMATCH,
+        )
         return None
     return declared
 
@@ -145,8 +154,11 @@ async def mentions(
         if value == users.SUPPORT_TEAM_ID:
             out[("Team", "SUPPORT")] = {"type": "Team", "id": "SUPPORT", "byId": True}
         elif kind != "User":
-            problems.add([ids_field, n], f"{value} is not a user (`usr_…`) or team (`team_support`) id",
-                         UserErrorCode.WRONG_ID_TYPE)
+            problems.add(
+                [ids_field, n],
+                f"{value} is not a user (`usr_…`) or team (`team_support`) id",
+                UserErrorCode.WRONG_ID_TYPE,
+            )
         elif loaded.get(value) is None:
             problems.add([ids_field, n], f"no user {value} in this organization", UserErrorCode.NOT_FOUND)
         else:
@@ -154,8 +166,10 @@ async def mentions(
     return list(out.values())
 
 
-async def links(ctx: Context, problems: Problems, ids: Sequence[strawberry.ID] | None, field: str) -> list[dict[str, str]]:
-    """Link targets `{type, id}`: ids of customers (any id without another type's prefix) or future linkables."""
+async def links(
+    ctx: Context, problems: Problems, ids: Sequence[strawberry.ID] | None, field: str
+) -> list[dict[str, str]]:
+    """Link targets `{type, id}`: customers (ids without another type's prefix), later transactions."""
     ids = list(ids or ())
     if len(ids) > MAX_LINKS:
         problems.add([field], f"{len(ids)} links; the limit is {MAX_LINKS}", UserErrorCode.TOO_MANY)
@@ -166,12 +180,17 @@ async def links(ctx: Context, problems: Problems, ids: Sequence[strawberry.ID] |
         value = str(raw)
         kind = type_of_id(value) or "Customer"
         if kind not in LINK_LOADERS:
-            problems.add([field, n], f"{value} is a {kind} id; notes link to: {', '.join(LINK_LOADERS)}",
-                         UserErrorCode.WRONG_ID_TYPE)
+            problems.add(
+                [field, n],
+                f"{value} is a {kind} id; notes link to: {', '.join(LINK_LOADERS)}",
+                UserErrorCode.WRONG_ID_TYPE,
+            )
         elif value in seen:
             problems.add([field, n], f"{value} is linked twice", UserErrorCode.DUPLICATE)
         elif await ctx.load_link(kind, value) is None:
-            problems.add([field, n], f"no {kind.lower()} {value} in this organization", UserErrorCode.NOT_FOUND)
+            problems.add(
+                [field, n], f"no {kind.lower()} {value} in this organization", UserErrorCode.NOT_FOUND
+            )
         else:
             out.append({"type": kind, "id": value})
         seen.add(value)
@@ -184,7 +203,9 @@ async def notify_mentioned(ctx: Context, event: Doc, mentioned: list[dict[str, s
     direct = [m["id"] for m in mentioned if m["type"] == "User" and m["id"] != author]
     docs = notifications.mention_docs(direct, event, None, t)
     if any(m["type"] == "Team" for m in mentioned):
-        members = [u for u in await users.team_member_ids(ctx.org, "SUPPORT") if u != author and u not in direct]
+        members = [
+            u for u in await users.team_member_ids(ctx.org, "SUPPORT") if u != author and u not in direct
+        ]
         docs += notifications.mention_docs(members, event, "SUPPORT", t)
     if docs:
         await notifications.insert_many(ctx.org, docs)
@@ -203,20 +224,31 @@ async def editable_entry(
         return None
     ctx.touched_customers.add(doc["customerId"])
     if doc["kind"] not in EDITABLE_KINDS:
-        problems.add(["id"], f"{doc['kind']} entries are recorded by the system and cannot be changed",
-                     UserErrorCode.NOT_EDITABLE)
+        problems.add(
+            ["id"],
+            f"{doc['kind']} entries are recorded by the system and cannot be changed",
+            UserErrorCode.NOT_EDITABLE,
+        )
         return None
     if doc["kind"] != kind:
-        problems.add(["id"], f"{entry_id} is a {doc['kind']} entry, not a {kind}", UserErrorCode.WRONG_ID_TYPE)
+        problems.add(
+            ["id"], f"{entry_id} is a {doc['kind']} entry, not a {kind}", UserErrorCode.WRONG_ID_TYPE
+        )
         return None
     if not is_author(ctx.principal, doc["actor"]):
-        problems.add(["id"], f"only its author ({doc['actor'].get('name')}) may change this {kind.lower()}",
-                     UserErrorCode.NOT_AUTHOR)
+        problems.add(
+            ["id"],
+            f"only its author ({doc['actor'].get('name')}) may change this {kind.lower()}",
+            UserErrorCode.NOT_AUTHOR,
+        )
         return None
     revision = doc["data"].get("revision", 1)
     if expected_revision is not None and expected_revision != revision:
-        problems.add(["expectedRevision"], f"the {kind.lower()} is at revision {revision}, not {expected_revision}",
-                     UserErrorCode.REVISION_CONFLICT)
+        problems.add(
+            ["expectedRevision"],
+            f"the {kind.lower()} is at revision {revision}, not {expected_revision}",
+            UserErrorCode.REVISION_CONFLICT,
+        )
     return doc
 
 
@@ -225,8 +257,10 @@ async def editable_entry(
 
 @strawberry.type
 class TimelineMutations:
-    @mutation("Adds a note to a customer's timeline, mentioning users or Support and linking customers: "
-              "the guide's *Add a note* / *Tag a user* / *Link a customer or transaction*.")
+    @mutation(
+        "Adds a note to a customer's timeline, mentioning users or Support and linking customers: "
+        "the guide's *Add a note* / *Tag a user* / *Link a customer or transaction*."
+    )
     async def timeline_note_add(self, info: Info, input: TimelineNoteAddInput) -> TimelineNoteAddPayload:
         ctx = info.context
         problems = Problems()
@@ -238,7 +272,13 @@ class TimelineMutations:
         if problems:
             return TimelineNoteAddPayload(note=None, user_errors=problems.errors)
         t = now()
-        data = {"format": input.format.value, "revision": 1, "editedTime": None, "mentions": mentioned, "links": linked}
+        data = {
+            "format": input.format.value,
+            "revision": 1,
+            "editedTime": None,
+            "mentions": mentioned,
+            "links": linked,
+        }
         try:
             event = await timeline.record(ctx.org, cid, "NOTE", ctx.actor(), t, data, message)
         except NotFound:
@@ -251,7 +291,9 @@ class TimelineMutations:
         return TimelineNoteAddPayload(note=note, user_errors=[])
 
     @mutation("Edits a note; only its author may. Newly mentioned users are notified.")
-    async def timeline_note_update(self, info: Info, input: TimelineNoteUpdateInput) -> TimelineNoteUpdatePayload:
+    async def timeline_note_update(
+        self, info: Info, input: TimelineNoteUpdateInput
+    ) -> TimelineNoteUpdatePayload:
         ctx = info.context
         note_id = str(input.id)
         for _attempt in range(MAX_UPDATE_RETRIES):
@@ -264,10 +306,15 @@ class TimelineMutations:
             if input.message is not None:
                 message = v.text(problems, ["message"], input.message.value, MAX_MESSAGE, required=True)
             fmt = input.format.value.value if input.format is not None else data.get("format", "PLAIN")
-            by_id = input.mentioned_ids.value if input.mentioned_ids is not None else [
-                strawberry.ID("team_support" if m["type"] == "Team" else m["id"]) for m in data.get("mentions", [])
-                if m.get("byId")
-            ]
+            by_id = (
+                input.mentioned_ids.value
+                if input.mentioned_ids is not None
+                else [
+                    strawberry.ID("team_support" if m["type"] == "Team" else m["id"])
+                    for m in data.get("mentions", [])
+                    if m.get("byId")
+                ]
+            )
             mentioned = await mentions(ctx, problems, message, by_id, "mentionedIds")
             linked = data.get("links", [])
             if input.link_ids is not None:
@@ -283,17 +330,23 @@ class TimelineMutations:
             )
             if updated is None:
                 if input.expected_revision is not None:
-                    problems.add(["expectedRevision"], "the note changed meanwhile", UserErrorCode.REVISION_CONFLICT)
+                    problems.add(
+                        ["expectedRevision"], "the note changed meanwhile", UserErrorCode.REVISION_CONFLICT
+                    )
                     return TimelineNoteUpdatePayload(note=None, user_errors=problems.errors)
                 continue  # edited or deleted meanwhile: look again
-            await _record_quietly(ctx, updated["customerId"], "NOTE_EDITED", t, {"noteId": note_id}, "Edited a note")
+            await _record_quietly(
+                ctx, updated["customerId"], "NOTE_EDITED", t, {"noteId": note_id}, "Edited a note"
+            )
             await notify_mentioned(ctx, updated, mentioned, t)
             _forget(ctx, note_id)
             return TimelineNoteUpdatePayload(note=_as_note(updated), user_errors=[])
         raise RuntimeError(f"note {note_id} kept changing during {MAX_UPDATE_RETRIES} update attempts")
 
     @mutation("Deletes a note; only its author may. A `NOTE_DELETED` entry records who did it.")
-    async def timeline_note_delete(self, info: Info, input: TimelineNoteDeleteInput) -> TimelineNoteDeletePayload:
+    async def timeline_note_delete(
+        self, info: Info, input: TimelineNoteDeleteInput
+    ) -> TimelineNoteDeletePayload:
         ctx = info.context
         problems = Problems()
         note_id = str(input.id)
@@ -303,12 +356,16 @@ class TimelineMutations:
         if not await timeline.delete(ctx.org, note_id, "NOTE"):
             problems.add(["id"], f"no timeline entry {note_id} in this organization", UserErrorCode.NOT_FOUND)
             return TimelineNoteDeletePayload(deleted_id=None, user_errors=problems.errors)
-        await _record_quietly(ctx, doc["customerId"], "NOTE_DELETED", now(), {"noteId": note_id}, "Deleted a note")
+        await _record_quietly(
+            ctx, doc["customerId"], "NOTE_DELETED", now(), {"noteId": note_id}, "Deleted a note"
+        )
         _forget(ctx, note_id)
         return TimelineNoteDeletePayload(deleted_id=strawberry.ID(note_id), user_errors=[])
 
-    @mutation("Attaches a file with a description to a customer's timeline (a GraphQL multipart request): "
-              "the guide's *Add an attachment*.")
+    @mutation(
+        "Attaches a file with a description to a customer's timeline (a GraphQL multipart request): "
+        "the guide's *Add an attachment*."
+    )
     async def timeline_attachment_add(
         self, info: Info, input: TimelineAttachmentAddInput
     ) -> TimelineAttachmentAddPayload:
@@ -322,7 +379,9 @@ class TimelineMutations:
         data: bytes = await upload.read(limit + 1)
         content_type = None
         if len(data) > limit:
-            problems.add(["file"], f"the file is larger than the limit of {limit} bytes", UserErrorCode.FILE_TOO_LARGE)
+            problems.add(
+                ["file"], f"the file is larger than the limit of {limit} bytes", UserErrorCode.FILE_TOO_LARGE
+            )
         elif not data:
             problems.add(["file"], "the file is empty", UserErrorCode.FILE_EMPTY)
         else:
@@ -333,10 +392,17 @@ class TimelineMutations:
         file_id = new_id("file")
         filename = clean_filename(getattr(upload, "filename", None))
         digest = hashlib.sha256(data).hexdigest()
-        await files.put(ctx.org, file_id, filename, data, content_type=content_type, sha256=digest,
-                        customer_id=cid, now=t)
-        meta = {"fileId": file_id, "filename": filename, "contentType": content_type, "size": len(data),
-                "sha256": digest, "revision": 1}
+        await files.put(
+            ctx.org, file_id, filename, data, content_type=content_type, sha256=digest, customer_id=cid, now=t
+        )
+        meta = {
+            "fileId": file_id,
+            "filename": filename,
+            "contentType": content_type,
+            "size": len(data),
+            "sha256": digest,
+            "revision": 1,
+        }
         try:
             event = await timeline.record(ctx.org, cid, "ATTACHMENT", ctx.actor(), t, meta, description)
         except NotFound:
@@ -361,11 +427,19 @@ class TimelineMutations:
         # File first: a retry after a failure between the two steps finds the entry and finishes the job.
         await files.delete(ctx.org, doc["data"]["fileId"])
         if not await timeline.delete(ctx.org, entry_id, "ATTACHMENT"):
-            problems.add(["id"], f"no timeline entry {entry_id} in this organization", UserErrorCode.NOT_FOUND)
+            problems.add(
+                ["id"], f"no timeline entry {entry_id} in this organization", UserErrorCode.NOT_FOUND
+            )
             return TimelineAttachmentRemovePayload(removed_id=None, user_errors=problems.errors)
         filename = doc["data"]["filename"]
-        await _record_quietly(ctx, doc["customerId"], "ATTACHMENT_REMOVED", now(),
-                              {"attachmentId": entry_id, "filename": filename}, f"Removed {filename}")
+        await _record_quietly(
+            ctx,
+            doc["customerId"],
+            "ATTACHMENT_REMOVED",
+            now(),
+            {"attachmentId": entry_id, "filename": filename},
+            f"Removed {filename}",
+        )
         _forget(ctx, entry_id)
         return TimelineAttachmentRemovePayload(removed_id=strawberry.ID(entry_id), user_errors=[])
 
@@ -384,11 +458,12 @@ def _as_note(doc: Doc) -> NoteEvent:
     return note
 
 
-async def _record_quietly(ctx: Context, customer_id: str, kind: str, t: datetime, data: Doc, message: str) -> None:
+async def _record_quietly(
+    ctx: Context, customer_id: str, kind: str, t: datetime, data: Doc, message: str
+) -> None:
     """Records the follow-up entry of an edit; the customer itself may have gone meanwhile."""
     ctx.touched_customers.add(customer_id)
     try:
         await timeline.record(ctx.org, customer_id, kind, ctx.actor(), t, data, message)
     except NotFound:
         pass
-

@@ -38,7 +38,8 @@ class UserQueries:
         user = await ctx.loaders.user_by_id.load(p.user_id) if p.user_id else None
         return Viewer(
             api_key=ApiKey(id=strawberry.ID(p.key_id), name=p.key_name, scope=ApiKeyScope[p.scope.upper()]),
-            user=user, actor=Actor.from_doc(p.actor()),
+            user=user,
+            actor=Actor.from_doc(p.actor()),
         )
 
     @strawberry.field(description="The organization's users, by name.")
@@ -46,13 +47,17 @@ class UserQueries:
         self,
         info: Info,
         first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
     ) -> Connection[User]:
         check_first(first)
         ctx = info.context
         position = decode_cursor(after, "NAME") if after else None
         docs, has_next = await users.list_page(ctx.org, position, first)
-        edges = [Edge(cursor=encode_cursor("NAME", d["sortName"], d["id"]), node=User.from_doc(d)) for d in docs]
+        edges = [
+            Edge(cursor=encode_cursor("NAME", d["sortName"], d["id"]), node=User.from_doc(d)) for d in docs
+        ]
 
         async def total() -> int:
             return await users.count(ctx.org)
@@ -60,14 +65,18 @@ class UserQueries:
         return Connection(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=has_next, has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
             ),
             _count=total,
         )
 
     @strawberry.field(description="One user by id; null when there is none in this organization.")
-    async def user(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="User id.")]) -> User | None:
+    async def user(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="User id.")]
+    ) -> User | None:
         if type_of_id(str(id)) != "User":
             raise ClientError(f"{id} is not a user id (`usr_…`)")
         return await info.context.loaders.user_by_id.load(str(id))
@@ -80,13 +89,17 @@ class UserQueries:
 @strawberry.type
 class NotificationMutations:
     @mutation("Marks some or all of the viewer's notifications read.")
-    async def notification_mark_read(self, info: Info, input: NotificationMarkReadInput) -> NotificationMarkReadPayload:
+    async def notification_mark_read(
+        self, info: Info, input: NotificationMarkReadInput
+    ) -> NotificationMarkReadPayload:
         ctx = info.context
         problems = Problems()
         user_id = ctx.principal.user_id
         ids = [str(i) for i in input.ids or ()]
         if user_id is None:
-            problems.add(None, "this API key has no user, so it has no notifications", UserErrorCode.NOT_A_USER)
+            problems.add(
+                None, "this API key has no user, so it has no notifications", UserErrorCode.NOT_A_USER
+            )
         if not ids and not input.all:
             problems.add(["ids"], "give notification ids, or `all: true`", UserErrorCode.REQUIRED)
         if len(ids) > MAX_IDS:
@@ -96,11 +109,15 @@ class NotificationMutations:
             found = {d["id"]: d for d in await notifications.of_user(ctx.org, user_id, ids)}
             for n, nid in enumerate(ids):
                 if type_of_id(nid) != "Notification":
-                    problems.add(["ids", n], f"{nid} is not a notification id (`ntf_…`)", UserErrorCode.WRONG_ID_TYPE)
+                    problems.add(
+                        ["ids", n], f"{nid} is not a notification id (`ntf_…`)", UserErrorCode.WRONG_ID_TYPE
+                    )
                 elif nid not in found:
                     problems.add(["ids", n], f"you have no notification {nid}", UserErrorCode.NOT_FOUND)
         if problems or user_id is None:
-            return NotificationMarkReadPayload(notifications=[], unread_count=None, user_errors=problems.errors)
+            return NotificationMarkReadPayload(
+                notifications=[], unread_count=None, user_errors=problems.errors
+            )
         t = now()
         await notifications.mark_read(ctx.org, user_id, None if input.all else ids, t)
         marked = []

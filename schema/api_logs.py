@@ -16,11 +16,17 @@ from schema.timeline import Actor
 @strawberry.enum(description="How a logged request ended.")
 class ApiLogOutcome(enum.Enum):
     OK = strawberry.enum_value("OK", description="Every mutation succeeded.")
-    USER_ERRORS = strawberry.enum_value("USER_ERRORS", description="An input was refused (see `userErrorCodes`).")
-    ERROR = strawberry.enum_value("ERROR", description="A top-level error (see `errorCode`): auth, validation, bug.")
+    USER_ERRORS = strawberry.enum_value(
+        "USER_ERRORS", description="An input was refused (see `userErrorCodes`)."
+    )
+    ERROR = strawberry.enum_value(
+        "ERROR", description="A top-level error (see `errorCode`): auth, validation, bug."
+    )
 
 
-@strawberry.type(description="One logged mutation request: what was called, with what (secrets redacted), and how it ended.")
+@strawberry.type(
+    description="One logged mutation request: what was called, with what (secrets redacted), how it ended."
+)
 class ApiLogEntry(Node):
     time: datetime = strawberry.field(description="When the request arrived (UTC).")
     operation_name: str | None = strawberry.field(description="The operation's name, when it had one.")
@@ -39,17 +45,26 @@ class ApiLogEntry(Node):
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> ApiLogEntry:
         return cls(
-            id=strawberry.ID(d["id"]), time=d["time"], operation_name=d.get("operationName"),
-            mutations=d.get("mutations", []), variables=d.get("variables") or {},
-            outcome=ApiLogOutcome[d["outcome"]], user_error_codes=d.get("userErrorCodes", []),
-            error_code=d.get("errorCode"), duration_ms=d.get("durationMs", 0.0), author=Actor.from_doc(d["actor"]),
-            api_key_id=strawberry.ID(d["keyId"]), customer_ids=[strawberry.ID(c) for c in d.get("customerIds", ())],
+            id=strawberry.ID(d["id"]),
+            time=d["time"],
+            operation_name=d.get("operationName"),
+            mutations=d.get("mutations", []),
+            variables=d.get("variables") or {},
+            outcome=ApiLogOutcome[d["outcome"]],
+            user_error_codes=d.get("userErrorCodes", []),
+            error_code=d.get("errorCode"),
+            duration_ms=d.get("durationMs", 0.0),
+            author=Actor.from_doc(d["actor"]),
+            api_key_id=strawberry.ID(d["keyId"]),
+            customer_ids=[strawberry.ID(c) for c in d.get("customerIds", ())],
         )
 
 
 @strawberry.input(description="Filters of a customer's API log; all given filters must match.")
 class ApiLogFilter:
-    outcomes: list[ApiLogOutcome] | None = strawberry.field(default=None, description="Any of these outcomes.")
+    outcomes: list[ApiLogOutcome] | None = strawberry.field(
+        default=None, description="Any of these outcomes."
+    )
     from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive start time.")
     to: datetime | None = strawberry.field(default=None, description="Exclusive end time.")
 

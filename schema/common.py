@@ -46,22 +46,25 @@ class UserErrorCode(enum.Enum):
     )
     NOTHING_TO_CHANGE = strawberry.enum_value("NOTHING_TO_CHANGE", description="The input changes nothing.")
     NOT_AUTHOR = strawberry.enum_value(
-        "NOT_AUTHOR", description="Only the author of a note or attachment (same user, or same API key) may change it."
+        "NOT_AUTHOR",
+        description="Only the author of a note or attachment (same user, or same API key) may change it.",
     )
     NOT_EDITABLE = strawberry.enum_value(
-        "NOT_EDITABLE", description="This timeline entry is recorded by the system and cannot be edited or removed."
+        "NOT_EDITABLE",
+        description="This timeline entry is recorded by the system and cannot be edited or removed.",
     )
-    FILE_TOO_LARGE = strawberry.enum_value("FILE_TOO_LARGE", description="The file is larger than the upload limit.")
+    FILE_TOO_LARGE = strawberry.enum_value("FILE_TOO_LARGE", description="The file is over the upload limit.")
     FILE_EMPTY = strawberry.enum_value("FILE_EMPTY", description="The file has no content.")
     UNSUPPORTED_FILE_TYPE = strawberry.enum_value(
         "UNSUPPORTED_FILE_TYPE",
-        description="The file is not one of the accepted types (PDF, PNG, JPEG, GIF, plain text, CSV, Markdown).",
+        description="The file is not of an accepted type (PDF, PNG, JPEG, GIF, plain text, CSV, Markdown).",
     )
     CONTENT_TYPE_MISMATCH = strawberry.enum_value(
         "CONTENT_TYPE_MISMATCH", description="The declared content type does not match the file's content."
     )
     NOT_A_USER = strawberry.enum_value(
-        "NOT_A_USER", description="The API key does not belong to a user, and this needs one (e.g. notifications)."
+        "NOT_A_USER",
+        description="The API key does not belong to a user, and this needs one (e.g. notifications).",
     )
 
 

@@ -97,13 +97,13 @@ class Customer(Linkable):
         check_first(first)
         return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
 
-    @strawberry.field(description="API requests that touched this customer, newest first: the guide's *View log data*.")
+    @strawberry.field(description="API requests that touched this customer, newest first (*View log data*).")
     async def api_logs(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
         after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
-        filter: Annotated[ApiLogFilter | None, strawberry.argument(description="Outcome and time filters.")] = None,
+        filter: Annotated[ApiLogFilter | None, strawberry.argument(description="Outcome, time.")] = None,
     ) -> Connection[ApiLogEntry]:
         check_first(first)
         return await info.context.api_log_connection(str(self.id), first, after, filter)

@@ -53,8 +53,10 @@ class NoteEvent(TimelineEvent):
                 out.append(item)
         return out
 
-    @strawberry.field(description="Objects the note links to (customers; transactions once they exist), in order. "
-                      "Linked objects deleted since are left out.")
+    @strawberry.field(
+        description="Objects the note links to (customers; transactions once they exist), in order. "
+        "Linked objects deleted since are left out."
+    )
     async def links(self, info: Info) -> list[Linkable]:
         found = await asyncio.gather(*(info.context.load_link(lk["type"], lk["id"]) for lk in self._links))
         return [x for x in found if x is not None]
@@ -82,8 +84,12 @@ class StoredFile:
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> StoredFile:
         return cls(
-            id=strawberry.ID(d["fileId"]), filename=d["filename"], content_type=d["contentType"], size=d["size"],
-            sha256=d["sha256"], download_path=f"/files/{d['fileId']}",
+            id=strawberry.ID(d["fileId"]),
+            filename=d["filename"],
+            content_type=d["contentType"],
+            size=d["size"],
+            sha256=d["sha256"],
+            download_path=f"/files/{d['fileId']}",
         )
 
 
@@ -101,20 +107,26 @@ class AttachmentRemovedEvent(TimelineEvent):
 def _note(d: dict[str, Any]) -> NoteEvent:
     data = d["data"]
     return NoteEvent(
-        **_base(d), format=NoteFormat[data.get("format", "PLAIN")], revision=data.get("revision", 1),
-        edited_time=data.get("editedTime"), _mentions=data.get("mentions", []), _links=data.get("links", []),
+        **_base(d),
+        format=NoteFormat[data.get("format", "PLAIN")],
+        revision=data.get("revision", 1),
+        edited_time=data.get("editedTime"),
+        _mentions=data.get("mentions", []),
+        _links=data.get("links", []),
     )
 
 
-EVENT_TYPES.update({
-    "NOTE": _note,
-    "NOTE_EDITED": lambda d: NoteEditedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
-    "NOTE_DELETED": lambda d: NoteDeletedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
-    "ATTACHMENT": lambda d: AttachmentEvent(**_base(d), file=StoredFile.from_data(d["data"])),
-    "ATTACHMENT_REMOVED": lambda d: AttachmentRemovedEvent(
-        **_base(d), attachment_id=strawberry.ID(d["data"]["attachmentId"]), filename=d["data"]["filename"]
-    ),
-})
+EVENT_TYPES.update(
+    {
+        "NOTE": _note,
+        "NOTE_EDITED": lambda d: NoteEditedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
+        "NOTE_DELETED": lambda d: NoteDeletedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
+        "ATTACHMENT": lambda d: AttachmentEvent(**_base(d), file=StoredFile.from_data(d["data"])),
+        "ATTACHMENT_REMOVED": lambda d: AttachmentRemovedEvent(
+            **_base(d), attachment_id=strawberry.ID(d["data"]["attachmentId"]), filename=d["data"]["filename"]
+        ),
+    }
+)
 EVENT_CLASSES.extend([NoteEvent, NoteEditedEvent, NoteDeletedEvent, AttachmentEvent, AttachmentRemovedEvent])
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -128,7 +140,8 @@ class TimelineNoteAddInput:
     )
     format: NoteFormat = strawberry.field(default=NoteFormat.PLAIN, description="How to render the text.")
     mentioned_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Users (`usr_…`) or teams (`team_support`) to mention besides those in the text (≤ 20)."
+        default=None,
+        description="Users (`usr_…`) or teams (`team_support`) to mention besides those in the text (≤ 20).",
     )
     link_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Customers (and, later, transactions) to link to (≤ 10)."
@@ -141,7 +154,9 @@ class TimelineNoteUpdateInput:
     expected_revision: int | None = strawberry.field(
         default=None, description="Refuse with `REVISION_CONFLICT` unless the note is at this revision."
     )
-    message: Maybe[str] = strawberry.field(default=None, description="New text (≤ 10,000); `@` mentions are re-read.")
+    message: Maybe[str] = strawberry.field(
+        default=None, description="New text (≤ 10,000); `@` mentions are re-read."
+    )
     format: Maybe[NoteFormat] = strawberry.field(default=None, description="New format.")
     mentioned_ids: Maybe[list[strawberry.ID]] = strawberry.field(
         default=None, description="Replaces the mentions made by id. Newly mentioned users are notified."
@@ -174,28 +189,44 @@ class TimelineAttachmentRemoveInput:
 @strawberry.type(description="Result of `timelineNoteAdd`.")
 class TimelineNoteAddPayload:
     note: NoteEvent | None = strawberry.field(description="The new note; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 @strawberry.type(description="Result of `timelineNoteUpdate`.")
 class TimelineNoteUpdatePayload:
     note: NoteEvent | None = strawberry.field(description="The note after the edit; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 @strawberry.type(description="Result of `timelineNoteDelete`.")
 class TimelineNoteDeletePayload:
-    deleted_id: strawberry.ID | None = strawberry.field(description="Id of the deleted note; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="Id of the deleted note; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 @strawberry.type(description="Result of `timelineAttachmentAdd`.")
 class TimelineAttachmentAddPayload:
-    attachment: AttachmentEvent | None = strawberry.field(description="The new attachment; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    attachment: AttachmentEvent | None = strawberry.field(
+        description="The new attachment; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 @strawberry.type(description="Result of `timelineAttachmentRemove`.")
 class TimelineAttachmentRemovePayload:
-    removed_id: strawberry.ID | None = strawberry.field(description="Id of the removed attachment; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    removed_id: strawberry.ID | None = strawberry.field(
+        description="Id of the removed attachment; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )

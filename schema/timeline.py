@@ -26,7 +26,7 @@ class TimelineEventKind(enum.Enum):
     NOTE_EDITED = strawberry.enum_value("NOTE_EDITED", description="A note was edited by its author.")
     NOTE_DELETED = strawberry.enum_value("NOTE_DELETED", description="A note was deleted by its author.")
     ATTACHMENT = strawberry.enum_value("ATTACHMENT", description="A file was attached, with a description.")
-    ATTACHMENT_REMOVED = strawberry.enum_value("ATTACHMENT_REMOVED", description="An attached file was removed.")
+    ATTACHMENT_REMOVED = strawberry.enum_value("ATTACHMENT_REMOVED", description="An attachment was removed.")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -42,14 +42,20 @@ class User(Node):
     name: str = strawberry.field(description="Full name.")
     email: str = strawberry.field(description="Email address; `@<email>` in a note mentions the user.")
     role: UserRole = strawberry.field(description="What the user may do.")
-    teams: list[Team] = strawberry.field(description="Teams the user belongs to (mentioning one notifies them).")
+    teams: list[Team] = strawberry.field(
+        description="Teams the user belongs to (mentioning one notifies them)."
+    )
     created_time: datetime = strawberry.field(description="When the user was added.")
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> User:
         return cls(
-            id=strawberry.ID(d["id"]), name=d["name"], email=d["email"], role=UserRole[d["role"]],
-            teams=[TEAMS[t] for t in d.get("teams", ()) if t in TEAMS], created_time=d["createdTime"],
+            id=strawberry.ID(d["id"]),
+            name=d["name"],
+            email=d["email"],
+            role=UserRole[d["role"]],
+            teams=[TEAMS[t] for t in d.get("teams", ()) if t in TEAMS],
+            created_time=d["createdTime"],
         )
 
 
@@ -73,13 +79,17 @@ class ApiKey:
 
 @strawberry.enum(description="Why a user was notified.")
 class NotificationReason(enum.Enum):
-    MENTION = strawberry.enum_value("MENTION", description="The user, or a team of theirs, was mentioned in a note.")
+    MENTION = strawberry.enum_value(
+        "MENTION", description="The user, or a team of theirs, was mentioned in a note."
+    )
 
 
 @strawberry.type(description="Something a user is told about, e.g. being mentioned in a note.")
 class Notification(Node):
     reason: NotificationReason = strawberry.field(description="Why the user was notified.")
-    via_team: Team | None = strawberry.field(description="The team that was mentioned, when it was not the user.")
+    via_team: Team | None = strawberry.field(
+        description="The team that was mentioned, when it was not the user."
+    )
     created_time: datetime = strawberry.field(description="When it happened.")
     read: bool = strawberry.field(description="Whether the user marked it read.")
     read_time: datetime | None = strawberry.field(description="When it was marked read.")
@@ -99,14 +109,22 @@ class Notification(Node):
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Notification:
         return cls(
-            id=strawberry.ID(d["id"]), reason=NotificationReason[d["reason"]],
-            via_team=TEAMS.get(d["via"]) if d.get("via") else None, created_time=d["time"], read=d["read"],
-            read_time=d.get("readTime"), excerpt=d.get("excerpt") or "", author=Actor.from_doc(d["actor"]),
-            customer_id=strawberry.ID(d["customerId"]), event_id=strawberry.ID(d["eventId"]),
+            id=strawberry.ID(d["id"]),
+            reason=NotificationReason[d["reason"]],
+            via_team=TEAMS.get(d["via"]) if d.get("via") else None,
+            created_time=d["time"],
+            read=d["read"],
+            read_time=d.get("readTime"),
+            excerpt=d.get("excerpt") or "",
+            author=Actor.from_doc(d["actor"]),
+            customer_id=strawberry.ID(d["customerId"]),
+            event_id=strawberry.ID(d["eventId"]),
         )
 
 
-@strawberry.type(description="Who is asking: the API key of the request and, when the key belongs to one, its user.")
+@strawberry.type(
+    description="Who is asking: the API key of the request and, when the key belongs to one, its user."
+)
 class Viewer:
     api_key: ApiKey = strawberry.field(description="The key the request was made with.")
     user: User | None = strawberry.field(description="The key's user; null for an integration key.")
@@ -116,7 +134,7 @@ class Viewer:
     async def notifications(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
         after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
         unread_only: Annotated[bool, strawberry.argument(description="Only the unread ones.")] = False,
     ) -> Connection[Notification]:
@@ -136,9 +154,13 @@ class NotificationMarkReadInput:
 
 @strawberry.type(description="Result of `notificationMarkRead`.")
 class NotificationMarkReadPayload:
-    notifications: list[Notification] = strawberry.field(description="The notifications named by `ids`, now read.")
+    notifications: list[Notification] = strawberry.field(
+        description="The notifications named by `ids`, now read."
+    )
     unread_count: int | None = strawberry.field(description="Unread notifications left; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 UserConnection = Connection[User]

@@ -25,8 +25,10 @@ OUTCOMES = ("OK", "USER_ERRORS", "ERROR")
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("customerIds", ASCENDING), ("time", DESCENDING), ("id", DESCENDING)],
-     {"name": "org_customer_time"}),
+    (
+        [("organizationId", ASCENDING), ("customerIds", ASCENDING), ("time", DESCENDING), ("id", DESCENDING)],
+        {"name": "org_customer_time"},
+    ),
 ]
 
 
@@ -61,7 +63,9 @@ async def insert(org: OrgDb, doc: Doc) -> None:
     doc.pop("_id", None)
 
 
-def _filter(customer_id: str, outcomes: Sequence[str], time_from: datetime | None, time_to: datetime | None) -> Doc:
+def _filter(
+    customer_id: str, outcomes: Sequence[str], time_from: datetime | None, time_to: datetime | None
+) -> Doc:
     flt: Doc = {"customerIds": customer_id}
     if outcomes:
         flt["outcome"] = {"$in": list(outcomes)}
@@ -76,8 +80,14 @@ def _filter(customer_id: str, outcomes: Sequence[str], time_from: datetime | Non
 
 
 async def page(
-    org: OrgDb, customer_id: str, after: tuple[datetime, str] | None, first: int, *,
-    outcomes: Sequence[str] = (), time_from: datetime | None = None, time_to: datetime | None = None,
+    org: OrgDb,
+    customer_id: str,
+    after: tuple[datetime, str] | None,
+    first: int,
+    *,
+    outcomes: Sequence[str] = (),
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
 ) -> tuple[list[Doc], bool]:
     """A customer's log entries, newest first, one page and whether more follow."""
     flt = _filter(customer_id, outcomes, time_from, time_to)
@@ -91,7 +101,11 @@ async def page(
 
 
 async def count(
-    org: OrgDb, customer_id: str, *, outcomes: Sequence[str] = (), time_from: datetime | None = None,
+    org: OrgDb,
+    customer_id: str,
+    *,
+    outcomes: Sequence[str] = (),
+    time_from: datetime | None = None,
     time_to: datetime | None = None,
 ) -> int:
     return await org[COLLECTION].count(_filter(customer_id, outcomes, time_from, time_to))

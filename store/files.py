@@ -25,7 +25,10 @@ CHUNKS = f"{BUCKET}.chunks"
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     FILES: [
         ([("filename", ASCENDING), ("uploadDate", ASCENDING)], {"name": "filename_1_uploadDate_1"}),
-        ([("metadata.organizationId", ASCENDING), ("metadata.customerId", ASCENDING)], {"name": "org_customer"}),
+        (
+            [("metadata.organizationId", ASCENDING), ("metadata.customerId", ASCENDING)],
+            {"name": "org_customer"},
+        ),
     ],
     CHUNKS: [([("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True, "name": "files_id_1_n_1"})],
 }
@@ -36,13 +39,27 @@ def _bucket(org: OrgDb) -> AsyncGridFSBucket:
 
 
 async def put(
-    org: OrgDb, file_id: str, filename: str, data: bytes, *, content_type: str, sha256: str,
-    customer_id: str, now: datetime,
+    org: OrgDb,
+    file_id: str,
+    filename: str,
+    data: bytes,
+    *,
+    content_type: str,
+    sha256: str,
+    customer_id: str,
+    now: datetime,
 ) -> None:
     await _bucket(org).upload_from_stream_with_id(
-        file_id, filename, data,
-        metadata={"organizationId": org.org_id, "customerId": customer_id, "contentType": content_type,
-                  "sha256": sha256, "createdTime": now},
+        file_id,
+        filename,
+        data,
+        metadata={
+            "organizationId": org.org_id,
+            "customerId": customer_id,
+            "contentType": content_type,
+            "sha256": sha256,
+            "createdTime": now,
+        },
     )
 
 

@@ -20,8 +20,10 @@ COLLECTION = "notifications"
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("userId", ASCENDING), ("time", DESCENDING), ("id", DESCENDING)],
-     {"name": "org_user_time"}),
+    (
+        [("organizationId", ASCENDING), ("userId", ASCENDING), ("time", DESCENDING), ("id", DESCENDING)],
+        {"name": "org_user_time"},
+    ),
     ([("organizationId", ASCENDING), ("userId", ASCENDING), ("read", ASCENDING)], {"name": "org_user_read"}),
 ]
 
@@ -31,9 +33,7 @@ def notification_id(user_id: str, event_id: str, reason: str) -> str:
     return f"ntf_{digest}"
 
 
-def mention_docs(
-    user_ids: Sequence[str], event: Doc, via: str | None, now: datetime
-) -> list[Doc]:
+def mention_docs(user_ids: Sequence[str], event: Doc, via: str | None, now: datetime) -> list[Doc]:
     """Notifications telling each user they were mentioned in `event` (`via`: the team, if any)."""
     return [
         {

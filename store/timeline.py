@@ -124,7 +124,8 @@ async def update_data(
     """Edits an event of `kind` still at `data.revision == revision`; None when it is not (any more)."""
     update = {"$set": {"message": message, **{f"data.{k}": v for k, v in set_data.items()}},
               "$inc": {"data.revision": 1}}
-    doc = await org[COLLECTION].find_one_and_update({"id": event_id, "kind": kind, "data.revision": revision}, update)
+    flt = {"id": event_id, "kind": kind, "data.revision": revision}
+    doc = await org[COLLECTION].find_one_and_update(flt, update)
     if doc is not None:
         doc.pop("_id", None)
     return doc

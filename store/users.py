@@ -25,7 +25,10 @@ SUPPORT_TEAM = {"id": SUPPORT_TEAM_ID, "key": "SUPPORT", "name": "Support"}
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("emailLower", ASCENDING)], {"unique": True, "name": "org_email_unique"}),
+    (
+        [("organizationId", ASCENDING), ("emailLower", ASCENDING)],
+        {"unique": True, "name": "org_email_unique"},
+    ),
     ([("organizationId", ASCENDING), ("sortName", ASCENDING), ("id", ASCENDING)], {"name": "org_name_id"}),
     ([("organizationId", ASCENDING), ("teams", ASCENDING)], {"name": "org_teams"}),
 ]
@@ -35,8 +38,14 @@ def user_doc(name: str, email: str, role: str, now: datetime, teams: Sequence[st
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     return {
-        "id": new_id("usr"), "name": name, "email": email, "emailLower": email.lower(),
-        "sortName": name.lower(), "role": role, "teams": list(teams), "createdTime": now,
+        "id": new_id("usr"),
+        "name": name,
+        "email": email,
+        "emailLower": email.lower(),
+        "sortName": name.lower(),
+        "role": role,
+        "teams": list(teams),
+        "createdTime": now,
     }
 
 

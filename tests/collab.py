@@ -22,8 +22,16 @@ class Person:
     key: str
 
 
-async def add_user(store: Store, org: Org, name: str, email: str, *, role: str = "MEMBER",
-                   teams: tuple[str, ...] = (), scope: str = "write") -> Person:
+async def add_user(
+    store: Store,
+    org: Org,
+    name: str,
+    email: str,
+    *,
+    role: str = "MEMBER",
+    teams: tuple[str, ...] = (),
+    scope: str = "write",
+) -> Person:
     """A user of `org` and a key of theirs (users are provisioned outside the API, like keys)."""
     now = datetime.now(UTC)
     doc = await users.insert(store.for_org(org.id), users.user_doc(name, email, role, now, teams))
@@ -32,7 +40,9 @@ async def add_user(store: Store, org: Org, name: str, email: str, *, role: str =
 
 
 async def add_customer(org: Org, first_name: str = "Ada", **extra: Any) -> str:
-    data = await org.gql(CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": first_name, **extra}})
+    data = await org.gql(
+        CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": first_name, **extra}}
+    )
     assert data["customerCreate"]["userErrors"] == []
     return data["customerCreate"]["customer"]["id"]
 

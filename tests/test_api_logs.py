@@ -1,4 +1,4 @@
-"""API logs: every mutation request is logged with redacted variables and its outcome, linked to the customers it touched."""
+"""API logs: each mutation request, with redacted variables and outcome, on the customers it touched."""
 
 from __future__ import annotations
 
@@ -57,17 +57,22 @@ async def test_refused_input_is_logged_with_its_codes_even_when_user_errors_are_
 
 async def test_top_level_errors_are_logged_with_their_code(org, store):
     cid = await add_customer(org)
-    errors = await org.errors(NOTE_ADD_NO_ERRORS_SELECTED, {"input": {"customerId": cid, "message": "hi"}},
-                              key=org.read_key)
+    errors = await org.errors(
+        NOTE_ADD_NO_ERRORS_SELECTED, {"input": {"customerId": cid, "message": "hi"}}, key=org.read_key
+    )
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
-    logged = await store.raw(api_logs.COLLECTION).find({"organizationId": org.id, "outcome": "ERROR"}).to_list()
+    logged = (
+        await store.raw(api_logs.COLLECTION).find({"organizationId": org.id, "outcome": "ERROR"}).to_list()
+    )
     assert [(d["errorCode"], d["mutations"]) for d in logged] == [("FORBIDDEN", ["timelineNoteAdd"])]
 
 
 async def test_queries_are_not_logged(org, store):
     cid = await add_customer(org)
     await logs_of(org, cid)
-    assert await store.raw(api_logs.COLLECTION).count_documents({"organizationId": org.id}) == 2  # website + customer
+    assert (
+        await store.raw(api_logs.COLLECTION).count_documents({"organizationId": org.id}) == 2
+    )  # website + customer
 
 
 async def test_logs_filter_by_outcome_and_time_and_page_with_cursors(org):
@@ -96,8 +101,12 @@ async def test_logs_never_hold_a_card_number_cvv_api_key_or_file_content(org, st
     order_number = "1234567890123456"
     assert not luhn_ok(order_number)
     secrets = {
-        "cardNumber": "4111111111111111", "cvv": "913", "password": "hunter2-horse", "apiKey": ada.key,
-        "memo": f"paid with 4242 4242 4242 4242, key {org.write_key}", "pan": 5555555555554444,
+        "cardNumber": "4111111111111111",
+        "cvv": "913",
+        "password": "hunter2-horse",
+        "apiKey": ada.key,
+        "memo": f"paid with 4242 4242 4242 4242, key {org.write_key}",
+        "pan": 5555555555554444,
         "nested": [{"token": "tok_very_secret", "card": {"number": "378282246310005", "cvc": "4321"}}],
         "orderNumber": order_number,
     }
@@ -109,16 +118,32 @@ async def test_logs_never_hold_a_card_number_cvv_api_key_or_file_content(org, st
 
     stored = await store.raw(api_logs.COLLECTION).find({"organizationId": org.id}, {"_id": 0}).to_list()
     dump = orjson.dumps(stored, default=str).decode()
-    for leaked in ("4111111111111111", "4242 4242 4242 4242", "5555555555554444", "378282246310005", "hunter2",
-                   "tok_very_secret", ada.key, org.write_key, "cgk_", "FILE-CONTENT-MARKER"):
+    for leaked in (
+        "4111111111111111",
+        "4242 4242 4242 4242",
+        "5555555555554444",
+        "378282246310005",
+        "hunter2",
+        "tok_very_secret",
+        ada.key,
+        org.write_key,
+        "cgk_",
+        "FILE-CONTENT-MARKER",
+    ):
         assert leaked not in dump, leaked
     logs = await logs_of(org, cid)
     fields = logs["edges"][1]["node"]["variables"]["input"]["customFields"]
     assert fields["cvv"] == fields["cardNumber"] == fields["apiKey"] == "[REDACTED]"
     assert fields["memo"] == "paid with [CARD], key [REDACTED]"
-    assert fields["pan"] == "[REDACTED]" and fields["nested"][0]["card"] == {"number": "[REDACTED]", "cvc": "[REDACTED]"}
+    assert fields["pan"] == "[REDACTED]" and fields["nested"][0]["card"] == {
+        "number": "[REDACTED]",
+        "cvc": "[REDACTED]",
+    }
     assert fields["orderNumber"] == order_number  # not a card number: kept
-    assert logs["edges"][0]["node"]["variables"]["input"]["file"] == {"file": "notes.txt", "contentType": "text/plain"}
+    assert logs["edges"][0]["node"]["variables"]["input"]["file"] == {
+        "file": "notes.txt",
+        "contentType": "text/plain",
+    }
 
 
 def test_redaction_finds_card_numbers_anywhere_by_luhn():

@@ -1,4 +1,4 @@
-"""Attachments: GraphQL multipart uploads into GridFS, checked type and size, authenticated streaming downloads."""
+"""Attachments: multipart uploads into GridFS, type and size checks, authenticated streaming downloads."""
 
 from __future__ import annotations
 
@@ -32,10 +32,21 @@ def settings() -> Settings:
     return Settings(mongodb_uri=None, api_key_cache_seconds=0, mask_errors=True, attachment_max_bytes=LIMIT)
 
 
-async def upload(org, customer_id, content, filename="contract.pdf", content_type="application/pdf",
-                 description="Signed contract", *, key=None, preflight=True):
-    operations = {"query": ADD, "variables": {"input": {"customerId": customer_id, "file": None,
-                                                          "description": description}}}
+async def upload(
+    org,
+    customer_id,
+    content,
+    filename="contract.pdf",
+    content_type="application/pdf",
+    description="Signed contract",
+    *,
+    key=None,
+    preflight=True,
+):
+    operations = {
+        "query": ADD,
+        "variables": {"input": {"customerId": customer_id, "file": None, "description": description}},
+    }
     headers = {"Authorization": f"Bearer {key or org.write_key}"}
     if preflight:
         headers["Apollo-Require-Preflight"] = "true"
@@ -119,11 +130,17 @@ async def test_multipart_without_a_preflight_header_is_refused_as_csrf(org, stor
     response = await upload(org, cid, PDF, preflight=False)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_PREVENTED"
-    form = await org.http.post("/graphql", data={"query": "mutation { __typename }"},
-                               headers={"Authorization": f"Bearer {org.write_key}"})
+    form = await org.http.post(
+        "/graphql",
+        data={"query": "mutation { __typename }"},
+        headers={"Authorization": f"Bearer {org.write_key}"},
+    )
     assert form.status_code == 400 and form.json()["errors"][0]["extensions"]["code"] == "CSRF_PREVENTED"
-    text = await org.http.post("/graphql", content=b'{"query": "{ __typename }"}',
-                               headers={"Authorization": f"Bearer {org.write_key}", "Content-Type": "text/plain"})
+    text = await org.http.post(
+        "/graphql",
+        content=b'{"query": "{ __typename }"}',
+        headers={"Authorization": f"Bearer {org.write_key}", "Content-Type": "text/plain"},
+    )
     assert text.status_code == 400
     assert await snapshot(store, timeline.COLLECTION, files.FILES) == before
 
@@ -134,11 +151,18 @@ async def test_download_needs_a_key_and_never_serves_another_organizations_file(
     assert (await org.http.get(path)).status_code == 401
     assert (await org.http.get(path, headers={"Authorization": "Bearer cgk_wrong"})).status_code == 401
     foreign = await org.http.get(path, headers={"Authorization": f"Bearer {other_org.write_key}"})
-    missing = await org.http.get("/files/file_01J00000000000000000000000",
-                                 headers={"Authorization": f"Bearer {other_org.write_key}"})
+    missing = await org.http.get(
+        "/files/file_01J00000000000000000000000", headers={"Authorization": f"Bearer {other_org.write_key}"}
+    )
     assert foreign.status_code == missing.status_code == 404
-    assert foreign.json() == {"errors": [{"message": f"no file {path.rsplit('/', 1)[1]} in this organization",
-                                          "extensions": {"code": "NOT_FOUND"}}]}
+    assert foreign.json() == {
+        "errors": [
+            {
+                "message": f"no file {path.rsplit('/', 1)[1]} in this organization",
+                "extensions": {"code": "NOT_FOUND"},
+            }
+        ]
+    }
     assert other_org.write_key not in foreign.text
 
 
@@ -156,11 +180,17 @@ async def test_removing_an_attachment_deletes_its_file(org, store):
     assert data["timelineAttachmentRemove"] == {"removedId": attachment["id"], "userErrors": []}
     assert await store.raw(files.FILES).count_documents({}) == 0
     assert await store.raw(files.CHUNKS).count_documents({}) == 0
-    response = await org.http.get(attachment["file"]["downloadPath"], headers={"Authorization": f"Bearer {org.write_key}"})
+    response = await org.http.get(
+        attachment["file"]["downloadPath"], headers={"Authorization": f"Bearer {org.write_key}"}
+    )
     assert response.status_code == 404
     events = [e["node"] for e in (await org.gql(TIMELINE, {"id": cid}))["customer"]["timeline"]["edges"]]
-    assert events[0] == {"kind": "ATTACHMENT_REMOVED", "message": "Removed contract.pdf",
-                         "attachmentId": attachment["id"], "filename": "contract.pdf"}
+    assert events[0] == {
+        "kind": "ATTACHMENT_REMOVED",
+        "message": "Removed contract.pdf",
+        "attachmentId": attachment["id"],
+        "filename": "contract.pdf",
+    }
     assert [e["kind"] for e in events] == ["ATTACHMENT_REMOVED", "CUSTOMER_CREATED"]
 
 

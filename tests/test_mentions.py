@@ -31,8 +31,9 @@ async def test_at_email_mentions_a_user_who_is_notified(org, store):
     ada = await add_user(store, org, "Ada Lovelace", "ada@example.com")
     grace = await add_user(store, org, "Grace Hopper", "grace@example.com")
     cid = await add_customer(org, "Bob")
-    data = await org.gql(NOTE_ADD, {"input": {"customerId": cid, "message": "@Ada@example.com please call Bob"}},
-                         key=grace.key)
+    data = await org.gql(
+        NOTE_ADD, {"input": {"customerId": cid, "message": "@Ada@example.com please call Bob"}}, key=grace.key
+    )
     result = data["timelineNoteAdd"]
     assert result["userErrors"] == []
     assert result["note"]["mentions"] == [{"__typename": "User", "id": ada.id, "name": "Ada Lovelace"}]
@@ -50,9 +51,12 @@ async def test_mentioning_support_notifies_every_support_member_but_the_author(o
     linus = await add_user(store, org, "Linus Torvalds", "linus@example.com", teams=("SUPPORT",))
     grace = await add_user(store, org, "Grace Hopper", "grace@example.com")
     cid = await add_customer(org)
-    data = await org.gql(NOTE_ADD, {"input": {"customerId": cid, "message": "Need help, @support!"}}, key=ada.key)
-    assert data["timelineNoteAdd"]["note"]["mentions"] == [{"__typename": "Team", "id": "team_support",
-                                                            "name": "Support"}]
+    data = await org.gql(
+        NOTE_ADD, {"input": {"customerId": cid, "message": "Need help, @support!"}}, key=ada.key
+    )
+    assert data["timelineNoteAdd"]["note"]["mentions"] == [
+        {"__typename": "Team", "id": "team_support", "name": "Support"}
+    ]
     linus_view = await notifications_of(org, linus)
     assert [e["node"]["viaTeam"] for e in linus_view["notifications"]["edges"]] == [{"id": "team_support"}]
     assert (await notifications_of(org, ada))["unreadNotificationCount"] == 0
@@ -71,20 +75,30 @@ async def test_mentions_by_id_and_edits_notify_each_user_once(org, store):
     assert (await notifications_of(org, grace))["notifications"]["totalCount"] == 1
 
 
-async def test_unknown_foreign_or_wrong_type_mentions_are_refused_and_nobody_is_notified(org, other_org, store):
+async def test_unknown_foreign_or_wrong_type_mentions_are_refused_and_nobody_is_notified(
+    org, other_org, store
+):
     await add_user(store, org, "Ada Lovelace", "ada@example.com")
     alan = await add_user(store, other_org, "Alan Turing", "alan@example.com")
     cid = await add_customer(org)
     before = await snapshot(store, "timeline_events", "notifications")
-    data = await org.gql(NOTE_ADD, {"input": {
-        "customerId": cid, "message": "@nobody@example.com and @alan@example.com, mail me at me@example.com",
-        "mentionedIds": [alan.id, cid, "team_support"],
-    }})
+    data = await org.gql(
+        NOTE_ADD,
+        {
+            "input": {
+                "customerId": cid,
+                "message": "@nobody@example.com and @alan@example.com, mail me at me@example.com",
+                "mentionedIds": [alan.id, cid, "team_support"],
+            }
+        },
+    )
     result = data["timelineNoteAdd"]
     assert result["note"] is None
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
-        (["message"], "NOT_FOUND"), (["message"], "NOT_FOUND"),
-        (["mentionedIds", "0"], "NOT_FOUND"), (["mentionedIds", "1"], "WRONG_ID_TYPE"),
+        (["message"], "NOT_FOUND"),
+        (["message"], "NOT_FOUND"),
+        (["mentionedIds", "0"], "NOT_FOUND"),
+        (["mentionedIds", "1"], "WRONG_ID_TYPE"),
     ]
     assert await snapshot(store, "timeline_events", "notifications") == before
 
@@ -96,8 +110,11 @@ async def test_user_marks_notifications_read_one_by_one_or_all(org, store):
         await org.gql(NOTE_ADD, {"input": {"customerId": cid, "message": f"ping {i} @ada@example.com"}})
     ids = [e["node"]["id"] for e in (await notifications_of(org, ada))["notifications"]["edges"]]
     one = await org.gql(MARK_READ, {"input": {"ids": [ids[0]]}}, key=ada.key)
-    assert one["notificationMarkRead"] == {"notifications": [{"id": ids[0], "read": True}], "unreadCount": 2,
-                                           "userErrors": []}
+    assert one["notificationMarkRead"] == {
+        "notifications": [{"id": ids[0], "read": True}],
+        "unreadCount": 2,
+        "userErrors": [],
+    }
     unread = await notifications_of(org, ada, unread=True)
     assert [e["node"]["id"] for e in unread["notifications"]["edges"]] == ids[1:]
     every = await org.gql(MARK_READ, {"input": {"all": True}}, key=ada.key)

@@ -32,7 +32,9 @@ NODE = """query($id: ID!) { node(id: $id) { id ... on NoteEvent { message } } }"
 
 
 async def add_note(org, customer_id, message="Called the customer", key=None, **extra):
-    data = await org.gql(NOTE_ADD, {"input": {"customerId": customer_id, "message": message, **extra}}, key=key)
+    data = await org.gql(
+        NOTE_ADD, {"input": {"customerId": customer_id, "message": message, **extra}}, key=key
+    )
     return data["timelineNoteAdd"]
 
 
@@ -66,7 +68,9 @@ async def test_note_input_problems_are_all_reported_and_nothing_is_recorded(org,
     cid = await add_customer(org)
     foreign = await add_customer(other_org)
     before = await snapshot(store, timeline.COLLECTION, "notifications")
-    result = await add_note(org, cid, "x" * 10_001, linkIds=[foreign, "usr_01J0000000000000000000000", cid, cid])
+    result = await add_note(
+        org, cid, "x" * 10_001, linkIds=[foreign, "usr_01J0000000000000000000000", cid, cid]
+    )
     assert result["note"] is None
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
         (["message"], "TOO_LONG"),
@@ -90,8 +94,10 @@ async def test_note_on_another_organizations_customer_is_not_found(org, other_or
 async def test_author_edits_a_note_and_an_edit_entry_is_recorded(org):
     cid = await add_customer(org)
     note = (await add_note(org, cid, "Draft"))["note"]
-    data = await org.gql(NOTE_UPDATE, {"input": {"id": note["id"], "message": "Final", "format": "MARKDOWN",
-                                                 "expectedRevision": 1}})
+    data = await org.gql(
+        NOTE_UPDATE,
+        {"input": {"id": note["id"], "message": "Final", "format": "MARKDOWN", "expectedRevision": 1}},
+    )
     updated = data["timelineNoteUpdate"]
     assert updated["userErrors"] == []
     assert updated["note"]["message"] == "Final" and updated["note"]["revision"] == 2
@@ -108,7 +114,9 @@ async def test_stale_expected_revision_is_a_conflict_and_changes_nothing(org, st
     note = (await add_note(org, cid, "Draft"))["note"]
     await org.gql(NOTE_UPDATE, {"input": {"id": note["id"], "message": "Second"}})
     before = await snapshot(store, timeline.COLLECTION)
-    data = await org.gql(NOTE_UPDATE, {"input": {"id": note["id"], "message": "Third", "expectedRevision": 1}})
+    data = await org.gql(
+        NOTE_UPDATE, {"input": {"id": note["id"], "message": "Third", "expectedRevision": 1}}
+    )
     assert [(e["field"], e["code"]) for e in data["timelineNoteUpdate"]["userErrors"]] == [
         (["expectedRevision"], "REVISION_CONFLICT")
     ]
@@ -126,7 +134,9 @@ async def test_only_the_author_may_edit_or_delete_a_note(org, store):
     before = await snapshot(store, timeline.COLLECTION)
     for key in (grace.key, org.write_key):  # another user; an integration key (even of the same org)
         edit = await org.gql(NOTE_UPDATE, {"input": {"id": note["id"], "message": "hijack"}}, key=key)
-        assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [(["id"], "NOT_AUTHOR")]
+        assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [
+            (["id"], "NOT_AUTHOR")
+        ]
         drop = await org.gql(NOTE_DELETE, {"input": {"id": note["id"]}}, key=key)
         assert [e["code"] for e in drop["timelineNoteDelete"]["userErrors"]] == ["NOT_AUTHOR"]
     assert await snapshot(store, timeline.COLLECTION) == before
@@ -139,7 +149,9 @@ async def test_system_events_cannot_be_edited_or_deleted(org):
     listed = await org.gql(TIMELINE, {"id": cid, "first": 1})
     created_id = listed["customer"]["timeline"]["edges"][0]["node"]["id"]
     edit = await org.gql(NOTE_UPDATE, {"input": {"id": created_id, "message": "rewrite history"}})
-    assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [(["id"], "NOT_EDITABLE")]
+    assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [
+        (["id"], "NOT_EDITABLE")
+    ]
     drop = await org.gql(NOTE_DELETE, {"input": {"id": created_id}})
     assert [e["code"] for e in drop["timelineNoteDelete"]["userErrors"]] == ["NOT_EDITABLE"]
     wrong = await org.gql(NOTE_DELETE, {"input": {"id": cid}})
@@ -170,7 +182,9 @@ async def test_another_organization_cannot_see_edit_or_delete_a_note(org, other_
     assert (await other_org.gql(NODE, {"id": note["id"]}))["node"] is None
     before = await snapshot(store, timeline.COLLECTION)
     edit = await other_org.gql(NOTE_UPDATE, {"input": {"id": note["id"], "message": "x"}})
-    assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [(["id"], "NOT_FOUND")]
+    assert [(e["field"], e["code"]) for e in edit["timelineNoteUpdate"]["userErrors"]] == [
+        (["id"], "NOT_FOUND")
+    ]
     drop = await other_org.gql(NOTE_DELETE, {"input": {"id": note["id"]}})
     assert [e["code"] for e in drop["timelineNoteDelete"]["userErrors"]] == ["NOT_FOUND"]
     assert await snapshot(store, timeline.COLLECTION) == before

@@ -22,8 +22,13 @@ async def test_viewer_is_the_user_behind_a_users_key(org, store):
     ada = await add_user(store, org, "Ada Lovelace", "ada@example.com", role="ADMIN", teams=("SUPPORT",))
     data = await org.gql(VIEWER, key=ada.key)
     viewer = data["viewer"]
-    assert viewer["user"] == {"id": ada.id, "name": "Ada Lovelace", "email": "ada@example.com", "role": "ADMIN",
-                              "teams": [{"id": "team_support", "name": "Support"}]}
+    assert viewer["user"] == {
+        "id": ada.id,
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "role": "ADMIN",
+        "teams": [{"id": "team_support", "name": "Support"}],
+    }
     assert viewer["actor"] == {"type": "USER", "id": ada.id, "name": "Ada Lovelace"}
     assert viewer["apiKey"]["scope"] == "WRITE"
 
@@ -51,18 +56,30 @@ async def test_users_are_listed_by_name_page_by_page_and_only_in_their_organizat
 async def test_support_team_is_built_in_and_refetchable(org, store):
     assert (await org.gql(TEAMS))["teams"] == [{"id": "team_support", "name": "Support", "handle": "support"}]
     assert (await org.gql(NODE, {"id": "team_support"}))["node"] == {
-        "id": "team_support", "__typename": "Team", "name": "Support"}
+        "id": "team_support",
+        "__typename": "Team",
+        "name": "Support",
+    }
 
 
 async def test_user_is_refetchable_by_node_but_not_from_another_organization(org, other_org, store):
     ada = await add_user(store, org, "Ada Lovelace", "ada@example.com")
-    assert (await org.gql(NODE, {"id": ada.id}))["node"] == {"id": ada.id, "__typename": "User", "name": "Ada Lovelace"}
+    assert (await org.gql(NODE, {"id": ada.id}))["node"] == {
+        "id": ada.id,
+        "__typename": "User",
+        "name": "Ada Lovelace",
+    }
     assert (await other_org.gql(NODE, {"id": ada.id}))["node"] is None
 
 
 async def test_changes_made_with_a_users_key_are_attributed_to_the_user(org, store):
     ada = await add_user(store, org, "Ada Lovelace", "ada@example.com")
-    data = await org.gql(CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": "Bob"}}, key=ada.key)
+    data = await org.gql(
+        CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": "Bob"}}, key=ada.key
+    )
     cid = data["customerCreate"]["customer"]["id"]
     event = (await org.gql(TIMELINE_AUTHOR, {"id": cid}))["customer"]["timeline"]["edges"][0]["node"]
-    assert event == {"kind": "CUSTOMER_CREATED", "author": {"type": "USER", "id": ada.id, "name": "Ada Lovelace"}}
+    assert event == {
+        "kind": "CUSTOMER_CREATED",
+        "author": {"type": "USER", "id": ada.id, "name": "Ada Lovelace"},
+    }
