@@ -9,6 +9,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -117,6 +118,8 @@ class GraphQLView(GraphQL[Context, None]):
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             multipart_uploads_enabled=True,  # guarded against CSRF by RequestGuard
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
         )
         self.store_ref = store_ref
         self.settings = settings

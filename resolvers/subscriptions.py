@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.context import Context
+from resolvers.context import Context, Loaders
 from resolvers.customers import check_customer_id
 from resolvers.events import BUS
 from schema.common import ClientError, Problems
@@ -38,4 +38,7 @@ class ActivitySubscriptions:
             if await ctx.loaders.customer_by_id.load(cid) is None:
                 raise ClientError(f"no customer {cid} in this organization", "NOT_FOUND")
             while True:
-                yield event_from_doc(await queue.get())
+                event = await queue.get()
+                # A websocket's context lives as long as the connection: each event reads fresh data.
+                ctx.loaders = Loaders(ctx.org)
+                yield event_from_doc(event)

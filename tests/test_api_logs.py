@@ -174,3 +174,16 @@ async def test_log_retention_follows_the_setting_by_ttl_index_or_by_sweeping(sto
     assert await api_logs.expire(store, 90, now) == 1
     assert await coll.count_documents({"organizationId": org.id}) == 2  # website + customer, both recent
     assert await coll.count_documents({"id": "log_OLD"}) == 0
+
+
+NODE = """query($id: ID!) { node(id: $id) { id ... on ApiLogEntry { mutations } } }"""
+
+
+async def test_a_log_entry_is_refetchable_in_its_organization_only(org, other_org):
+    cid = await add_customer(org)
+    entry = (await logs_of(org, cid))["edges"][0]["node"]
+    assert (await org.gql(NODE, {"id": entry["id"]}))["node"] == {
+        "id": entry["id"],
+        "mutations": ["customerCreate"],
+    }
+    assert (await other_org.gql(NODE, {"id": entry["id"]}))["node"] is None

@@ -136,3 +136,16 @@ async def test_notifications_of_others_cannot_be_read_or_marked(org, other_org, 
     key_only = await org.gql(MARK_READ, {"input": {"ids": [ntf]}})
     assert key_only["notificationMarkRead"]["userErrors"] == [{"field": None, "code": "NOT_A_USER"}]
     assert await snapshot(store, "notifications") == before
+
+
+NODE = """query($id: ID!) { node(id: $id) { id ... on Notification { reason } } }"""
+
+
+async def test_a_notification_is_refetchable_by_its_user_only(org, store):
+    ada = await add_user(store, org, "Ada Lovelace", "ada@example.com")
+    grace = await add_user(store, org, "Grace Hopper", "grace@example.com")
+    await org.gql(NOTE_ADD, {"input": {"customerId": await add_customer(org), "message": "@ada@example.com"}})
+    ntf = (await notifications_of(org, ada))["notifications"]["edges"][0]["node"]["id"]
+    assert (await org.gql(NODE, {"id": ntf}, key=ada.key))["node"] == {"id": ntf, "reason": "MENTION"}
+    assert (await org.gql(NODE, {"id": ntf}, key=grace.key))["node"] is None
+    assert (await org.gql(NODE, {"id": ntf}))["node"] is None
