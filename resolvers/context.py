@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,11 +12,14 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from schema.common import Connection, Edge
+from schema import notes as _notes  # registers the note and attachment event kinds
+from schema.api_logs import ApiLogEntry, ApiLogFilter
+from schema.common import ClientError, Connection, Edge, Linkable
 from schema.customers import Customer
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
+from schema.users import Notification, User
 from schema.websites import Website
-from store import customers, timeline, websites
+from store import api_logs, customers, notifications, timeline, users, websites
 from store.db import Doc, OrgDb, Store
 
 
@@ -89,6 +92,7 @@ class Loaders:
     website_by_id: DataLoader[str, Website | None] = field(init=False)
     timeline_event_by_id: DataLoader[str, TimelineEvent | None] = field(init=False)
     timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
+    user_by_id: DataLoader[str, User | None] = field(init=False)
 
     def __post_init__(self) -> None:
         org = self.org
@@ -110,6 +114,26 @@ class Loaders:
         self.timeline_event_by_id = DataLoader(load_events)
         self.timeline_by_customer = DataLoader(load_timelines)
 
+        async def load_users(ids: list[str]) -> list[User | None]:
+            return [User.from_doc(d) if d else None for d in await users.get_many(org, ids)]
+
+        self.user_by_id = DataLoader(load_users)
+
+
+# What a note's link points at, by GraphQL type -> how to load it. Transactions add one line.
+LINK_LOADERS: dict[str, Callable[[Loaders, str], Awaitable[Linkable | None]]] = {
+    "Customer": lambda loaders, i: loaders.customer_by_id.load(i),
+}
+
+
+def _time_cursor(after: str | None) -> tuple[datetime, str] | None:
+    if not after:
+        return None
+    value, last_id = decode_cursor(after, "TIME")
+    if not isinstance(value, datetime):
+        raise ClientError(f"`after` is not a cursor of this list: {after!r}")
+    return value, last_id
+
 
 @dataclass(slots=True)
 class Context:
@@ -121,6 +145,7 @@ class Context:
     request: Any = None
     response: Any = None
     touched_customers: set[str] = field(default_factory=set)
+    connection_params: Any = None  # graphql-transport-ws `connection_init` payload (websocket requests)
 
     @classmethod
     def build(cls, store: Store, settings: Settings, principal: Principal, request: Any = None, response: Any = None) -> Context:
@@ -130,6 +155,53 @@ class Context:
 
     def actor(self) -> dict[str, Any]:
         return self.principal.actor()
+
+    def authenticate(self, principal: Principal) -> None:
+        """Binds a websocket context to the principal its `connection_init` proved."""
+        self.principal = principal
+        self.org = self.store.for_org(principal.organization_id)
+        self.loaders = Loaders(self.org)
+
+    async def load_link(self, type_name: str, entity_id: str) -> Linkable | None:
+        loader = LINK_LOADERS.get(type_name)
+        return await loader(self.loaders, entity_id) if loader else None
+
+    async def notification_connection(
+        self, first: int, after: str | None, unread_only: bool
+    ) -> Connection[Notification]:
+        user_id = self.principal.user_id
+        position = _time_cursor(after)
+        docs, has_next = ([], False) if user_id is None else await notifications.page(
+            self.org, user_id, position, first, unread_only
+        )
+        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=Notification.from_doc(d))
+                 for d in docs]
+
+        async def total() -> int:
+            return 0 if user_id is None else await notifications.count(self.org, user_id, unread_only)
+
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
+
+    async def unread_notification_count(self) -> int:
+        user_id = self.principal.user_id
+        return 0 if user_id is None else await notifications.count(self.org, user_id, True)
+
+    async def api_log_connection(
+        self, customer_id: str, first: int, after: str | None, flt: ApiLogFilter | None
+    ) -> Connection[ApiLogEntry]:
+        position = _time_cursor(after)
+        options: dict[str, Any] = {}
+        if flt is not None:
+            outcomes = [o.value for o in flt.outcomes or ()]
+            options = {"outcomes": outcomes, "time_from": flt.from_, "time_to": flt.to}
+        docs, has_next = await api_logs.page(self.org, customer_id, position, first, **options)
+        edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=ApiLogEntry.from_doc(d))
+                 for d in docs]
+
+        async def total() -> int:
+            return await api_logs.count(self.org, customer_id, **options)
+
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
 
     async def timeline_connection(
         self, customer_id: str, top_seq: int, first: int, after: str | None,
@@ -153,3 +225,4 @@ class Context:
         return Connection.build(edges, after=after, has_next=has_next, count=total)
 
 
+__all__ = ["Context", "Loaders", "Principal", "_notes", "now"]

@@ -9,7 +9,10 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Context
+from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
+from schema.users import SUPPORT, Notification
+from store import api_logs, notifications
 from store.ids import type_of_id
 
 Info = strawberry.Info[Context, None]
@@ -19,7 +22,28 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Customer": lambda ctx, i: ctx.loaders.customer_by_id.load(i),
     "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
     "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
+    "User": lambda ctx, i: ctx.loaders.user_by_id.load(i),
+    "Team": lambda ctx, i: _team(i),
+    "Notification": lambda ctx, i: _notification(ctx, i),
+    "ApiLogEntry": lambda ctx, i: _api_log(ctx, i),
 }
+
+
+async def _notification(ctx: Context, notification_id: str) -> Node | None:
+    """Only the viewer's own notifications can be refetched."""
+    if ctx.principal.user_id is None:
+        return None
+    found = await notifications.of_user(ctx.org, ctx.principal.user_id, [notification_id])
+    return Notification.from_doc(found[0]) if found else None
+
+
+async def _api_log(ctx: Context, log_id: str) -> Node | None:
+    doc = (await api_logs.get_many(ctx.org, [log_id]))[0]
+    return ApiLogEntry.from_doc(doc) if doc else None
+
+
+async def _team(team_id: str) -> Node | None:
+    return SUPPORT if team_id == str(SUPPORT.id) else None
 
 
 async def load_node(ctx: Context, node_id: str) -> Node | None:

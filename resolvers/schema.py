@@ -22,15 +22,22 @@ from strawberry.types import ExecutionContext
 from resolvers.customers import CustomerMutations, CustomerQueries
 from resolvers.nodes import NodeQueries
 from resolvers.settings import Settings
+from resolvers.subscriptions import ActivitySubscriptions
+from resolvers.timeline import TimelineMutations
+from resolvers.users import NotificationMutations, UserQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.customers import Customer
 from schema.timeline import EVENT_CLASSES
+from schema.users import Team, User
 from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
-Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations))
+Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries))
+Mutation = merge_types(
+    "Mutation", (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations)
+)
+Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -62,7 +69,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Website, *EVENT_CLASSES],
+        subscription=Subscription,
+        types=[Customer, Website, User, Team, *EVENT_CLASSES],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from store import customers, timeline, websites
+from store import customers, timeline, users, websites
 from store.auth import create_organization, get_organization
 from store.db import Store
 from store.ids import new_id
@@ -26,6 +26,13 @@ PHONES = {"US": "+1 415 555 {:04d}", "CA": "+1 604 555 {:04d}", "GB": "+44 20 79
           "IT": "+39 06 1234 {:04d}", "SE": "+46 8 123 {:04d}", "AU": "+61 2 9374 {:04d}"}
 ACTOR = {"type": "SYSTEM", "id": None, "name": "Demo data"}
 DEMO_ORG_ID = "org_demo"
+# People of the demo organization (mention them in notes with `@<email>`; Support with `@support`).
+DEMO_USERS = [
+    ("Alice Admin", "alice@acme.example", "ADMIN", ("SUPPORT",)),
+    ("Sam Support", "sam@acme.example", "MEMBER", ("SUPPORT",)),
+    ("Mia Member", "mia@acme.example", "MEMBER", ()),
+    ("Vic Viewer", "vic@acme.example", "VIEWER", ()),
+]
 
 
 def _phone(country: str, n: int) -> str:
@@ -47,6 +54,8 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
     ]
     for site in sites:
         await websites.insert(org, site)
+    for name, email, role, teams in DEMO_USERS:
+        await users.insert(org, users.user_doc(name, email, role, now - timedelta(days=400), teams))
     docs, events = [], []
     for i in range(count):
         first, last, country = rnd.choice(FIRST), rnd.choice(LAST), rnd.choice(COUNTRIES)

@@ -28,5 +28,9 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = 30.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
 
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    api_log_ttl_days: float = 90.0
+    api_log_sweep_seconds: float = 3600.0  # only where the server has no TTL indexes (FerretDB v1)
+
     data_dir: str = ".data"
     log_level: str = "info"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
@@ -44,6 +45,27 @@ class UserErrorCode(enum.Enum):
         "REVISION_CONFLICT", description="`expectedRevision` is stale: the entity changed since it was read."
     )
     NOTHING_TO_CHANGE = strawberry.enum_value("NOTHING_TO_CHANGE", description="The input changes nothing.")
+    NOT_AUTHOR = strawberry.enum_value(
+        "NOT_AUTHOR",
+        description="Only the author of a note or attachment (same user, or same API key) may change it.",
+    )
+    NOT_EDITABLE = strawberry.enum_value(
+        "NOT_EDITABLE",
+        description="This timeline entry is recorded by the system and cannot be edited or removed.",
+    )
+    FILE_TOO_LARGE = strawberry.enum_value("FILE_TOO_LARGE", description="The file is over the upload limit.")
+    FILE_EMPTY = strawberry.enum_value("FILE_EMPTY", description="The file has no content.")
+    UNSUPPORTED_FILE_TYPE = strawberry.enum_value(
+        "UNSUPPORTED_FILE_TYPE",
+        description="The file is not of an accepted type (PDF, PNG, JPEG, GIF, plain text, CSV, Markdown).",
+    )
+    CONTENT_TYPE_MISMATCH = strawberry.enum_value(
+        "CONTENT_TYPE_MISMATCH", description="The declared content type does not match the file's content."
+    )
+    NOT_A_USER = strawberry.enum_value(
+        "NOT_A_USER",
+        description="The API key does not belong to a user, and this needs one (e.g. notifications).",
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")
@@ -62,6 +84,11 @@ class ClientError(GraphQLError):
         super().__init__(message, extensions={"code": code})
 
 
+# The request's API log collects the codes of every user error raised while it runs (set by the view;
+# unset elsewhere), so a log entry knows them even when the client did not select `userErrors`.
+USER_ERROR_SINK: ContextVar[list[str] | None] = ContextVar("user_error_sink", default=None)
+
+
 class Problems(Exception):
     """A collection of user errors for one input; raise it to refuse the whole input at once."""
 
@@ -73,6 +100,9 @@ class Problems(Exception):
         self.errors.append(
             UserError(field=[str(p) for p in path] if path is not None else None, message=message, code=code)
         )
+        sink = USER_ERROR_SINK.get()
+        if sink is not None:
+            sink.append(code.name)
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -90,6 +120,14 @@ class Problems(Exception):
 )
 class Node:
     id: strawberry.ID = strawberry.field(description="Stable id, e.g. `cus_01J…`; readable, never base64.")
+
+
+@strawberry.interface(
+    description="Something a timeline note can link to (a customer; transactions join when they exist). "
+    "Ask for the concrete type's fields with fragments."
+)
+class Linkable(Node):
+    pass
 
 
 # ---------------------------------------------------------------------------------------------- money

@@ -10,7 +10,8 @@ import strawberry
 from strawberry import Maybe
 from strawberry.scalars import JSON
 
-from schema.common import After, Connection, First, Money, Node, SortDirection, UserError, check_first
+from schema.api_logs import ApiLogEntry, ApiLogFilter
+from schema.common import After, Connection, First, Linkable, Money, SortDirection, UserError, check_first
 from schema.timeline import TimelineEvent, TimelineEventKind
 from schema.websites import Website
 
@@ -56,7 +57,7 @@ class PhoneNumber:
 @strawberry.type(
     description="A person or company that buys from the organization. With no payment yet it is a *lead*."
 )
-class Customer(Node):
+class Customer(Linkable):
     website_id: strawberry.ID = strawberry.field(description="Website where the customer was acquired.")
     first_name: str | None = strawberry.field(description="First name.")
     last_name: str | None = strawberry.field(description="Last name.")
@@ -95,6 +96,17 @@ class Customer(Node):
     ) -> Connection[TimelineEvent]:
         check_first(first)
         return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
+
+    @strawberry.field(description="API requests that touched this customer, newest first (*View log data*).")
+    async def api_logs(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
+        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        filter: Annotated[ApiLogFilter | None, strawberry.argument(description="Outcome, time.")] = None,
+    ) -> Connection[ApiLogEntry]:
+        check_first(first)
+        return await info.context.api_log_connection(str(self.id), first, after, filter)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

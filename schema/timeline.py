@@ -20,6 +20,13 @@ from schema.common import Connection, Node
 class TimelineEventKind(enum.Enum):
     CUSTOMER_CREATED = strawberry.enum_value("CUSTOMER_CREATED", description="The customer was added.")
     CUSTOMER_UPDATED = strawberry.enum_value("CUSTOMER_UPDATED", description="The customer's details were edited.")
+    NOTE = strawberry.enum_value(
+        "NOTE", description="A note by a user or integration; may mention users or Support and link objects."
+    )
+    NOTE_EDITED = strawberry.enum_value("NOTE_EDITED", description="A note was edited by its author.")
+    NOTE_DELETED = strawberry.enum_value("NOTE_DELETED", description="A note was deleted by its author.")
+    ATTACHMENT = strawberry.enum_value("ATTACHMENT", description="A file was attached, with a description.")
+    ATTACHMENT_REMOVED = strawberry.enum_value("ATTACHMENT_REMOVED", description="An attachment was removed.")
 
 
 @strawberry.enum(description="Who made a change.")

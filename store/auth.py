@@ -47,7 +47,8 @@ async def get_organization(store: Store, org_id: str) -> Doc | None:
 
 
 async def create_api_key(
-    store: Store, org_id: str, scope: str, name: str, now: datetime, user_id: str | None = None
+    store: Store, org_id: str, scope: str, name: str, now: datetime, user_id: str | None = None,
+    user_name: str | None = None,
 ) -> tuple[str, Doc]:
     """Creates a key; returns the secret (shown once) and the stored document (without it)."""
     if scope not in SCOPES:
@@ -59,6 +60,7 @@ async def create_api_key(
         "name": name,
         "scope": scope,
         "userId": user_id,
+        "userName": user_name,  # shown as the author of what the key's user does (Principal.actor)
         "hash": hash_key(secret),
         "hint": secret[:8] + "…",
         "createdTime": now,

@@ -12,6 +12,11 @@ PREFIXES: dict[str, str] = {
     "tmln": "TimelineEvent",
     "org": "Organization",
     "key": "ApiKey",
+    "usr": "User",
+    "team": "Team",
+    "file": "StoredFile",
+    "ntf": "Notification",
+    "log": "ApiLogEntry",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import auth, customers, timeline, websites
+from store import api_logs, auth, customers, files, notifications, timeline, users, websites
 from store.db import Store
 
 IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
@@ -14,6 +14,10 @@ ALL: dict[str, IndexList] = {
     websites.COLLECTION: websites.INDEXES,
     timeline.COLLECTION: timeline.INDEXES,
     **auth.INDEXES,
+    users.COLLECTION: users.INDEXES,
+    notifications.COLLECTION: notifications.INDEXES,
+    api_logs.COLLECTION: api_logs.INDEXES,
+    **files.INDEXES,
 }
 
 

@@ -7,7 +7,7 @@ over seq windows, whatever the number of customers, with no `$lookup` or window 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,9 +43,22 @@ def event_doc(
     }
 
 
+# Called with (organization id, event) after every event is written: the one place live activity
+# (the `customerActivity` subscription) is fed from. Listeners must not block or raise.
+Listener = Callable[[str, Doc], None]
+_LISTENERS: list[Listener] = []
+
+
+def add_listener(listener: Listener) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
 async def insert(org: OrgDb, doc: Doc) -> Doc:
     await org[COLLECTION].insert_one(doc)
     doc.pop("_id", None)
+    for listener in _LISTENERS:
+        listener(org.org_id, doc)
     return doc
 
 
@@ -100,3 +113,25 @@ async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
     docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0}, expect=len(ids))
     by_id = {d["id"]: d for d in docs}
     return [by_id.get(i) for i in ids]
+
+
+async def get(org: OrgDb, event_id: str) -> Doc | None:
+    return await org[COLLECTION].find_one({"id": event_id}, {"_id": 0})
+
+
+async def update_data(
+    org: OrgDb, event_id: str, kind: str, revision: int, message: str | None, set_data: Mapping[str, Any],
+) -> Doc | None:
+    """Edits an event of `kind` still at `data.revision == revision`; None when it is not (any more)."""
+    update = {"$set": {"message": message, **{f"data.{k}": v for k, v in set_data.items()}},
+              "$inc": {"data.revision": 1}}
+    flt = {"id": event_id, "kind": kind, "data.revision": revision}
+    doc = await org[COLLECTION].find_one_and_update(flt, update)
+    if doc is not None:
+        doc.pop("_id", None)
+    return doc
+
+
+async def delete(org: OrgDb, event_id: str, kind: str) -> bool:
+    """Removes an event of `kind`. Its seq stays unused: timeline pages skip the gap."""
+    return await org[COLLECTION].delete_one({"id": event_id, "kind": kind}) > 0

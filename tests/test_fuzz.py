@@ -18,6 +18,8 @@ SCALARS = {
         lambda d: nodes.String(d.isoformat())),
     "Decimal": st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False).map(lambda d: nodes.String(str(d))),
     "JSON": st.just(nodes.Object([])),
+    # Uploads only arrive as multipart variables; a literal must be refused as invalid, not break anything.
+    "Upload": st.just(nodes.String("not-a-file")),
 }
 ALLOWED_CODES = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "FORBIDDEN"}
 
