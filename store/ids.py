@@ -12,6 +12,9 @@ PREFIXES: dict[str, str] = {
     "tmln": "TimelineEvent",
     "org": "Organization",
     "key": "ApiKey",
+    "inst": "PaymentInstrument",
+    "blkl": "BlocklistEntry",
+    "tag": "Tag",
 }
 
 
