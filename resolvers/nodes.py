@@ -19,6 +19,9 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Customer": lambda ctx, i: ctx.loaders.customer_by_id.load(i),
     "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
     "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
+    "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
+    "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
+    "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
 }
 
 

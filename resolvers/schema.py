@@ -18,18 +18,30 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
+from resolvers.payment_instruments import PaymentInstrumentMutations
+from resolvers.tags import TagMutations, TagQueries
+from resolvers.tax_ids import TaxIdMutations
 from resolvers.settings import Settings
 from resolvers.websites import WebsiteMutations, WebsiteQueries
+from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
+from schema.payment_instruments import PaymentInstrument
+from schema.tags import Tag
 from schema.timeline import EVENT_CLASSES
 from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
-Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations))
+Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, TagQueries, BlocklistQueries))
+Mutation = merge_types(
+    "Mutation",
+    (CustomerMutations, WebsiteMutations, PaymentInstrumentMutations, TaxIdMutations, TagMutations,
+     LeadSourceMutations, BlocklistMutations),
+)
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -58,7 +70,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Website, *EVENT_CLASSES],
+        types=[Customer, Website, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

@@ -18,9 +18,15 @@ from store.ids import new_id
 COLLECTION = "blocklists"
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
-    ([("organizationId", ASCENDING), ("type", ASCENDING), ("value", ASCENDING)], {"unique": True, "name": "org_type_value_unique"}),
+    (
+        [("organizationId", ASCENDING), ("type", ASCENDING), ("value", ASCENDING)],
+        {"unique": True, "name": "org_type_value_unique"},
+    ),
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)], {"name": "org_created"}),
+    (
+        [("organizationId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)],
+        {"name": "org_created"},
+    ),
 ]
 
 
@@ -30,8 +36,14 @@ def active_filter(now: datetime) -> Doc:
 
 
 async def add(
-    org: OrgDb, entry_type: str, value: str, expiration: datetime | None, now: datetime,
-    *, customer_id: str | None = None, source: str = "MANUAL",
+    org: OrgDb,
+    entry_type: str,
+    value: str,
+    expiration: datetime | None,
+    now: datetime,
+    *,
+    customer_id: str | None = None,
+    source: str = "MANUAL",
 ) -> Doc:
     """Adds the entry or, when (type, value) is already listed, sets its expiration to this one.
 
@@ -41,13 +53,19 @@ async def add(
     update = {
         "$set": {"expirationTime": expiration, "updatedTime": now},
         "$setOnInsert": {
-            "id": new_id("blkl"), "type": entry_type, "value": value, "createdTime": now,
-            "source": source, "customerId": customer_id,
+            "id": new_id("blkl"),
+            "type": entry_type,
+            "value": value,
+            "createdTime": now,
+            "source": source,
+            "customerId": customer_id,
         },
     }
     for _ in range(3):
         try:
-            doc = await org[COLLECTION].find_one_and_update({"type": entry_type, "value": value}, update, upsert=True)
+            doc = await org[COLLECTION].find_one_and_update(
+                {"type": entry_type, "value": value}, update, upsert=True
+            )
         except DuplicateKeyError:
             continue
         assert doc is not None
@@ -82,8 +100,14 @@ async def find_blocked(org: OrgDb, attributes: Mapping[str, Sequence[str]], now:
 
 
 async def list_page(
-    org: OrgDb, after: tuple[Any, str] | None, first: int, *, entry_type: str | None, value: str | None,
-    include_expired: bool, now: datetime,
+    org: OrgDb,
+    after: tuple[Any, str] | None,
+    first: int,
+    *,
+    entry_type: str | None,
+    value: str | None,
+    include_expired: bool,
+    now: datetime,
 ) -> tuple[list[Doc], bool]:
     """Entries newest first, keyset-paginated over (createdTime, id)."""
     clauses: list[Doc] = []

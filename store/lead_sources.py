@@ -11,8 +11,18 @@ from store import customers
 from store.db import Doc, OrgDb
 
 FIELDS = (
-    "campaign", "medium", "source", "term", "content", "affiliate", "subAffiliate", "salesAgent", "clickId",
-    "path", "referrer", "ipAddress",
+    "campaign",
+    "medium",
+    "source",
+    "term",
+    "content",
+    "affiliate",
+    "subAffiliate",
+    "salesAgent",
+    "clickId",
+    "path",
+    "referrer",
+    "ipAddress",
 )
 
 
@@ -30,5 +40,9 @@ def merged(current: Mapping[str, Any] | None, changes: Mapping[str, Any], now: d
     return out
 
 
-async def replace(org: OrgDb, customer_id: str, revision: int, lead_source: dict[str, Any], now: datetime) -> Doc:
-    return await customers.update(org, customer_id, revision=revision, set_fields={"leadSource": lead_source}, now=now)
+async def replace(
+    org: OrgDb, customer_id: str, revision: int, lead_source: dict[str, Any], now: datetime
+) -> Doc:
+    return await customers.update(
+        org, customer_id, revision=revision, set_fields={"leadSource": lead_source}, now=now
+    )

@@ -24,7 +24,10 @@ MAX_PER_CUSTOMER = 100
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", ASCENDING)], {"name": "org_customer"}),
+    (
+        [("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", ASCENDING)],
+        {"name": "org_customer"},
+    ),
     ([("organizationId", ASCENDING), ("fingerprint", ASCENDING)], {"name": "org_fingerprint"}),
 ]
 
@@ -69,7 +72,9 @@ async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
 async def by_customers(org: OrgDb, customer_ids: Sequence[str]) -> list[list[Doc]]:
     """Every instrument of each customer, oldest first: one `$in` query for all of them."""
     docs = await org[COLLECTION].find_list(
-        {"customerId": {"$in": list(set(customer_ids))}}, {"_id": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)]
+        {"customerId": {"$in": list(set(customer_ids))}},
+        {"_id": 0},
+        sort=[("createdTime", ASCENDING), ("id", ASCENDING)],
     )
     found: dict[str, list[Doc]] = {}
     for d in docs:
@@ -105,7 +110,11 @@ async def update(
 async def deactivate(org: OrgDb, instrument_id: str, *, revision: int | None, now: datetime) -> Doc:
     """Deactivates once: a second call raises `Deactivated`."""
     return await update(
-        org, instrument_id, revision=revision, set_fields={"status": "DEACTIVATED", "deactivatedTime": now}, now=now
+        org,
+        instrument_id,
+        revision=revision,
+        set_fields={"status": "DEACTIVATED", "deactivatedTime": now},
+        now=now,
     )
 
 

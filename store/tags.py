@@ -42,8 +42,15 @@ async def ensure(org: OrgDb, names: Sequence[str], now: datetime) -> list[Doc]:
             try:
                 doc = await org[COLLECTION].find_one_and_update(
                     {"nameLower": lower},
-                    {"$setOnInsert": {"id": new_id("tag"), "name": name, "nameLower": lower, "createdTime": now,
-                                      "revision": 1}},
+                    {
+                        "$setOnInsert": {
+                            "id": new_id("tag"),
+                            "name": name,
+                            "nameLower": lower,
+                            "createdTime": now,
+                            "revision": 1,
+                        }
+                    },
                     upsert=True,
                 )
                 break
@@ -84,7 +91,9 @@ async def by_names(org: OrgDb, lower_names: Sequence[str]) -> list[Doc | None]:
     return [by_name.get(n) for n in lower_names]
 
 
-async def list_page(org: OrgDb, after: tuple[Any, str] | None, first: int, prefix: str | None) -> tuple[list[Doc], bool]:
+async def list_page(
+    org: OrgDb, after: tuple[Any, str] | None, first: int, prefix: str | None
+) -> tuple[list[Doc], bool]:
     """Tags by name (case-insensitive), keyset over (nameLower, id)."""
     clauses: list[Doc] = [{"pending.op": {"$ne": "DELETE"}}]
     if prefix:
@@ -104,9 +113,15 @@ async def rename(org: OrgDb, tag: Doc, new_name: str, now: datetime) -> Doc:
     try:
         doc = await org[COLLECTION].find_one_and_update(
             {"id": tag["id"], "revision": tag["revision"], "pending": None},
-            {"$set": {"name": new_name, "nameLower": new_name.lower(), "updatedTime": now,
-                      "pending": {"op": "RENAME", "from": old}},
-             "$inc": {"revision": 1}},
+            {
+                "$set": {
+                    "name": new_name,
+                    "nameLower": new_name.lower(),
+                    "updatedTime": now,
+                    "pending": {"op": "RENAME", "from": old},
+                },
+                "$inc": {"revision": 1},
+            },
         )
     except DuplicateKeyError as exc:
         raise AlreadyExists(new_name) from exc
@@ -122,7 +137,8 @@ async def rename(org: OrgDb, tag: Doc, new_name: str, now: datetime) -> Doc:
 async def mark_deleted(org: OrgDb, tag: Doc, now: datetime) -> Doc:
     """Step 1 of a delete: the tag is marked; `finish_pending` does the rest."""
     doc = await org[COLLECTION].find_one_and_update(
-        {"id": tag["id"]}, {"$set": {"pending": {"op": "DELETE"}, "updatedTime": now}, "$inc": {"revision": 1}}
+        {"id": tag["id"]},
+        {"$set": {"pending": {"op": "DELETE"}, "updatedTime": now}, "$inc": {"revision": 1}},
     )
     if doc is None:
         raise NotFound(tag["id"])
@@ -139,14 +155,20 @@ async def finish_pending(org: OrgDb, tag: Doc, now: datetime) -> Doc:
     if pending["op"] == "RENAME":
         old, new = pending["from"], tag["nameLower"]
         if old != new:
-            await cust.update_many({"tags": old}, {"$addToSet": {"tags": new}, "$inc": {"revision": 1},
-                                                   "$set": {"updatedTime": now}})
+            await cust.update_many(
+                {"tags": old},
+                {"$addToSet": {"tags": new}, "$inc": {"revision": 1}, "$set": {"updatedTime": now}},
+            )
             await cust.update_many({"tags": old}, {"$pull": {"tags": old}})
-        await org[COLLECTION].update_one({"id": tag["id"], "pending.op": "RENAME"}, {"$set": {"pending": None}})
+        await org[COLLECTION].update_one(
+            {"id": tag["id"], "pending.op": "RENAME"}, {"$set": {"pending": None}}
+        )
         tag["pending"] = None
         return tag
-    await cust.update_many({"tags": tag["nameLower"]}, {"$pull": {"tags": tag["nameLower"]}, "$inc": {"revision": 1},
-                                                        "$set": {"updatedTime": now}})
+    await cust.update_many(
+        {"tags": tag["nameLower"]},
+        {"$pull": {"tags": tag["nameLower"]}, "$inc": {"revision": 1}, "$set": {"updatedTime": now}},
+    )
     await org[COLLECTION].delete_one({"id": tag["id"], "pending.op": "DELETE"})
     return tag
 
@@ -156,7 +178,9 @@ async def tag_customer(org: OrgDb, customer_id: str, lower_names: Sequence[str],
     return await _change(org, customer_id, {"$addToSet": {"tags": {"$each": list(lower_names)}}}, now)
 
 
-async def untag_customer(org: OrgDb, customer_id: str, lower_names: Sequence[str], now: datetime) -> Doc | None:
+async def untag_customer(
+    org: OrgDb, customer_id: str, lower_names: Sequence[str], now: datetime
+) -> Doc | None:
     return await _change(org, customer_id, {"$pull": {"tags": {"$in": list(lower_names)}}}, now)
 
 

@@ -13,7 +13,9 @@ from store.db import Doc, OrgDb
 MAX_PER_CUSTOMER = 10
 
 
-def with_one_default(items: Sequence[dict[str, Any]], default_index: int | None = None) -> list[dict[str, Any]]:
+def with_one_default(
+    items: Sequence[dict[str, Any]], default_index: int | None = None
+) -> list[dict[str, Any]]:
     """Exactly one default when any exist: `default_index` wins, else the current default, else the first."""
     out = [dict(i) for i in items]
     if not out:
@@ -26,6 +28,10 @@ def with_one_default(items: Sequence[dict[str, Any]], default_index: int | None 
     return out
 
 
-async def replace(org: OrgDb, customer_id: str, revision: int, tax_ids: list[dict[str, Any]], now: datetime) -> Doc:
+async def replace(
+    org: OrgDb, customer_id: str, revision: int, tax_ids: list[dict[str, Any]], now: datetime
+) -> Doc:
     """Stores the new list if the customer is still at `revision` (raises RevisionConflict, NotFound)."""
-    return await customers.update(org, customer_id, revision=revision, set_fields={"taxIds": tax_ids}, now=now)
+    return await customers.update(
+        org, customer_id, revision=revision, set_fields={"taxIds": tax_ids}, now=now
+    )
