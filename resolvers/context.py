@@ -86,6 +86,14 @@ async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[Timel
     return results  # type: ignore[return-value]
 
 
+def forget(loader: DataLoader[Any, Any], key: Any) -> None:
+    """Drops one cached key (if cached) so the next load reads the store again."""
+    try:
+        loader.clear(key)
+    except KeyError:
+        pass
+
+
 @dataclass(slots=True)
 class Loaders:
     """One loader per batch read; built per request so nothing leaks between requests or tenants."""
@@ -214,4 +222,4 @@ class Context:
         )
 
 
-__all__ = ["Context", "CountThunk", "Loaders", "Principal", "now"]
+__all__ = ["Context", "CountThunk", "Loaders", "Principal", "forget", "now"]
