@@ -12,8 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.blocklists import BlocklistEntry
+from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.customers import Customer
 from schema.payment_instruments import PaymentInstrument
 from schema.tags import Tag
