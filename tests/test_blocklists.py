@@ -17,7 +17,8 @@ CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $inpu
   customer { id defaultPaymentInstrument { id fingerprint } } userErrors { field code } } }"""
 
 ADD = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) {
-  blocklistEntry { id type value expirationTime isActive source customerId } userErrors { field message code } } }"""
+  blocklistEntry { id type value expirationTime isActive source customerId }
+  userErrors { field message code } } }"""
 
 REMOVE = """mutation($input: BlocklistEntryRemoveInput!) { blocklistEntryRemove(input: $input) {
   removedBlocklistEntryId userErrors { field message code } } }"""
