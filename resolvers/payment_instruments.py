@@ -357,13 +357,13 @@ async def _edit(
     if not set_fields:
         return PaymentInstrument.from_doc(doc, t), []
     try:
-        updated = await pi.update(ctx.org, iid, revision=doc["revision"], set_fields=set_fields, now=t)
+        updated = await pi.update(ctx.org, iid, revision=expected_revision, set_fields=set_fields, now=t)
     except pi.Deactivated:
         problems.add(["id"], f"payment instrument {iid} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
         return None, problems.errors
     except RevisionConflict as exc:
         problems.add(
-            ["expectedRevision" if expected_revision is not None else "id"],
+            ["expectedRevision"],
             f"the instrument changed meanwhile (now revision {exc.current}); read it and retry",
             UserErrorCode.REVISION_CONFLICT,
         )
