@@ -29,6 +29,7 @@ from resolvers.settings import Settings
 from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
+from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
 from schema.payment_instruments import PaymentInstrument
 from schema.tags import Tag
 from schema.timeline import EVENT_CLASSES
@@ -72,7 +73,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=Mutation,
         types=[Customer, Website, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES],
         extensions=extensions,
-        config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+        config=strawberry.schema.config.StrawberryConfig(
+            disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
+        ),
     )
 
 
