@@ -68,6 +68,10 @@ CUSTOMER = f"""query($id: ID!) {{ customer(id: $id) {{ id revision
     ... on PaymentInstrumentDeactivatedEvent {{ paymentInstrumentId wasDefault }}
     ... on DefaultPaymentInstrumentChangedEvent {{ paymentInstrumentId }} }} }} }} }} }}"""
 
+# A card number written into the operation itself, as a number rather than a string.
+INLINE_ADD = """mutation { paymentInstrumentAdd(input: {
+  customerId: "CUSTOMER", card: {number: NUMBER, expMonth: 1, expYear: YEAR}}) { userErrors { code } } }"""
+
 NODE = """query($id: ID!) { node(id: $id) { id ... on PaymentInstrument { status customer { id } } } }"""
 
 
@@ -187,8 +191,9 @@ async def test_a_card_number_sent_with_the_wrong_type_is_not_echoed_in_errors_or
     response = await org.post(ADD, {"input": {"customerId": customer["id"], "card": wrong_types}})
     assert response.json()["errors"]
     inline = await org.post(
-        'mutation { paymentInstrumentAdd(input: {customerId: "%s", card: {number: %s, expMonth: 1, expYear: %d}})'
-        " { userErrors { code } } }" % (customer["id"], CARD_DIGITS, NEXT_YEAR)
+        INLINE_ADD.replace("CUSTOMER", customer["id"])
+        .replace("NUMBER", CARD_DIGITS)
+        .replace("YEAR", str(NEXT_YEAR))
     )
     assert inline.json()["errors"]
     assert CARD_DIGITS not in repr(inline.json())
