@@ -26,6 +26,9 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Team": lambda ctx, i: _team(i),
     "Notification": lambda ctx, i: _notification(ctx, i),
     "ApiLogEntry": lambda ctx, i: _api_log(ctx, i),
+    "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
+    "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
+    "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
 }
 
 

@@ -19,23 +19,34 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
+from resolvers.payment_instruments import PaymentInstrumentMutations
 from resolvers.settings import Settings
 from resolvers.subscriptions import ActivitySubscriptions
+from resolvers.tags import TagMutations, TagQueries
+from resolvers.tax_ids import TaxIdMutations
 from resolvers.timeline import TimelineMutations
 from resolvers.users import NotificationMutations, UserQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
+from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
+from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
+from schema.payment_instruments import PaymentInstrument
+from schema.tags import Tag
 from schema.timeline import EVENT_CLASSES
 from schema.users import Team, User
 from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
-Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries))
+Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries, TagQueries, BlocklistQueries))
 Mutation = merge_types(
-    "Mutation", (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations)
+    "Mutation",
+    (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations, PaymentInstrumentMutations,
+     TaxIdMutations, TagMutations, LeadSourceMutations, BlocklistMutations),
 )
 Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
@@ -70,9 +81,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Customer, Website, User, Team, *EVENT_CLASSES],
+        types=[Customer, Website, User, Team, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES],
         extensions=extensions,
-        config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+        config=strawberry.schema.config.StrawberryConfig(
+            disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
+        ),
     )
 
 

@@ -17,6 +17,9 @@ PREFIXES: dict[str, str] = {
     "file": "StoredFile",
     "ntf": "Notification",
     "log": "ApiLogEntry",
+    "inst": "PaymentInstrument",
+    "blkl": "BlocklistEntry",
+    "tag": "Tag",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import api_logs, auth, customers, files, notifications, timeline, users, websites
+from store import api_logs, auth, blocklists, customers, files, notifications, payment_instruments, tags, timeline, users, websites
 from store.db import Store
 
 IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
@@ -13,6 +13,9 @@ ALL: dict[str, IndexList] = {
     customers.COLLECTION: customers.INDEXES,
     websites.COLLECTION: websites.INDEXES,
     timeline.COLLECTION: timeline.INDEXES,
+    payment_instruments.COLLECTION: payment_instruments.INDEXES,
+    tags.COLLECTION: tags.INDEXES,
+    blocklists.COLLECTION: blocklists.INDEXES,
     **auth.INDEXES,
     users.COLLECTION: users.INDEXES,
     notifications.COLLECTION: notifications.INDEXES,

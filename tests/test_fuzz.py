@@ -20,6 +20,7 @@ SCALARS = {
     "JSON": st.just(nodes.Object([])),
     # Uploads only arrive as multipart variables; a literal must be refused as invalid, not break anything.
     "Upload": st.just(nodes.String("not-a-file")),
+    "SensitiveString": st.sampled_from(["4242424242424242", "4000000000000002", "123", "", "abcd"]).map(nodes.String),
 }
 ALLOWED_CODES = {"BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "FORBIDDEN"}
 
