@@ -22,6 +22,7 @@ from strawberry.types import ExecutionResult
 from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context
+from resolvers.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from store.db import Store, make_client
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/graphql", view, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
+        *HostedPages(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

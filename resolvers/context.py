@@ -15,8 +15,9 @@ from resolvers.settings import Settings
 from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.customers import Customer
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
+from schema.transactions import Transaction, TransactionSegment
 from schema.websites import Website
-from store import customers, timeline, websites
+from store import customers, timeline, transactions, websites
 from store.db import Doc, OrgDb, Store
 
 
@@ -50,6 +51,8 @@ def now() -> datetime:
 # (customer id, the customer's timelineSeq when read, first, before seq or None, kinds)
 TimelineKey = tuple[str, int, int, int | None, tuple[str, ...]]
 TimelinePage = tuple[list[Doc], bool]
+# (customer id, segment, descending, after (createdTime, id) or None, first)
+TransactionsKey = tuple[str, str, bool, tuple[Any, str] | None, int]
 
 
 async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[TimelinePage]:
@@ -92,6 +95,8 @@ class Loaders:
     website_by_id: DataLoader[str, Website | None] = field(init=False)
     timeline_event_by_id: DataLoader[str, TimelineEvent | None] = field(init=False)
     timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
+    transaction_by_id: DataLoader[str, Transaction | None] = field(init=False)
+    transactions_by_customer: DataLoader[TransactionsKey, TimelinePage] = field(init=False)
 
     def __post_init__(self) -> None:
         org = self.org
@@ -113,6 +118,18 @@ class Loaders:
         self.timeline_event_by_id = DataLoader(load_events)
         self.timeline_by_customer = DataLoader(load_timelines)
 
+        async def load_transactions(ids: list[str]) -> list[Transaction | None]:
+            return [Transaction.from_doc(d) if d else None for d in await transactions.get_many(org, ids)]
+
+        async def load_customer_transactions(keys: list[TransactionsKey]) -> list[TimelinePage]:
+            # One keyset query per distinct page asked for (a page per customer); run together.
+            return list(await asyncio.gather(*(
+                transactions.list_page(org, cid, segment, desc, after, first) for cid, segment, desc, after, first in keys
+            )))
+
+        self.transaction_by_id = DataLoader(load_transactions)
+        self.transactions_by_customer = DataLoader(load_customer_transactions)
+
 
 @dataclass(slots=True)
 class Context:
@@ -133,6 +150,35 @@ class Context:
 
     def actor(self) -> dict[str, Any]:
         return self.principal.actor()
+
+    async def transactions_connection(
+        self, customer_id: str, first: int, after: str | None, segment: TransactionSegment, descending: bool,
+    ) -> Connection[Transaction]:
+        position = decode_cursor(after, "TXN_CREATED") if after else None
+        key = (str(customer_id), segment.value, descending, tuple(position) if position else None, first)
+        docs, has_next = await self.loaders.transactions_by_customer.load(key)  # type: ignore[arg-type]
+        edges = []
+        for d in docs:
+            node = Transaction.from_doc(d)
+            self.loaders.transaction_by_id.prime(d["id"], node)
+            edges.append(Edge(cursor=encode_cursor("TXN_CREATED", d["createdTime"], d["id"]), node=node))
+
+        async def total() -> int:
+            return await transactions.count(self.org, str(customer_id), segment.value)
+
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=total,
+        )
+
+    def public_url(self, path: str) -> str:
+        """An absolute URL of this gateway for `path` (settings.public_url, else the request's base URL)."""
+        base = self.settings.public_url or (str(self.request.base_url) if self.request is not None else "")
+        return base.rstrip("/") + path
 
     async def timeline_connection(
         self, customer_id: str, top_seq: int, first: int, after: str | None,

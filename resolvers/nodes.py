@@ -19,6 +19,7 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Customer": lambda ctx, i: ctx.loaders.customer_by_id.load(i),
     "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
     "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
+    "Transaction": lambda ctx, i: ctx.loaders.transaction_by_id.load(i),
 }
 
 

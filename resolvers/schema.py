@@ -19,17 +19,30 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
 from resolvers.nodes import NodeQueries
+from resolvers.payments import PaymentMutations
+from resolvers.payouts import PayoutMutations, PayoutQueries
+from resolvers.refunds import RefundMutations
 from resolvers.settings import Settings
+from resolvers.transactions import TransactionQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.customers import Customer
+from schema.gateways import GatewayAccount
+from schema.payouts import PayoutRequest
 from schema.timeline import EVENT_CLASSES
+from schema.transactions import PaymentLink, Transaction
 from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
-Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, WebsiteMutations))
+Query = merge_types(
+    "Query", (CustomerQueries, WebsiteQueries, NodeQueries, TransactionQueries, GatewayAccountQueries, PayoutQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (CustomerMutations, WebsiteMutations, PaymentMutations, RefundMutations, PayoutMutations, GatewayAccountMutations),
+)
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -58,7 +71,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Website, *EVENT_CLASSES],
+        types=[Customer, Website, *EVENT_CLASSES, Transaction, PaymentLink, GatewayAccount, PayoutRequest],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

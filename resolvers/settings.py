@@ -28,5 +28,12 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = 30.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
 
+    # Money (docs/money.md): the sandbox gateway settles approved sales this long after processing
+    # (before that a refund is a void); hosted payment and payout-request links live this long.
+    settlement_delay_seconds: float = 3600.0
+    payment_link_hours: float = 24.0
+    link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
+    public_url: str | None = None
+
     data_dir: str = ".data"
     log_level: str = "info"

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from schema.common import Connection, Money, Node, SortDirection, UserError, check_first
 from schema.timeline import TimelineEvent, TimelineEventKind
+from schema.transactions import Transaction, TransactionSegment
 from schema.websites import Website
 
 if TYPE_CHECKING:
@@ -95,6 +96,22 @@ class Customer(Node):
     ) -> Connection[TimelineEvent]:
         check_first(first)
         return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
+
+    @strawberry.field(description="The customer's payments by the guide's payment segments, newest first by default.")
+    async def transactions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        segment: Annotated[
+            TransactionSegment, strawberry.argument(description="SALES, DECLINED, REFUNDS, PAYOUTS or ALL.")
+        ] = TransactionSegment.ALL,
+        direction: Annotated[
+            SortDirection, strawberry.argument(description="By creation time: DESC newest first (default).")
+        ] = SortDirection.DESC,
+    ) -> Connection[Transaction]:
+        check_first(first)
+        return await info.context.transactions_connection(self.id, first, after, segment, direction == SortDirection.DESC)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import auth, customers, timeline, websites
+from pymongo.errors import OperationFailure
+
+from store import (
+    auth,
+    customers,
+    gateway_accounts,
+    idempotency,
+    payment_links,
+    payouts,
+    timeline,
+    transactions,
+    websites,
+)
 from store.db import Store
+
+NOT_IMPLEMENTED = 238
 
 IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
 
@@ -14,6 +28,11 @@ ALL: dict[str, IndexList] = {
     websites.COLLECTION: websites.INDEXES,
     timeline.COLLECTION: timeline.INDEXES,
     **auth.INDEXES,
+    transactions.COLLECTION: transactions.INDEXES,
+    gateway_accounts.COLLECTION: gateway_accounts.INDEXES,
+    idempotency.COLLECTION: idempotency.INDEXES,
+    payment_links.COLLECTION: payment_links.INDEXES,
+    **payouts.INDEXES,
 }
 
 
@@ -21,4 +40,11 @@ async def ensure_indexes(store: Store) -> None:
     for collection, indexes in ALL.items():
         coll = store.raw(collection)
         for keys, options in indexes:
-            await coll.create_index(keys, **options)
+            try:
+                await coll.create_index(keys, **options)
+            except OperationFailure as exc:
+                if exc.code != NOT_IMPLEMENTED or "expireAfterSeconds" not in options:
+                    raise
+                # FerretDB v1 has no TTL indexes: keep the index without expiry; the collection's
+                # module treats documents past their TTL as absent and removes them as it meets them.
+                await coll.create_index(keys, **{k: v for k, v in options.items() if k != "expireAfterSeconds"})

@@ -1,0 +1,189 @@
+"""Collect or register a payment (`customerPaymentCollect`) and the sale step shared with hosted pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import strawberry
+
+from resolvers import money
+from resolvers.auth import mutation
+from resolvers.context import Context, now
+from resolvers.gateway import CardRef
+from resolvers.idempotency import Outcome, once
+from resolvers.settings import Settings
+from schema.common import Problems, UserError, UserErrorCode
+from schema.transactions import (
+    CustomerPaymentCollectInput,
+    CustomerPaymentCollectPayload,
+    PaymentLink,
+    PaymentOption,
+)
+from store import payment_links, timeline, transactions
+from store.db import Doc, OrgDb
+from store.ids import new_id
+
+Info = strawberry.Info[Context, None]
+DEFAULT_LINK_HOURS = 24
+MAX_LINK_HOURS = 720
+
+
+def errors_of(outcome: Outcome) -> list[UserError]:
+    return [UserError(field=e["field"], message=e["message"], code=UserErrorCode[e["code"]])
+            for e in outcome.get("errors", ())]
+
+
+def problems_outcome(problems: Problems, changed: bool = False, **ids: Any) -> Outcome:
+    return {"changed": changed, **ids, "errors": [
+        {"field": e.field, "message": e.message, "code": e.code.value} for e in problems.errors
+    ]}
+
+
+async def charge(
+    org: OrgDb, settings: Settings, actor: dict[str, Any], customer: Doc, account: Doc, amount_minor: int,
+    currency: str, card: CardRef, description: str | None, t: datetime, extra: Doc | None = None,
+) -> Doc:
+    """One sale through the gateway: records the transaction whatever the outcome, counts an approval on the
+    customer and puts the attempt on the timeline. Returns the transaction."""
+    answer = await money.gateway_for(settings, account["gatewayName"]).sale(
+        amount_minor=amount_minor, currency=currency, card=card, now=t)
+    status = "TIMEOUT" if answer.timed_out else "COMPLETED"
+    doc = transactions.new_doc(
+        txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
+        status=status, result=answer.result, amount_minor=amount_minor, currency=currency, now=t,
+        settlement_time=answer.settlement_time, description=description, method="PAYMENT_CARD",
+        bin=card.bin, last4=card.last4, brand=card.brand, **money.gateway_fields(account, answer), **(extra or {}),
+    )
+    await transactions.insert(org, doc)
+    data = {"transactionId": doc["id"], "amountMinor": amount_minor, "currency": currency, "code": answer.code}
+    if answer.approved:
+        await money.count_sale(org, customer["id"], amount_minor, currency, t)
+        await timeline.record(org, customer["id"], "PAYMENT_APPROVED", actor, t, data,
+                              f"Payment approved ({card.brand or 'card'} …{card.last4})")
+    else:
+        await timeline.record(org, customer["id"], "PAYMENT_DECLINED", actor, t, data, answer.message)
+    return doc
+
+
+def sale_errors(problems: Problems, doc: Doc) -> None:
+    """DECLINED / GATEWAY_TIMEOUT next to a recorded, unapproved sale."""
+    response = doc.get("gatewayResponse") or {}
+    if doc["status"] == "TIMEOUT":
+        problems.add(None, response.get("message", "gateway timeout"), UserErrorCode.GATEWAY_TIMEOUT)
+    elif doc["result"] == "DECLINED":
+        problems.add(None, f"{response.get('code')}: {response.get('message')}", UserErrorCode.DECLINED)
+
+
+async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
+    org, problems, t = ctx.org, Problems(), now()
+    currency = inp.currency.value
+    customer = await money.load_customer(org, problems, ["customerId"], str(inp.customer_id))
+    amount = money.to_minor(problems, ["amount"], inp.amount, currency)
+    description = money.text(problems, ["description"], inp.description)
+    option = inp.option
+    if option != PaymentOption.PAID_OUTSIDE and inp.paid_outside is not None:
+        problems.add(["paidOutside"], "is only for the PAID_OUTSIDE option", UserErrorCode.INVALID)
+    if option != PaymentOption.HOSTED_FORM and inp.link_expires_in_hours is not None:
+        problems.add(["linkExpiresInHours"], "is only for the HOSTED_FORM option", UserErrorCode.INVALID)
+    if option != PaymentOption.PROCESS_WITH_INSTRUMENT and inp.payment_instrument_id is not None:
+        problems.add(["paymentInstrumentId"], "is only for the PROCESS_WITH_INSTRUMENT option", UserErrorCode.INVALID)
+    account = None
+    if option == PaymentOption.PAID_OUTSIDE:
+        if inp.gateway_account_id is not None:
+            problems.add(["gatewayAccountId"], "a payment made outside uses no gateway account", UserErrorCode.INVALID)
+    else:
+        account = await money.route_account(
+            org, problems, currency, str(inp.gateway_account_id) if inp.gateway_account_id else None)
+    if option == PaymentOption.PAID_OUTSIDE:
+        return await _paid_outside(ctx, problems, inp, customer, amount, currency, description, t)
+    if option == PaymentOption.HOSTED_FORM:
+        return await _hosted_form(ctx, problems, inp, customer, account, amount, currency, description, t)
+    return await _with_instrument(ctx, problems, inp, customer, account, amount, currency, description, t)
+
+
+async def _paid_outside(
+    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, amount: int,
+    currency: str, description: str | None, t: datetime,
+) -> Outcome:
+    details = inp.paid_outside
+    method = details.method.value if details else "OTHER"
+    reference = money.text(problems, ["paidOutside", "reference"], details.reference if details else None)
+    paid_time = details.processed_time if details and details.processed_time else t
+    if paid_time > t:
+        problems.add(["paidOutside", "processedTime"], "is in the future", UserErrorCode.DATE_IN_FUTURE)
+    if problems or customer is None:
+        return problems_outcome(problems)
+    doc = transactions.new_doc(
+        txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
+        status="COMPLETED", result="APPROVED", amount_minor=amount, currency=currency, now=t,
+        settlement_time=paid_time, description=description, method=method, reference=reference,
+        isProcessedOutside=True, processedTime=paid_time,
+    )
+    await transactions.insert(ctx.org, doc)
+    await money.count_sale(ctx.org, customer["id"], amount, currency, t)
+    await timeline.record(ctx.org, customer["id"], "PAYMENT_APPROVED", ctx.actor(), t,
+                          {"transactionId": doc["id"], "amountMinor": amount, "currency": currency},
+                          f"Payment registered (paid outside, {method.replace('_', ' ').lower()})")
+    return {"changed": True, "transactionId": doc["id"], "errors": []}
+
+
+async def _hosted_form(
+    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, account: Doc | None,
+    amount: int, currency: str, description: str | None, t: datetime,
+) -> Outcome:
+    hours = inp.link_expires_in_hours if inp.link_expires_in_hours is not None else DEFAULT_LINK_HOURS
+    if not 1 <= hours <= MAX_LINK_HOURS:
+        problems.add(["linkExpiresInHours"], f"must be between 1 and {MAX_LINK_HOURS}", UserErrorCode.INVALID)
+    if problems or customer is None or account is None:
+        return problems_outcome(problems)
+    link_id = new_id("plink")
+    doc = {
+        "id": link_id, "customerId": customer["id"], "websiteId": customer["websiteId"], "amountMinor": amount,
+        "currency": currency, "description": description, "gatewayAccountId": account["id"], "status": "OPEN",
+        "tokenHash": money.token_hash(money.link_token(ctx.settings, link_id)),
+        "expiresTime": t + timedelta(hours=hours), "transactionIds": [],
+        "createdTime": t, "updatedTime": t, "revision": 1,
+    }
+    await payment_links.insert(ctx.org, doc)
+    await timeline.record(ctx.org, customer["id"], "PAYMENT_LINK_CREATED", ctx.actor(), t,
+                          {"paymentLinkId": link_id, "amountMinor": amount, "currency": currency},
+                          "Hosted payment link made")
+    return {"changed": True, "paymentLinkId": link_id, "errors": []}
+
+
+async def _with_instrument(
+    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, account: Doc | None,
+    amount: int, currency: str, description: str | None, t: datetime,
+) -> Outcome:
+    problems.add(["option"], "this organization has no stored payment instruments yet", UserErrorCode.INVALID)
+    return problems_outcome(problems)
+
+
+async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentCollectPayload:
+    txn = None
+    if outcome.get("transactionId"):
+        txn = await ctx.loaders.transaction_by_id.load(outcome["transactionId"])
+    link = None
+    if outcome.get("paymentLinkId"):
+        doc = await payment_links.get(ctx.org, outcome["paymentLinkId"])
+        link = PaymentLink.from_doc(doc, money.payment_link_path(ctx.settings, doc["id"])) if doc else None
+    return CustomerPaymentCollectPayload(transaction=txn, payment_link=link, user_errors=errors_of(outcome))
+
+
+@strawberry.type
+class PaymentMutations:
+    @mutation(
+        "Collects or registers a payment: the guide's *Collect payment* with its three options (charge a stored "
+        "instrument, register a payment made outside, or make a hosted payment form link). Exactly once per "
+        "`idempotencyKey`."
+    )
+    async def customer_payment_collect(self, info: Info, input: CustomerPaymentCollectInput) -> CustomerPaymentCollectPayload:
+        ctx = info.context
+        problems = Problems()
+        key = money.idempotency_key(problems, input.idempotency_key)
+        if problems:
+            return CustomerPaymentCollectPayload(transaction=None, payment_link=None, user_errors=problems.errors)
+        outcome = await once(ctx, "customerPaymentCollect", key, input, lambda: _collect(ctx, input))
+        money.forget(ctx.loaders.customer_by_id, str(input.customer_id))
+        return await render_collect(ctx, outcome)

@@ -1,0 +1,68 @@
+"""Shared steps of the money tests: a gateway account, a customer, and the operations they use."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from tests.helpers import Org
+
+CREATE_ACCOUNT = """mutation($input: GatewayAccountCreateInput!) { gatewayAccountCreate(input: $input) {
+  gatewayAccount { id name gatewayName acceptedCurrencies active } userErrors { field message code } } }"""
+
+CREATE_CUSTOMER = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
+  customer { id } userErrors { field message code } } }"""
+
+TXN_FIELDS = """id customerId type status result amount { amount currency } refundedAmount { amount currency }
+  refundableAmount { amount currency } isProcessedOutside method reference parentTransactionId childTransactionIds
+  gatewayAccountId gatewayName gatewayResponse { code message } isSettled last4 bin requestId description"""
+
+COLLECT = """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) {
+  transaction { %s } paymentLink { id url status expiresTime amount { amount currency } }
+  userErrors { field message code } } }""" % TXN_FIELDS
+
+REFUND = """mutation($input: TransactionRefundInput!) { transactionRefund(input: $input) {
+  transaction { %s } refund { %s } userErrors { field message code } } }""" % (TXN_FIELDS, TXN_FIELDS)
+
+CUSTOMER_MONEY = """query($id: ID!) { customer(id: $id) { id isLead paymentCount lastPaymentTime
+  lifetimeRevenue { amount currency } averageValue { amount currency } } }"""
+
+_keys = itertools.count(1)
+
+
+def key(prefix: str = "k") -> str:
+    return f"{prefix}-{next(_keys)}"
+
+
+async def add_account(org: Org, currencies: list[str] | None = None, name: str = "Sandbox") -> str:
+    data = await org.gql(CREATE_ACCOUNT, {"input": {"name": name, "acceptedCurrencies": currencies or ["USD", "EUR"]}})
+    assert data["gatewayAccountCreate"]["userErrors"] == []
+    return data["gatewayAccountCreate"]["gatewayAccount"]["id"]
+
+
+async def add_customer(org: Org, **fields: Any) -> str:
+    data = await org.gql(CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": "Ada", **fields}})
+    assert data["customerCreate"]["userErrors"] == []
+    return data["customerCreate"]["customer"]["id"]
+
+
+async def collect(org: Org, **fields: Any) -> dict[str, Any]:
+    inp = {"amount": "100.00", "currency": "USD", "option": "PAID_OUTSIDE", "idempotencyKey": key(), **fields}
+    return (await org.gql(COLLECT, {"input": inp}))["customerPaymentCollect"]
+
+
+async def paid_outside(org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD") -> dict[str, Any]:
+    result = await collect(org, customerId=customer_id, amount=amount, currency=currency)
+    assert result["userErrors"] == [], result
+    return result["transaction"]
+
+
+async def refund(org: Org, txn_id: str, amount: str | None = None, idem: str | None = None) -> dict[str, Any]:
+    inp: dict[str, Any] = {"transactionId": txn_id, "idempotencyKey": idem or key("r")}
+    if amount is not None:
+        inp["amount"] = amount
+    return (await org.gql(REFUND, {"input": inp}))["transactionRefund"]
+
+
+async def customer_money(org: Org, customer_id: str) -> dict[str, Any]:
+    return (await org.gql(CUSTOMER_MONEY, {"id": customer_id}))["customer"]
