@@ -66,3 +66,47 @@ async def refund(org: Org, txn_id: str, amount: str | None = None, idem: str | N
 
 async def customer_money(org: Org, customer_id: str) -> dict[str, Any]:
     return (await org.gql(CUSTOMER_MONEY, {"id": customer_id}))["customer"]
+
+
+PAYOUT = """mutation($input: PayoutSendInput!) { payoutSend(input: $input) {
+  transaction { %s } userErrors { field message code } } }""" % TXN_FIELDS
+
+TRANSACTIONS = """query($id: ID!, $segment: TransactionSegment, $first: Int!, $after: String, $direction: SortDirection) {
+  customer(id: $id) { transactions(first: $first, after: $after, segment: $segment, direction: $direction) {
+    totalCount edges { cursor node { id type status result amount { amount } } } pageInfo { hasNextPage endCursor } } } }"""
+
+APPROVE_CARD = "4111 1111 1111 1111"
+INSUFFICIENT_FUNDS_CARD = "4000 0000 0000 9995"
+STOLEN_CARD = "4000000000009979"
+TIMEOUT_CARD = "4000000000000119"
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+async def payment_link(org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD",
+                       **fields: Any) -> dict[str, Any]:
+    result = await collect(org, customerId=customer_id, amount=amount, currency=currency, option="HOSTED_FORM", **fields)
+    assert result["userErrors"] == [], result
+    return result["paymentLink"]
+
+
+async def pay_on_page(org: Org, url: str, card: str = APPROVE_CARD, expiry: str = "12/39") -> Any:
+    return await org.http.post(path_of(url), data={"cardNumber": card, "expiry": expiry})
+
+
+async def card_sale(org: Org, customer_id: str, amount: str = "100.00", card: str = APPROVE_CARD) -> str:
+    """A sale through the sandbox gateway (via a hosted payment page); returns its transaction id."""
+    link = await payment_link(org, customer_id, amount)
+    response = await pay_on_page(org, link["url"], card)
+    assert response.status_code == 200, response.text
+    page = await org.gql(TRANSACTIONS, {"id": customer_id, "first": 1})
+    return page["customer"]["transactions"]["edges"][0]["node"]["id"]
+
+
+async def payout(org: Org, customer_id: str, request_id: str, amount: str = "25.00", currency: str = "USD",
+                 idem: str | None = None, **fields: Any) -> dict[str, Any]:
+    inp = {"customerId": customer_id, "amount": amount, "currency": currency, "requestId": request_id,
+           "idempotencyKey": idem or key("p"), **fields}
+    return (await org.gql(PAYOUT, {"input": inp}))["payoutSend"]

@@ -1,0 +1,202 @@
+"""Collect or register a payment: paid outside, amounts and currencies, gateway accounts, segments."""
+
+from __future__ import annotations
+
+from store import customers as customers_store
+from store import transactions as txn_store
+from tests.money_helpers import (
+    COLLECT,
+    TRANSACTIONS,
+    add_account,
+    add_customer,
+    card_sale,
+    collect,
+    customer_money,
+    key,
+    paid_outside,
+    refund,
+    INSUFFICIENT_FUNDS_CARD,
+)
+
+SEGMENT_CUSTOMERS = """query($segment: CustomerSegment!) { customers(first: 10, segment: $segment) {
+  edges { node { id } } } }"""
+
+TRANSACTION = """query($id: ID!) { transaction(id: $id) { id type status result amount { amount currency }
+  customer { id } childTransactions { id type } parentTransaction { id } } }"""
+
+TIMELINE = """query($id: ID!) { customer(id: $id) { timeline(first: 10) { edges { node { kind message
+  ... on PaymentApprovedEvent { transactionId amount { amount currency } } } } } } }"""
+
+ACCOUNTS = "{ gatewayAccounts { id name acceptedCurrencies gatewayName active } }"
+
+
+async def _segment(org, segment):
+    data = await org.gql(SEGMENT_CUSTOMERS, {"segment": segment})
+    return [e["node"]["id"] for e in data["customers"]["edges"]]
+
+
+async def test_registered_payment_is_an_approved_sale_processed_outside(org):
+    cid = await add_customer(org)
+    result = await collect(org, customerId=cid, amount="49.90", currency="EUR", description="Invoice 7",
+                           paidOutside={"method": "CHECK", "reference": "check 1042"})
+    assert result["userErrors"] == []
+    txn = result["transaction"]
+    assert (txn["type"], txn["status"], txn["result"]) == ("SALE", "COMPLETED", "APPROVED")
+    assert txn["amount"] == {"amount": "49.90", "currency": "EUR"}
+    assert txn["isProcessedOutside"] is True
+    assert (txn["method"], txn["reference"], txn["description"]) == ("CHECK", "check 1042", "Invoice 7")
+    assert txn["gatewayAccountId"] is None and txn["gatewayName"] is None
+
+
+async def test_first_payment_moves_the_lead_to_the_customers_segment_and_updates_aggregates(org):
+    cid = await add_customer(org)
+    assert cid in await _segment(org, "LEADS")
+    await paid_outside(org, cid, "100.00")
+    await paid_outside(org, cid, "50.00")
+    money = await customer_money(org, cid)
+    assert money["isLead"] is False and money["paymentCount"] == 2
+    assert money["lifetimeRevenue"] == [{"amount": "150.00", "currency": "USD"}]
+    assert money["averageValue"] == [{"amount": "75.00", "currency": "USD"}]
+    assert money["lastPaymentTime"] is not None
+    assert cid in await _segment(org, "CUSTOMERS") and cid not in await _segment(org, "LEADS")
+
+
+async def test_payment_is_on_the_timeline(org):
+    cid = await add_customer(org)
+    txn = await paid_outside(org, cid, "12.00")
+    data = await org.gql(TIMELINE, {"id": cid})
+    event = data["customer"]["timeline"]["edges"][0]["node"]
+    assert event["kind"] == "PAYMENT_APPROVED"
+    assert event["transactionId"] == txn["id"]
+    assert event["amount"] == {"amount": "12.00", "currency": "USD"}
+
+
+async def test_amounts_with_too_many_decimals_are_refused_and_change_nothing(org, store):
+    cid = await add_customer(org)
+    for amount, currency in (("10.001", "USD"), ("10.5", "JPY"), ("1.0001", "BHD")):
+        result = await collect(org, customerId=cid, amount=amount, currency=currency)
+        assert result["transaction"] is None
+        assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["amount"], "TOO_MANY_DECIMALS")]
+    ok = await collect(org, customerId=cid, amount="1.234", currency="BHD")
+    assert ok["transaction"]["amount"] == {"amount": "1.234", "currency": "BHD"}
+    ok = await collect(org, customerId=cid, amount="1500", currency="JPY")
+    assert ok["transaction"]["amount"] == {"amount": "1500", "currency": "JPY"}
+    assert await txn_store.count(store.for_org(org.id), cid, "ALL") == 2
+
+
+async def test_every_problem_of_a_payment_is_reported_at_once(org, store):
+    result = await collect(org, customerId="cus_nobody", amount="0", description="x" * 300)
+    codes = sorted((e["field"][0], e["code"]) for e in result["userErrors"])
+    assert codes == [("amount", "INVALID"), ("customerId", "NOT_FOUND"), ("description", "TOO_LONG")]
+    assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
+
+
+async def test_amount_is_stored_as_integer_minor_units(org, store):
+    cid = await add_customer(org)
+    txn = await paid_outside(org, cid, "19.99")
+    doc = await txn_store.get(store.for_org(org.id), txn["id"])
+    assert doc["amountMinor"] == 1999 and isinstance(doc["amountMinor"], int)
+    customer = await customers_store.get(store.for_org(org.id), cid)
+    assert customer["revenue"] == {"USD": {"amount": 1999, "paid": 1999, "count": 1}}
+
+
+async def test_currency_not_accepted_by_any_gateway_account_is_refused(org, store):
+    cid = await add_customer(org)
+    await add_account(org, ["EUR"])
+    result = await collect(org, customerId=cid, currency="USD", option="HOSTED_FORM")
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["currency"], "CURRENCY_NOT_ACCEPTED")]
+    assert result["paymentLink"] is None
+    assert await store.for_org(org.id)["payment_links"].count({}) == 0
+
+
+async def test_currency_mismatch_with_the_chosen_gateway_account_is_refused(org):
+    cid = await add_customer(org)
+    await add_account(org, ["USD"], "US account")
+    eur = await add_account(org, ["EUR"], "EU account")
+    result = await collect(org, customerId=cid, currency="USD", option="HOSTED_FORM", gatewayAccountId=eur)
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["currency"], "CURRENCY_NOT_ACCEPTED")]
+
+
+async def test_gateway_accounts_are_listed_per_organization(org, other_org):
+    await add_account(org, ["USD", "EUR"], "Main")
+    data = await org.gql(ACCOUNTS)
+    assert [(a["name"], a["acceptedCurrencies"], a["gatewayName"]) for a in data["gatewayAccounts"]] == [
+        ("Main", ["USD", "EUR"], "SANDBOX")]
+    assert (await other_org.gql(ACCOUNTS))["gatewayAccounts"] == []
+
+
+async def test_gateway_account_with_repeated_currency_is_refused(org):
+    data = await org.gql("""mutation($input: GatewayAccountCreateInput!) { gatewayAccountCreate(input: $input) {
+      gatewayAccount { id } userErrors { field code } } }""", {"input": {"name": " ", "acceptedCurrencies": ["USD", "USD"]}})
+    errors = data["gatewayAccountCreate"]["userErrors"]
+    assert sorted((tuple(e["field"]), e["code"]) for e in errors) == [
+        (("acceptedCurrencies", "1"), "DUPLICATE"), (("name",), "REQUIRED")]
+
+
+async def test_another_organizations_customer_cannot_be_charged(org, other_org):
+    cid = await add_customer(org)
+    result = await collect(other_org, customerId=cid)
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["customerId"], "NOT_FOUND")]
+
+
+async def test_transaction_of_another_organization_is_invisible(org, other_org):
+    cid = await add_customer(org)
+    txn = await paid_outside(org, cid)
+    mine = await org.gql(TRANSACTION, {"id": txn["id"]})
+    assert mine["transaction"]["customer"]["id"] == cid
+    assert (await other_org.gql(TRANSACTION, {"id": txn["id"]}))["transaction"] is None
+    assert (await other_org.gql("query($id: ID!) { node(id: $id) { id } }", {"id": txn["id"]}))["node"] is None
+
+
+async def test_customer_transactions_are_filtered_by_the_guides_segments(org, settings):
+    settings.settlement_delay_seconds = 0
+    await add_account(org)
+    cid = await add_customer(org)
+    sale = await paid_outside(org, cid, "30.00")
+    await card_sale(org, cid, "20.00", INSUFFICIENT_FUNDS_CARD)
+    await refund(org, sale["id"], "5.00")
+
+    async def seg(segment):
+        data = await org.gql(TRANSACTIONS, {"id": cid, "first": 10, "segment": segment})
+        return [(e["node"]["type"], e["node"]["result"]) for e in data["customer"]["transactions"]["edges"]]
+
+    assert await seg("SALES") == [("SALE", "APPROVED")]
+    assert await seg("DECLINED") == [("SALE", "DECLINED")]
+    assert await seg("REFUNDS") == [("REFUND", "APPROVED")]
+    assert await seg("PAYOUTS") == []
+    assert len(await seg("ALL")) == 3
+
+
+async def test_customer_transactions_page_newest_first_with_cursors(org):
+    cid = await add_customer(org)
+    ids = [(await paid_outside(org, cid, f"{n}.00"))["id"] for n in range(1, 6)]
+    seen, after = [], None
+    while True:
+        data = await org.gql(TRANSACTIONS, {"id": cid, "first": 2, "after": after})
+        page = data["customer"]["transactions"]
+        assert page["totalCount"] == 5
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == ids[::-1]
+    oldest = await org.gql(TRANSACTIONS, {"id": cid, "first": 5, "direction": "ASC"})
+    assert [e["node"]["id"] for e in oldest["customer"]["transactions"]["edges"]] == ids
+
+
+async def test_refund_children_link_to_their_parent(org):
+    cid = await add_customer(org)
+    sale = await paid_outside(org, cid, "30.00")
+    child = (await refund(org, sale["id"], "10.00"))["refund"]
+    data = await org.gql(TRANSACTION, {"id": sale["id"]})
+    assert data["transaction"]["childTransactions"] == [{"id": child["id"], "type": "REFUND"}]
+    data = await org.gql(TRANSACTION, {"id": child["id"]})
+    assert data["transaction"]["parentTransaction"] == {"id": sale["id"]}
+
+
+async def test_option_specific_fields_must_match_the_option(org):
+    cid = await add_customer(org)
+    result = (await org.gql(COLLECT, {"input": {
+        "customerId": cid, "amount": "1.00", "currency": "USD", "option": "PAID_OUTSIDE", "idempotencyKey": key(),
+        "linkExpiresInHours": 5, "paymentInstrumentId": "inst_x"}}))["customerPaymentCollect"]
+    assert sorted(e["field"][0] for e in result["userErrors"]) == ["linkExpiresInHours", "paymentInstrumentId"]
