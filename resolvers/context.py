@@ -13,11 +13,14 @@ from strawberry.dataloader import DataLoader
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
 from schema.common import Connection, CountThunk, Edge, PageInfo
+from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
+from schema.payment_instruments import PaymentInstrument
+from schema.tags import Tag
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
 from schema.transactions import Transaction, TransactionSegment
 from schema.websites import Website
-from store import customers, timeline, transactions, websites
+from store import blocklists, customers, payment_instruments, tags, timeline, transactions, websites
 from store.db import Doc, OrgDb, Store
 
 
@@ -97,9 +100,46 @@ class Loaders:
     timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
     transaction_by_id: DataLoader[str, Transaction | None] = field(init=False)
     transactions_by_customer: DataLoader[TransactionsKey, TimelinePage] = field(init=False)
+    payment_instrument_by_id: DataLoader[str, PaymentInstrument | None] = field(init=False)
+    payment_instruments_by_customer_id: DataLoader[str, list[PaymentInstrument]] = field(init=False)
+    tag_by_id: DataLoader[str, Tag | None] = field(init=False)
+    tag_by_name: DataLoader[str, Tag | None] = field(init=False)
+    blocklist_entry_by_id: DataLoader[str, BlocklistEntry | None] = field(init=False)
+    blocklist_entries_by_attribute: DataLoader[tuple[str, str], list[Doc]] = field(init=False)
 
     def __post_init__(self) -> None:
         org = self.org
+        t = now()
+
+        async def load_instruments(ids: list[str]) -> list[PaymentInstrument | None]:
+            docs = await payment_instruments.get_many(org, ids)
+            return [PaymentInstrument.from_doc(d, t) if d else None for d in docs]
+
+        async def load_customer_instruments(ids: list[str]) -> list[list[PaymentInstrument]]:
+            lists = await payment_instruments.by_customers(org, ids)
+            out = [[PaymentInstrument.from_doc(d, t) for d in docs] for docs in lists]
+            for items in out:
+                for inst in items:
+                    self.payment_instrument_by_id.prime(str(inst.id), inst)
+            return out
+
+        async def load_tags(ids: list[str]) -> list[Tag | None]:
+            return [Tag.from_doc(d) if d else None for d in await tags.get_many(org, ids)]
+
+        async def load_tags_by_name(names: list[str]) -> list[Tag | None]:
+            return [Tag.from_doc(d) if d else None for d in await tags.by_names(org, names)]
+
+        async def load_entries(ids: list[str]) -> list[BlocklistEntry | None]:
+            return [BlocklistEntry.from_doc(d, t) if d else None for d in await blocklists.get_many(org, ids)]
+
+        async def load_blocks(keys: list[tuple[str, str]]) -> list[list[Doc]]:
+            wanted: dict[str, list[str]] = {}
+            for kind, value in keys:
+                wanted.setdefault(kind, []).append(value)
+            found: dict[tuple[str, str], list[Doc]] = {}
+            for d in await blocklists.find_blocked(org, wanted, t):
+                found.setdefault((d["type"], d["value"]), []).append(d)
+            return [found.get(k, []) for k in keys]
 
         async def load_customers(ids: list[str]) -> list[Customer | None]:
             return [Customer.from_doc(d) if d else None for d in await customers.get_many(org, ids)]
@@ -117,6 +157,12 @@ class Loaders:
         self.website_by_id = DataLoader(load_websites)
         self.timeline_event_by_id = DataLoader(load_events)
         self.timeline_by_customer = DataLoader(load_timelines)
+        self.payment_instrument_by_id = DataLoader(load_instruments)
+        self.payment_instruments_by_customer_id = DataLoader(load_customer_instruments)
+        self.tag_by_id = DataLoader(load_tags)
+        self.tag_by_name = DataLoader(load_tags_by_name)
+        self.blocklist_entry_by_id = DataLoader(load_entries)
+        self.blocklist_entries_by_attribute = DataLoader(load_blocks)
 
         async def load_transactions(ids: list[str]) -> list[Transaction | None]:
             return [Transaction.from_doc(d) if d else None for d in await transactions.get_many(org, ids)]
@@ -179,6 +225,11 @@ class Context:
         """An absolute URL of this gateway for `path` (settings.public_url, else the request's base URL)."""
         base = self.settings.public_url or (str(self.request.base_url) if self.request is not None else "")
         return base.rstrip("/") + path
+
+    async def is_blocked(self, values: dict[str, list[str]]) -> bool:
+        """Whether an entry in force matches any of these (type -> values); batched across the request."""
+        keys = [(kind, v) for kind, vals in values.items() for v in vals]
+        return any(await self.loaders.blocklist_entries_by_attribute.load_many(keys)) if keys else False
 
     async def timeline_connection(
         self, customer_id: str, top_seq: int, first: int, after: str | None,

@@ -10,6 +10,7 @@ import strawberry
 from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers import payment_instruments as instruments
 from resolvers import validation as v
 from schema.common import ClientError, Connection, Edge, PageInfo, Problems, SortDirection, UserErrorCode, check_first
 from schema.customers import (
@@ -235,6 +236,7 @@ class CustomerMutations:
             "timelineSeq": 1,
         }
         await check_website(ctx, problems, ["websiteId"], doc["websiteId"])
+        instrument = instruments.hook_customer_create(ctx, problems, input.default_payment_instrument, doc, t)
         if input.id is not None and not problems and await customers.exists(ctx.org, cid):
             problems.add(["id"], f"a customer with id {cid} already exists", UserErrorCode.ALREADY_EXISTS)
         if problems:
@@ -245,6 +247,9 @@ class CustomerMutations:
             problems.add(["id"], f"a customer with id {cid} already exists", UserErrorCode.ALREADY_EXISTS)
             return CustomerCreatePayload(customer=None, user_errors=problems.errors)
         await timeline.insert(ctx.org, timeline.event_doc(cid, 1, "CUSTOMER_CREATED", ctx.actor(), t))
+        if instrument is not None:
+            await instruments.store_new(ctx, instrument, t)
+            doc = await customers.get(ctx.org, cid) or doc
         ctx.touched_customers.add(cid)
         return CustomerCreatePayload(customer=Customer.from_doc(doc), user_errors=[])
 

@@ -20,6 +20,9 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
     "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
     "Transaction": lambda ctx, i: ctx.loaders.transaction_by_id.load(i),
+    "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
+    "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
+    "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
 }
 
 

@@ -18,18 +18,26 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
 from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
+from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
+from resolvers.payment_instruments import PaymentInstrumentMutations
 from resolvers.payments import PaymentMutations
 from resolvers.payouts import PayoutMutations, PayoutQueries
 from resolvers.refunds import RefundMutations
+from resolvers.tags import TagMutations, TagQueries
+from resolvers.tax_ids import TaxIdMutations
 from resolvers.settings import Settings
 from resolvers.transactions import TransactionQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
+from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
 from schema.gateways import GatewayAccount
+from schema.payment_instruments import PaymentInstrument
 from schema.payouts import PayoutRequest
+from schema.tags import Tag
 from schema.timeline import EVENT_CLASSES
 from schema.transactions import PaymentLink, Transaction
 from schema.websites import Website
@@ -37,11 +45,15 @@ from schema.websites import Website
 log = logging.getLogger("customer_graph.errors")
 
 Query = merge_types(
-    "Query", (CustomerQueries, WebsiteQueries, NodeQueries, TransactionQueries, GatewayAccountQueries, PayoutQueries)
+    "Query",
+    (CustomerQueries, WebsiteQueries, NodeQueries, TagQueries, BlocklistQueries, TransactionQueries,
+     GatewayAccountQueries, PayoutQueries),
 )
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutations, WebsiteMutations, PaymentMutations, RefundMutations, PayoutMutations, GatewayAccountMutations),
+    (CustomerMutations, WebsiteMutations, PaymentInstrumentMutations, TaxIdMutations, TagMutations,
+     LeadSourceMutations, BlocklistMutations, PaymentMutations, RefundMutations, PayoutMutations,
+     GatewayAccountMutations),
 )
 
 
@@ -71,7 +83,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Website, *EVENT_CLASSES, Transaction, PaymentLink, GatewayAccount, PayoutRequest],
+        types=[Customer, Website, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES, Transaction, PaymentLink,
+               GatewayAccount, PayoutRequest],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

@@ -79,6 +79,34 @@ class UserErrorCode(enum.Enum):
     INVALID_STATUS = strawberry.enum_value(
         "INVALID_STATUS", description="The entity's current status does not allow this change."
     )
+    EXACTLY_ONE_REQUIRED = strawberry.enum_value(
+        "EXACTLY_ONE_REQUIRED", description="Give exactly one of the alternative fields (e.g. `card`, `bankAccount`, `other`)."
+    )
+    INVALID_CARD_NUMBER = strawberry.enum_value(
+        "INVALID_CARD_NUMBER",
+        description="Not a card number: wrong length, failed the Luhn check, or no known brand's BIN range.",
+    )
+    INVALID_CVV = strawberry.enum_value("INVALID_CVV", description="The CVV must be 3 digits (4 for American Express).")
+    CARD_EXPIRED = strawberry.enum_value("CARD_EXPIRED", description="The expiry month/year lies in the past.")
+    INVALID_BANK_ACCOUNT = strawberry.enum_value(
+        "INVALID_BANK_ACCOUNT", description="An IBAN, BIC, routing or account number that fails its format or checksum."
+    )
+    INSTRUMENT_DEACTIVATED = strawberry.enum_value(
+        "INSTRUMENT_DEACTIVATED", description="The payment instrument is deactivated; that is final."
+    )
+    INSTRUMENT_EXPIRED = strawberry.enum_value(
+        "INSTRUMENT_EXPIRED", description="The payment card has expired; update its expiry date first."
+    )
+    NOT_A_CARD = strawberry.enum_value("NOT_A_CARD", description="Only payment cards have this (e.g. an expiry date).")
+    INVALID_TAX_ID = strawberry.enum_value(
+        "INVALID_TAX_ID", description="The tax ID fails the format or check digits of its type."
+    )
+    INVALID_IP_ADDRESS = strawberry.enum_value("INVALID_IP_ADDRESS", description="Not an IPv4 or IPv6 address.")
+    INVALID_URL = strawberry.enum_value("INVALID_URL", description="Not an absolute http(s) URL.")
+    DATE_IN_PAST = strawberry.enum_value("DATE_IN_PAST", description="The time lies in the past.")
+    NOTHING_TO_BLOCK = strawberry.enum_value(
+        "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,6 +12,10 @@ from strawberry import Maybe
 from strawberry.scalars import JSON
 
 from schema.common import Connection, Money, Node, SortDirection, UserError, check_first
+from schema.lead_sources import LeadSource
+from schema.payment_instruments import PaymentInstrument, PaymentInstrumentDetailsInput
+from schema.tags import Tag
+from schema.tax_ids import TaxId
 from schema.timeline import TimelineEvent, TimelineEventKind
 from schema.transactions import Transaction, TransactionSegment
 from schema.websites import Website
@@ -78,7 +83,45 @@ class Customer(Node):
     created_time: datetime = strawberry.field(description="When the customer was added.")
     updated_time: datetime = strawberry.field(description="When the customer last changed.")
     revision: int = strawberry.field(description="Increases by one with every change; pass it as `expectedRevision`.")
+    tax_ids: list[TaxId] = strawberry.field(description="Tax ID numbers; exactly one is the default when any exist.")
+    lead_source: LeadSource | None = strawberry.field(description="Marketing attribution; null when never set.")
     _timeline_seq: strawberry.Private[int] = 0
+    _default_instrument_id: strawberry.Private[str | None] = None
+    _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
+    _block_values: strawberry.Private[dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+
+    @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
+    async def payment_instruments(
+        self,
+        info: Info,
+        include_deactivated: Annotated[
+            bool, strawberry.argument(description="Also list deactivated instruments.")
+        ] = True,
+    ) -> list[PaymentInstrument]:
+        items = await info.context.loaders.payment_instruments_by_customer_id.load(str(self.id))
+        return [i for i in items if include_deactivated or i.status.value != "DEACTIVATED"]
+
+    @strawberry.field(description="The default (primary) instrument, used for autopay; null when none.")
+    async def default_payment_instrument(self, info: Info) -> PaymentInstrument | None:
+        if not self._default_instrument_id:
+            return None
+        return await info.context.loaders.payment_instrument_by_id.load(self._default_instrument_id)
+
+    @strawberry.field(description="The customer's tags, by name.")
+    async def tags(self, info: Info) -> list[Tag]:
+        found = await info.context.loaders.tag_by_name.load_many(self._tag_names)
+        return sorted((t for t in found if t is not None), key=lambda t: t.name.lower())
+
+    @strawberry.field(
+        description="True when a blocklist entry in force matches the customer's id, an email or its domain, "
+        "the address country, the lead source IP, or any instrument (id, fingerprint, BIN)."
+    )
+    async def is_blocked(self, info: Info) -> bool:
+        values = {k: list(v) for k, v in self._block_values.items()}
+        for inst in await info.context.loaders.payment_instruments_by_customer_id.load(str(self.id)):
+            for k, vals in inst._block_values.items():
+                values.setdefault(k, []).extend(vals)
+        return await info.context.is_blocked(values)
 
     @strawberry.field(description="The website where the customer was acquired.")
     async def website(self, info: Info) -> Website | None:
@@ -143,8 +186,29 @@ class Customer(Node):
             created_time=d["createdTime"],
             updated_time=d["updatedTime"],
             revision=d["revision"],
+            tax_ids=[TaxId.from_doc(t) for t in d.get("taxIds") or ()],
+            lead_source=LeadSource.from_doc(d["leadSource"]) if d.get("leadSource") else None,
             _timeline_seq=d.get("timelineSeq", 0),
+            _default_instrument_id=d.get("defaultPaymentInstrumentId"),
+            _tag_names=list(d.get("tags") or ()),
+            _block_values=block_values(d),
         )
+
+
+def block_values(d: dict[str, Any]) -> dict[str, list[str]]:
+    """The customer's own attribute values a blocklist entry can match (instruments add theirs)."""
+    emails = list(d.get("emailsLower") or ())
+    out: dict[str, list[str]] = {"CUSTOMER_ID": [d["id"]]}
+    if emails:
+        out["EMAIL"] = emails
+        out["EMAIL_DOMAIN"] = sorted({e.rpartition("@")[2] for e in emails})
+    country = (d.get("address") or {}).get("country")
+    if country:
+        out["COUNTRY"] = [country]
+    ip = (d.get("leadSource") or {}).get("ipAddress")
+    if ip:
+        out["IP_ADDRESS"] = [ip]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- inputs
@@ -198,6 +262,11 @@ class CustomerCreateInput:
     phone_numbers: list[PhoneNumberInput] | None = strawberry.field(default=None, description="Phone numbers (≤ 10).")
     emails: list[EmailInput] | None = strawberry.field(default=None, description="Email addresses (≤ 10).")
     custom_fields: JSON | None = strawberry.field(default=None, description="Merchant-defined data: a JSON object.")
+    default_payment_instrument: PaymentInstrumentDetailsInput | None = strawberry.field(
+        default=None,
+        description="The form's *Default payment instrument* (with *Allow use as a backup method*): added to the "
+        "customer and made its default.",
+    )
 
 
 @strawberry.input(

@@ -39,6 +39,28 @@ class TimelineEventKind(enum.Enum):
     PAYOUT_REQUEST_CHANGED = strawberry.enum_value(
         "PAYOUT_REQUEST_CHANGED", description="A payout request changed status (confirmed, fulfilled, canceled)."
     )
+    PAYMENT_INSTRUMENT_ADDED = strawberry.enum_value(
+        "PAYMENT_INSTRUMENT_ADDED", description="A payment instrument was added to the customer."
+    )
+    PAYMENT_INSTRUMENT_UPDATED = strawberry.enum_value(
+        "PAYMENT_INSTRUMENT_UPDATED",
+        description="A payment instrument's expiry, billing address, backup flag or sticky gateway changed.",
+    )
+    PAYMENT_INSTRUMENT_DEACTIVATED = strawberry.enum_value(
+        "PAYMENT_INSTRUMENT_DEACTIVATED", description="A payment instrument was deactivated (final)."
+    )
+    DEFAULT_PAYMENT_INSTRUMENT_CHANGED = strawberry.enum_value(
+        "DEFAULT_PAYMENT_INSTRUMENT_CHANGED", description="The customer's default payment instrument changed."
+    )
+    CUSTOMER_TAGGED = strawberry.enum_value("CUSTOMER_TAGGED", description="Tags were added to the customer.")
+    CUSTOMER_UNTAGGED = strawberry.enum_value("CUSTOMER_UNTAGGED", description="Tags were removed from the customer.")
+    TAX_ID_CHANGED = strawberry.enum_value(
+        "TAX_ID_CHANGED", description="A tax ID number was added, deleted or made the default."
+    )
+    LEAD_SOURCE_CHANGED = strawberry.enum_value("LEAD_SOURCE_CHANGED", description="The lead source was edited.")
+    CUSTOMER_BLOCKED = strawberry.enum_value(
+        "CUSTOMER_BLOCKED", description="Attributes of the customer were added to the blocklist."
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -151,9 +173,91 @@ class PayoutRequestChangedEvent(TimelineEvent):
     status: str = strawberry.field(description="Its new status, e.g. `READY`, `FULFILLED`, `CANCELED`.")
 
 
+@strawberry.type(description="A payment instrument was added to the customer.")
+class PaymentInstrumentAddedEvent(TimelineEvent):
+    payment_instrument_id: strawberry.ID = strawberry.field(description="The new instrument.")
+    summary: str = strawberry.field(description="What it is, e.g. `Visa •••• 4242`.")
+
+
+@strawberry.type(description="A payment instrument's details changed.")
+class PaymentInstrumentUpdatedEvent(TimelineEvent):
+    payment_instrument_id: strawberry.ID = strawberry.field(description="The instrument.")
+    changed_fields: list[str] = strawberry.field(description="What changed (input names).")
+
+
+@strawberry.type(description="A payment instrument was deactivated.")
+class PaymentInstrumentDeactivatedEvent(TimelineEvent):
+    payment_instrument_id: strawberry.ID = strawberry.field(description="The instrument.")
+    was_default: bool = strawberry.field(description="It was the default, which is now cleared.")
+
+
+@strawberry.type(description="The customer's default payment instrument changed.")
+class DefaultPaymentInstrumentChangedEvent(TimelineEvent):
+    payment_instrument_id: strawberry.ID | None = strawberry.field(description="The new default; null when cleared.")
+
+
+@strawberry.type(description="Tags were added to the customer.")
+class CustomerTaggedEvent(TimelineEvent):
+    tags: list[str] = strawberry.field(description="Names of the added tags.")
+
+
+@strawberry.type(description="Tags were removed from the customer.")
+class CustomerUntaggedEvent(TimelineEvent):
+    tags: list[str] = strawberry.field(description="Names of the removed tags.")
+
+
+@strawberry.enum(description="How a tax ID changed.")
+class TaxIdChange(enum.Enum):
+    ADDED = strawberry.enum_value("ADDED", description="It was added.")
+    DELETED = strawberry.enum_value("DELETED", description="It was deleted.")
+    DEFAULT_SET = strawberry.enum_value("DEFAULT_SET", description="It became the default.")
+
+
+@strawberry.type(description="A tax ID number was added, deleted or made the default.")
+class TaxIdChangedEvent(TimelineEvent):
+    change: TaxIdChange = strawberry.field(description="What happened to it.")
+    tax_id_type: str = strawberry.field(description="Its type (a `TaxIdType` value).")
+    value: str = strawberry.field(description="Its value.")
+
+
+@strawberry.type(description="The customer's lead source was edited.")
+class LeadSourceChangedEvent(TimelineEvent):
+    changed_fields: list[str] = strawberry.field(description="Names of the fields that changed.")
+
+
+@strawberry.type(description="Attributes of the customer were blocklisted.")
+class CustomerBlockedEvent(TimelineEvent):
+    blocklist_entry_ids: list[strawberry.ID] = strawberry.field(description="The blocklist entries created or renewed.")
+    attributes: list[str] = strawberry.field(description="The blocked attribute types (`BlocklistType` values).")
+    expiration_time: datetime | None = strawberry.field(description="When the entries expire; null: permanent.")
+
+
 EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
     "CUSTOMER_CREATED": lambda d: CustomerCreatedEvent(**_base(d)),
     "CUSTOMER_UPDATED": lambda d: CustomerUpdatedEvent(**_base(d), changed_fields=d["data"].get("changedFields", [])),
+    "PAYMENT_INSTRUMENT_ADDED": lambda d: PaymentInstrumentAddedEvent(
+        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"], summary=d["data"].get("summary", "")
+    ),
+    "PAYMENT_INSTRUMENT_UPDATED": lambda d: PaymentInstrumentUpdatedEvent(
+        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"],
+        changed_fields=d["data"].get("changedFields", []),
+    ),
+    "PAYMENT_INSTRUMENT_DEACTIVATED": lambda d: PaymentInstrumentDeactivatedEvent(
+        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"], was_default=d["data"].get("wasDefault", False)
+    ),
+    "DEFAULT_PAYMENT_INSTRUMENT_CHANGED": lambda d: DefaultPaymentInstrumentChangedEvent(
+        **_base(d), payment_instrument_id=d["data"].get("paymentInstrumentId")
+    ),
+    "CUSTOMER_TAGGED": lambda d: CustomerTaggedEvent(**_base(d), tags=d["data"].get("tags", [])),
+    "CUSTOMER_UNTAGGED": lambda d: CustomerUntaggedEvent(**_base(d), tags=d["data"].get("tags", [])),
+    "TAX_ID_CHANGED": lambda d: TaxIdChangedEvent(
+        **_base(d), change=TaxIdChange[d["data"]["change"]], tax_id_type=d["data"]["type"], value=d["data"]["value"]
+    ),
+    "LEAD_SOURCE_CHANGED": lambda d: LeadSourceChangedEvent(**_base(d), changed_fields=d["data"].get("changedFields", [])),
+    "CUSTOMER_BLOCKED": lambda d: CustomerBlockedEvent(
+        **_base(d), blocklist_entry_ids=d["data"].get("entryIds", []), attributes=d["data"].get("attributes", []),
+        expiration_time=d["data"].get("expirationTime"),
+    ),
     "PAYMENT_APPROVED": lambda d: PaymentApprovedEvent(
         **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d)),
     "PAYMENT_DECLINED": lambda d: PaymentDeclinedEvent(
@@ -179,8 +283,10 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
 }
 
 # Every concrete event type, for the schema's `types=` (interfaces' implementations must be listed).
-EVENT_CLASSES: list[type] = [CustomerCreatedEvent, CustomerUpdatedEvent]
-EVENT_CLASSES += [
+EVENT_CLASSES: list[type] = [
+    CustomerCreatedEvent, CustomerUpdatedEvent, PaymentInstrumentAddedEvent, PaymentInstrumentUpdatedEvent,
+    PaymentInstrumentDeactivatedEvent, DefaultPaymentInstrumentChangedEvent, CustomerTaggedEvent, CustomerUntaggedEvent,
+    TaxIdChangedEvent, LeadSourceChangedEvent, CustomerBlockedEvent,
     PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent, TransactionRefundedEvent,
     TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent, PayoutRequestChangedEvent,
 ]

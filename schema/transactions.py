@@ -48,7 +48,7 @@ class TransactionResult(enum.Enum):
 
 
 @strawberry.enum(description="How a transaction was paid.")
-class PaymentMethod(enum.Enum):
+class TransactionMethod(enum.Enum):
     PAYMENT_CARD = strawberry.enum_value("PAYMENT_CARD", description="A payment card.")
     BANK_ACCOUNT = strawberry.enum_value("BANK_ACCOUNT", description="A bank account.")
     CASH = strawberry.enum_value("CASH", description="Cash, received outside the gateway.")
@@ -83,7 +83,7 @@ class Transaction(Node):
     refunded_amount: Money = strawberry.field(description="Part of a sale refunded or voided so far.")
     refundable_amount: Money = strawberry.field(description="Part of a sale that can still be refunded (0 otherwise).")
     description: str | None = strawberry.field(description="Merchant's description.")
-    method: PaymentMethod = strawberry.field(description="How it was paid.")
+    method: TransactionMethod = strawberry.field(description="How it was paid.")
     payment_instrument_id: strawberry.ID | None = strawberry.field(description="The stored instrument used, if any.")
     bin: str | None = strawberry.field(description="First six digits of the card, if a card was used.")
     last4: str | None = strawberry.field(description="Last four digits of the card, if a card was used.")
@@ -140,7 +140,7 @@ class Transaction(Node):
             refunded_amount=Money.from_minor(d.get("refundedMinor", 0), cur),
             refundable_amount=Money.from_minor(refundable, cur),
             description=d.get("description"),
-            method=PaymentMethod[d.get("method") or "OTHER"],
+            method=TransactionMethod[d.get("method") or "OTHER"],
             payment_instrument_id=_id(d.get("paymentInstrumentId")),
             bin=d.get("bin"),
             last4=d.get("last4"),

@@ -16,6 +16,9 @@ PREFIXES: dict[str, str] = {
     "gwa": "GatewayAccount",
     "plink": "PaymentLink",
     "pout_req": "PayoutRequest",
+    "inst": "PaymentInstrument",
+    "blkl": "BlocklistEntry",
+    "tag": "Tag",
 }
 
 
