@@ -23,10 +23,11 @@ from starlette.routing import Route
 from resolvers import money
 from resolvers.context import now
 from resolvers.gateway import card_ref, normalise_card_number
-from resolvers.payments import charge
+from resolvers.payments import charge, refuse_blocked
 from resolvers.settings import Settings
 from schema.common import minor_to_decimal
 from store import customers, gateway_accounts, payment_links, payouts, timeline
+from store import payment_instruments as pi
 from store.db import Doc, Store
 
 log = logging.getLogger("customer_graph.hosted")
@@ -123,7 +124,16 @@ class HostedPages:
             if customer is None or account is None:
                 return _page("Unavailable", "<p>This payment can no longer be made.</p>", 410)
             card = card_ref(number)
-            del number  # the full number goes no further than the gateway call below
+            secret = self.settings.card_fingerprint_secret.get_secret_value()
+            attributes = money.merge_attributes(money.customer_attributes(customer), {
+                "FINGERPRINT": [pi.fingerprint(secret, link["organizationId"], "card", number)],
+                "BIN": [card.bin or ""], "IP_ADDRESS": [request.client.host] if request.client else [],
+            })
+            del number  # the full number goes no further than the fingerprint above
+            types = await money.blocked_types(org, attributes, t)
+            if types:
+                await refuse_blocked(org, PAGE_ACTOR, customer, types, link["amountMinor"], link["currency"], t)
+                return _page("Payment refused", "<p class=error>This payment cannot be accepted.</p>", 403)
             txn = await charge(org, self.settings, PAGE_ACTOR, customer, account, link["amountMinor"], link["currency"],
                                card, link.get("description"), t, {"paymentLinkId": link["id"]})
             txn_id, paid = txn["id"], txn["result"] == "APPROVED"

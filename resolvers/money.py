@@ -14,7 +14,7 @@ from typing import Any
 from resolvers.gateway import GatewayAdapter, SandboxGateway
 from resolvers.settings import Settings
 from schema.common import Problems, UserErrorCode, currency_exponent
-from store import customers, gateway_accounts
+from store import blocklists, customers, gateway_accounts
 from store.db import Doc, OrgDb
 from store.ids import type_of_id
 
@@ -166,3 +166,47 @@ def forget(loader: Any, key: str) -> None:
         loader.clear(key)
     except KeyError:
         pass
+
+
+# ---------------------------------------------------------------------------------------------- blocklists
+
+
+def customer_attributes(customer: Doc) -> dict[str, list[str]]:
+    """The blocklist attribute values of a customer (as blocklist entries store them)."""
+    emails = list(customer.get("emailsLower") or ())
+    country = (customer.get("address") or {}).get("country")
+    ip = (customer.get("leadSource") or {}).get("ipAddress")
+    return {
+        "CUSTOMER_ID": [customer["id"]],
+        "EMAIL": emails,
+        "EMAIL_DOMAIN": sorted({e.rpartition("@")[2] for e in emails}),
+        "COUNTRY": [country] if country else [],
+        "IP_ADDRESS": [ip] if ip else [],
+    }
+
+
+def instrument_attributes(instrument: Doc) -> dict[str, list[str]]:
+    """The blocklist attribute values of a stored payment instrument."""
+    card = instrument.get("card") or {}
+    country = (instrument.get("billingAddress") or {}).get("country")
+    kind = "PAYMENT_CARD" if instrument.get("method") == "PAYMENT_CARD" else "BANK_ACCOUNT"
+    return {
+        "FINGERPRINT": [instrument["fingerprint"]] if instrument.get("fingerprint") else [],
+        "BIN": [card["bin"]] if card.get("bin") else [],
+        kind: [instrument["id"]],
+        "COUNTRY": [country] if country else [],
+    }
+
+
+def merge_attributes(*groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for group in groups:
+        for kind, values in group.items():
+            out.setdefault(kind, [])
+            out[kind] += [v for v in values if v not in out[kind]]
+    return out
+
+
+async def blocked_types(org: OrgDb, attributes: dict[str, list[str]], now: datetime) -> list[str]:
+    """The blocklist types with an entry in force matching these values (sorted; empty: not blocked)."""
+    return sorted({e["type"] for e in await blocklists.find_blocked(org, attributes, now)})

@@ -20,6 +20,7 @@ from schema.transactions import (
     PaymentLink,
     PaymentOption,
 )
+from store import payment_instruments as pi
 from store import payment_links, timeline, transactions
 from store.db import Doc, OrgDb
 from store.ids import new_id
@@ -27,6 +28,7 @@ from store.ids import new_id
 Info = strawberry.Info[Context, None]
 DEFAULT_LINK_HOURS = 24
 MAX_LINK_HOURS = 720
+CHARGEABLE = ("PAYMENT_CARD", "BANK_ACCOUNT")
 
 
 def errors_of(outcome: Outcome) -> list[UserError]:
@@ -152,12 +154,100 @@ async def _hosted_form(
     return {"changed": True, "paymentLinkId": link_id, "errors": []}
 
 
+def _usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -> bool:
+    status = pi.effective_status(inst, t)
+    if status == "DEACTIVATED":
+        problems.add(path, f"{inst['id']} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
+    elif status == "EXPIRED":
+        problems.add(path, f"{inst['id']} has expired", UserErrorCode.INSTRUMENT_EXPIRED)
+    elif inst.get("method") not in CHARGEABLE:
+        problems.add(path, "the sandbox gateway charges payment cards and bank accounts only", UserErrorCode.INVALID)
+    return not problems
+
+
+def _card_of(inst: Doc) -> CardRef:
+    card = inst.get("card") or {}
+    last4 = card.get("last4") or (inst.get("bankAccount") or {}).get("last4") or ""
+    return CardRef(last4=last4, bin=card.get("bin"), brand=card.get("brand"))
+
+
+async def _pick_instrument(org: OrgDb, problems: Problems, chosen: str | None, customer: Doc) -> Doc | None:
+    """The chosen instrument, else the customer's default; None (with a problem) when there is none usable."""
+    path: list[str | int] = ["paymentInstrumentId"]
+    iid = chosen or customer.get("defaultPaymentInstrumentId")
+    if iid is None:
+        problems.add(path, "the customer has no default payment instrument; choose one", UserErrorCode.REQUIRED)
+        return None
+    if chosen is not None and not money.check_id(problems, path, chosen, "PaymentInstrument", "inst"):
+        return None
+    inst = await pi.get(org, iid)
+    if inst is None or inst["customerId"] != customer["id"]:
+        problems.add(path, f"the customer has no payment instrument {iid}", UserErrorCode.NOT_FOUND)
+        return None
+    return inst if _usable(problems, path, inst, now()) else None
+
+
+async def refuse_blocked(
+    org: OrgDb, actor: dict[str, Any], customer: Doc, types: list[str], amount: int, currency: str, t: datetime,
+) -> None:
+    """Records a payment refused by the blocklist on the customer's timeline (nothing is charged)."""
+    await timeline.record(org, customer["id"], "PAYMENT_BLOCKED", actor, t,
+                          {"amountMinor": amount, "currency": currency, "blocklistType": ", ".join(types)},
+                          f"Payment refused: blocklisted {', '.join(types)}")
+
+
+def blocked_problem(problems: Problems, types: list[str]) -> None:
+    problems.add(None, f"the payment is refused: the blocklist has the customer's {', '.join(types)}",
+                 UserErrorCode.BLOCKED)
+
+
 async def _with_instrument(
     ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, account: Doc | None,
     amount: int, currency: str, description: str | None, t: datetime,
 ) -> Outcome:
-    problems.add(["option"], "this organization has no stored payment instruments yet", UserErrorCode.INVALID)
-    return problems_outcome(problems)
+    org = ctx.org
+    chosen = str(inp.payment_instrument_id) if inp.payment_instrument_id is not None else None
+    inst = await _pick_instrument(org, problems, chosen, customer) if customer is not None else None
+    if problems or customer is None or account is None or inst is None:
+        return problems_outcome(problems)
+    types = await money.blocked_types(
+        org, money.merge_attributes(money.customer_attributes(customer), money.instrument_attributes(inst)), t)
+    if types:
+        await refuse_blocked(org, ctx.actor(), customer, types, amount, currency, t)
+        blocked_problem(problems, types)
+        return problems_outcome(problems)
+    attempts = [await _charge_instrument(ctx, customer, account, inst, amount, currency, description, t)]
+    if attempts[-1]["result"] == "DECLINED":
+        for backup in await _backups(org, customer, inst, t):
+            attempts.append(await _charge_instrument(ctx, customer, account, backup, amount, currency, description, t))
+            if attempts[-1]["result"] != "DECLINED":
+                break
+    sale_errors(problems, attempts[-1])
+    return problems_outcome(problems, changed=True, transactionId=attempts[-1]["id"],
+                            attemptIds=[a["id"] for a in attempts])
+
+
+async def _charge_instrument(
+    ctx: Context, customer: Doc, account: Doc, inst: Doc, amount: int, currency: str, description: str | None,
+    t: datetime,
+) -> Doc:
+    doc = await charge(ctx.org, ctx.settings, ctx.actor(), customer, account, amount, currency, _card_of(inst),
+                       description, t, {"paymentInstrumentId": inst["id"], "method": inst["method"]})
+    if doc["result"] == "APPROVED":
+        await pi.activate(ctx.org, inst["id"], t)  # a first approved payment makes the instrument ACTIVE
+    return doc
+
+
+async def _backups(org: OrgDb, customer: Doc, primary: Doc, t: datetime) -> list[Doc]:
+    """The customer's other instruments allowed as backup, usable and not blocklisted, oldest first."""
+    out = []
+    for inst in (await pi.by_customers(org, [customer["id"]]))[0]:
+        if inst["id"] == primary["id"] or not inst.get("useAsBackup") or not _usable(Problems(), [], inst, t):
+            continue
+        if await money.blocked_types(org, money.instrument_attributes(inst), t):
+            continue
+        out.append(inst)
+    return out
 
 
 async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentCollectPayload:
@@ -168,7 +258,9 @@ async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentColle
     if outcome.get("paymentLinkId"):
         doc = await payment_links.get(ctx.org, outcome["paymentLinkId"])
         link = PaymentLink.from_doc(doc, money.payment_link_path(ctx.settings, doc["id"])) if doc else None
-    return CustomerPaymentCollectPayload(transaction=txn, payment_link=link, user_errors=errors_of(outcome))
+    attempts = [t for t in await ctx.loaders.transaction_by_id.load_many(outcome.get("attemptIds") or []) if t]
+    return CustomerPaymentCollectPayload(transaction=txn, attempts=attempts, payment_link=link,
+                                         user_errors=errors_of(outcome))
 
 
 @strawberry.type
@@ -183,7 +275,8 @@ class PaymentMutations:
         problems = Problems()
         key = money.idempotency_key(problems, input.idempotency_key)
         if problems:
-            return CustomerPaymentCollectPayload(transaction=None, payment_link=None, user_errors=problems.errors)
+            return CustomerPaymentCollectPayload(transaction=None, attempts=[], payment_link=None,
+                                                 user_errors=problems.errors)
         outcome = await once(ctx, "customerPaymentCollect", key, input, lambda: _collect(ctx, input))
         money.forget(ctx.loaders.customer_by_id, str(input.customer_id))
         return await render_collect(ctx, outcome)

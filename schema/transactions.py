@@ -285,6 +285,10 @@ class CustomerPaymentCollectPayload:
         description="The sale (approved, declined or timed out) or registered payment; null when refused or for "
         "HOSTED_FORM."
     )
+    attempts: list[Transaction] = strawberry.field(
+        description="PROCESS_WITH_INSTRUMENT: every sale attempted, in order (a declined primary instrument, then "
+        "backup instruments until one is approved); `transaction` is the last."
+    )
     payment_link: PaymentLink | None = strawberry.field(description="HOSTED_FORM: the link to share.")
     user_errors: list[UserError] = strawberry.field(
         description="Why the input was refused (nothing changed), or DECLINED / GATEWAY_TIMEOUT next to the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from store import customers as customers_store
 from store import transactions as txn_store
 from tests.money_helpers import (
+    APPROVE_CARD,
     COLLECT,
     TRANSACTIONS,
     add_account,
@@ -14,6 +15,8 @@ from tests.money_helpers import (
     customer_money,
     key,
     paid_outside,
+    pay_on_page,
+    payment_link,
     refund,
     INSUFFICIENT_FUNDS_CARD,
 )
@@ -200,3 +203,158 @@ async def test_option_specific_fields_must_match_the_option(org):
         "customerId": cid, "amount": "1.00", "currency": "USD", "option": "PAID_OUTSIDE", "idempotencyKey": key(),
         "linkExpiresInHours": 5, "paymentInstrumentId": "inst_x"}}))["customerPaymentCollect"]
     assert sorted(e["field"][0] for e in result["userErrors"]) == ["linkExpiresInHours", "paymentInstrumentId"]
+
+
+# ---------------------------------------------------------------------------------------------- stored instruments
+
+ADD_INSTRUMENT = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) {
+  paymentInstrument { id status } userErrors { field message code } } }"""
+
+INSTRUMENT = """query($id: ID!) { node(id: $id) { ... on PaymentInstrument { id status } } }"""
+
+ATTEMPTS = """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) {
+  transaction { id result status paymentInstrumentId last4 gatewayResponse { code } }
+  attempts { id result paymentInstrumentId }
+  userErrors { field message code } } }"""
+
+BLOCK = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) {
+  blocklistEntry { id } userErrors { field message code } } }"""
+
+BLOCKED_EVENTS = """query($id: ID!) { customer(id: $id) { timeline(first: 5, kinds: [PAYMENT_BLOCKED]) { edges { node {
+  kind ... on PaymentBlockedEvent { blocklistType amount { amount currency } } } } } } }"""
+
+
+async def _add_card(org, cid, number, backup=False, default=False):
+    data = await org.gql(ADD_INSTRUMENT, {"input": {
+        "customerId": cid, "card": {"number": number, "expMonth": 12, "expYear": 2039},
+        "useAsBackup": backup, "makeDefault": default}})
+    assert data["paymentInstrumentAdd"]["userErrors"] == [], data
+    return data["paymentInstrumentAdd"]["paymentInstrument"]["id"]
+
+
+async def _charge(org, cid, amount="20.00", **fields):
+    inp = {"customerId": cid, "amount": amount, "currency": "USD", "option": "PROCESS_WITH_INSTRUMENT",
+           "idempotencyKey": key(), **fields}
+    return (await org.gql(ATTEMPTS, {"input": inp}))["customerPaymentCollect"]
+
+
+async def _status(org, inst):
+    return (await org.gql(INSTRUMENT, {"id": inst}))["node"]["status"]
+
+
+async def test_charge_uses_the_default_instrument_and_activates_it(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    card = await _add_card(org, cid, "4111111111111111")
+    assert await _status(org, card) == "INACTIVE"
+    result = await _charge(org, cid)
+    assert result["userErrors"] == []
+    txn = result["transaction"]
+    assert (txn["result"], txn["paymentInstrumentId"], txn["last4"]) == ("APPROVED", card, "1111")
+    assert await _status(org, card) == "ACTIVE"
+    money = await customer_money(org, cid)
+    assert money["paymentCount"] == 1 and money["isLead"] is False
+
+
+async def test_charge_uses_the_chosen_instrument(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    await _add_card(org, cid, "4111111111111111")
+    other = await _add_card(org, cid, "5555555555554444")
+    result = await _charge(org, cid, paymentInstrumentId=other)
+    assert (result["transaction"]["paymentInstrumentId"], result["transaction"]["last4"]) == (other, "4444")
+
+
+async def test_declined_default_falls_back_to_a_backup_instrument(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    primary = await _add_card(org, cid, INSUFFICIENT_FUNDS_CARD.replace(" ", ""))
+    await _add_card(org, cid, "4000000000000002")  # not allowed as backup: never tried
+    backup = await _add_card(org, cid, "5555555555554444", backup=True)
+    result = await _charge(org, cid)
+    assert result["userErrors"] == []
+    assert [(a["result"], a["paymentInstrumentId"]) for a in result["attempts"]] == [
+        ("DECLINED", primary), ("APPROVED", backup)]
+    assert result["transaction"]["paymentInstrumentId"] == backup
+    assert (await _status(org, primary), await _status(org, backup)) == ("INACTIVE", "ACTIVE")
+    assert (await customer_money(org, cid))["paymentCount"] == 1
+
+
+async def test_declined_without_backup_is_recorded_with_a_declined_error(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    await _add_card(org, cid, "4000000000009979")
+    result = await _charge(org, cid)
+    assert [e["code"] for e in result["userErrors"]] == ["DECLINED"]
+    assert "STOLEN_CARD" in result["userErrors"][0]["message"]
+    assert (result["transaction"]["result"], result["transaction"]["gatewayResponse"]["code"]) == ("DECLINED", "STOLEN_CARD")
+    assert (await customer_money(org, cid))["paymentCount"] == 0
+    page = await org.gql(TRANSACTIONS, {"id": cid, "first": 5, "segment": "DECLINED"})
+    assert page["customer"]["transactions"]["totalCount"] == 1
+
+
+async def test_charge_without_any_instrument_is_refused(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    result = await _charge(org, cid)
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["paymentInstrumentId"], "REQUIRED")]
+
+
+async def test_another_customers_instrument_cannot_be_charged(org, other_org):
+    await add_account(org)
+    cid = await add_customer(org)
+    someone = await add_customer(org)
+    theirs = await _add_card(org, someone, "4111111111111111")
+    result = await _charge(org, cid, paymentInstrumentId=theirs)
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["paymentInstrumentId"], "NOT_FOUND")]
+    wrong = await _charge(org, cid, paymentInstrumentId=cid)
+    assert [e["code"] for e in wrong["userErrors"]] == ["WRONG_ID_TYPE"]
+
+
+# ---------------------------------------------------------------------------------------------- blocklists
+
+
+async def test_blocklisted_email_refuses_the_payment_names_the_type_and_charges_nothing(org, store):
+    await add_account(org)
+    cid = await add_customer(org, emails=[{"value": "fraud@example.com"}])
+    card = await _add_card(org, cid, "4111111111111111")
+    assert (await org.gql(BLOCK, {"input": {"type": "EMAIL", "value": "Fraud@Example.com"}}))[
+        "blocklistEntryAdd"]["userErrors"] == []
+    result = await _charge(org, cid)
+    assert [(e["code"], "EMAIL" in e["message"]) for e in result["userErrors"]] == [("BLOCKED", True)]
+    assert result["transaction"] is None
+    assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
+    assert await _status(org, card) == "INACTIVE"
+    events = (await org.gql(BLOCKED_EVENTS, {"id": cid}))["customer"]["timeline"]["edges"]
+    assert [(e["node"]["blocklistType"], e["node"]["amount"]["amount"]) for e in events] == [("EMAIL", "20.00")]
+
+
+async def test_each_blocklist_attribute_of_the_payment_is_enforced(org, store):
+    await add_account(org)
+    cid = await add_customer(org, address={"country": "DE"})
+    card = await _add_card(org, cid, "5555555555554444")
+    fingerprint = (await store.for_org(org.id)["payment_instruments"].find_one({"id": card}))["fingerprint"]
+    for kind, value in (("CUSTOMER_ID", cid), ("BIN", "555555"), ("COUNTRY", "DE"), ("FINGERPRINT", fingerprint),
+                        ("PAYMENT_CARD", card)):
+        entry = (await org.gql(BLOCK, {"input": {"type": kind, "value": value}}))["blocklistEntryAdd"]
+        assert entry["userErrors"] == [], kind
+        result = await _charge(org, cid)
+        assert [e["code"] for e in result["userErrors"]] == ["BLOCKED"] and kind in result["userErrors"][0]["message"]
+        await org.gql("""mutation($input: BlocklistEntryRemoveInput!) { blocklistEntryRemove(input: $input) {
+          userErrors { code } } }""", {"input": {"id": entry["blocklistEntry"]["id"]}})
+    assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
+    assert (await _charge(org, cid))["userErrors"] == []
+
+
+async def test_blocklisted_card_on_the_hosted_page_is_refused(org, store):
+    await add_account(org)
+    cid = await add_customer(org)
+    await org.gql(BLOCK, {"input": {"type": "BIN", "value": "411111"}})
+    link = await payment_link(org, cid)
+    response = await pay_on_page(org, link["url"], APPROVE_CARD)
+    assert response.status_code == 403
+    assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
+    assert (await pay_on_page(org, link["url"], "5555555555554444")).status_code == 200
+    await org.gql(BLOCK, {"input": {"type": "IP_ADDRESS", "value": "127.0.0.1"}})
+    second = await payment_link(org, cid)
+    assert (await pay_on_page(org, second["url"], "5555555555554444")).status_code == 403
