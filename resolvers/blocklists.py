@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, forget, now
 from resolvers.customers import check_customer_id
 from resolvers.lead_sources import ip_address
 from resolvers.pagination import decode_cursor, encode_cursor
@@ -262,7 +262,7 @@ class BlocklistMutations:
             "Blocked " + ", ".join(a.lower().replace("_", " ") for a in attrs),
         )
         ctx.loaders.blocklist_entries_by_attribute.clear_all()
-        ctx.loaders.customer_by_id.clear(cid)
+        forget(ctx.loaders.customer_by_id, cid)
         ctx.touched_customers.add(cid)
         updated = await customers.get(ctx.org, cid) or customer
         return CustomerBlockPayload(

@@ -12,8 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
-from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.blocklists import BlocklistEntry
+from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.customers import Customer
 from schema.payment_instruments import PaymentInstrument
 from schema.tags import Tag
@@ -87,6 +87,14 @@ async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[Timel
 
     await asyncio.gather(*(one(i) for i in fallback))
     return results  # type: ignore[return-value]
+
+
+def forget(loader: DataLoader[Any, Any], key: Any) -> None:
+    """Drops one cached key (if cached) so the next load reads the store again."""
+    try:
+        loader.clear(key)
+    except KeyError:
+        pass
 
 
 @dataclass(slots=True)
@@ -260,4 +268,4 @@ class Context:
         )
 
 
-__all__ = ["Context", "CountThunk", "Loaders", "Principal", "now"]
+__all__ = ["Context", "CountThunk", "Loaders", "Principal", "forget", "now"]

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, forget, now
 from resolvers.customers import check_customer_id
 from schema.common import Problems, UserErrorCode
 from schema.customers import Customer
@@ -128,7 +128,7 @@ class LeadSourceMutations:
                     "Lead source: changed " + ", ".join(changed),
                 ),
             )
-            ctx.loaders.customer_by_id.clear(cid)
+            forget(ctx.loaders.customer_by_id, cid)
             ctx.touched_customers.add(cid)
             return CustomerLeadSourceUpdatePayload(customer=Customer.from_doc(updated), user_errors=[])
         raise RuntimeError(f"customer {cid} kept changing during {MAX_RETRIES} attempts")

@@ -20,7 +20,7 @@ from stdnum.us import rtn
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, forget, now
 from schema.common import Problems, UserError, UserErrorCode
 from schema.customers import Customer
 from schema.payment_instruments import (
@@ -303,7 +303,7 @@ async def store_new(ctx: Context, doc: dict[str, Any], t: datetime) -> None:
         {"paymentInstrumentId": doc["id"], "summary": doc["summary"]},
         f"Added {doc['summary']}",
     )
-    ctx.loaders.payment_instruments_by_customer_id.clear(doc["customerId"])
+    forget(ctx.loaders.payment_instruments_by_customer_id, doc["customerId"])
 
 
 async def _customer(ctx: Context, problems: Problems, path: Path, cid: str) -> dict[str, Any] | None:
@@ -380,8 +380,8 @@ async def _edit(
         {"paymentInstrumentId": iid, "changedFields": [name]},
         f"Changed {name} of {doc['summary']}",
     )
-    ctx.loaders.payment_instrument_by_id.clear(iid)
-    ctx.loaders.payment_instruments_by_customer_id.clear(doc["customerId"])
+    forget(ctx.loaders.payment_instrument_by_id, iid)
+    forget(ctx.loaders.payment_instruments_by_customer_id, doc["customerId"])
     return PaymentInstrument.from_doc(updated, t), []
 
 
@@ -408,7 +408,7 @@ async def make_default(
     if current is None or current["status"] == "DEACTIVATED":
         await pi.clear_default(ctx.org, customer_id, inst["id"], t)
         customer = await customers.get(ctx.org, customer_id)
-    ctx.loaders.customer_by_id.clear(customer_id)
+    forget(ctx.loaders.customer_by_id, customer_id)
     return customer
 
 
@@ -578,9 +578,9 @@ class PaymentInstrumentMutations:
             {"paymentInstrumentId": iid, "wasDefault": was_default},
             f"Deactivated {doc['summary']}",
         )
-        ctx.loaders.payment_instrument_by_id.clear(iid)
-        ctx.loaders.customer_by_id.clear(cid)
-        ctx.loaders.payment_instruments_by_customer_id.clear(cid)
+        forget(ctx.loaders.payment_instrument_by_id, iid)
+        forget(ctx.loaders.customer_by_id, cid)
+        forget(ctx.loaders.payment_instruments_by_customer_id, cid)
         ctx.touched_customers.add(cid)
         return PaymentInstrumentDeactivatePayload(
             payment_instrument=PaymentInstrument.from_doc(updated, t), user_errors=[]

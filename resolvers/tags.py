@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, forget, now
 from resolvers.customers import check_customer_id
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import Connection, Edge, PageInfo, Problems, UserErrorCode, check_first
@@ -219,7 +219,7 @@ class TagMutations:
                         "Tagged " + ", ".join(added),
                     ),
                 )
-                ctx.loaders.customer_by_id.clear(doc["id"])
+                forget(ctx.loaders.customer_by_id, doc["id"])
                 ctx.touched_customers.add(doc["id"])
             out.append(Customer.from_doc(doc))
         return CustomerTagsAddPayload(customers=out, tags=[Tag.from_doc(d) for d in tag_docs], user_errors=[])
@@ -255,7 +255,7 @@ class TagMutations:
                         "Untagged " + ", ".join(removed),
                     ),
                 )
-                ctx.loaders.customer_by_id.clear(doc["id"])
+                forget(ctx.loaders.customer_by_id, doc["id"])
                 ctx.touched_customers.add(doc["id"])
             out.append(Customer.from_doc(doc))
         return CustomerTagsRemovePayload(customers=out, user_errors=[])

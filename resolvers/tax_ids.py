@@ -20,7 +20,7 @@ from stdnum.no import mva
 from stdnum.us import ein
 
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, forget, now
 from resolvers.customers import check_customer_id
 from schema.common import Problems, UserError, UserErrorCode
 from schema.customers import Customer
@@ -127,7 +127,7 @@ async def _apply(
                 f"Tax ID {event['value']}: {event['change'].lower().replace('_', ' ')}",
             ),
         )
-        ctx.loaders.customer_by_id.clear(cid)
+        forget(ctx.loaders.customer_by_id, cid)
         ctx.touched_customers.add(cid)
         return Customer.from_doc(updated), []
     raise RuntimeError(f"customer {cid} kept changing during {MAX_RETRIES} attempts")

@@ -105,7 +105,9 @@ class Customer(Node):
     async def default_payment_instrument(self, info: Info) -> PaymentInstrument | None:
         if not self._default_instrument_id:
             return None
-        return await info.context.loaders.payment_instrument_by_id.load(self._default_instrument_id)
+        # from the customer's list (batched with `paymentInstruments`), not one more query by id
+        items = await info.context.loaders.payment_instruments_by_customer_id.load(str(self.id))
+        return next((i for i in items if i.id == self._default_instrument_id), None)
 
     @strawberry.field(description="The customer's tags, by name.")
     async def tags(self, info: Info) -> list[Tag]:

@@ -193,7 +193,9 @@ class PaymentInstrumentDeactivatedEvent(TimelineEvent):
 
 @strawberry.type(description="The customer's default payment instrument changed.")
 class DefaultPaymentInstrumentChangedEvent(TimelineEvent):
-    payment_instrument_id: strawberry.ID | None = strawberry.field(description="The new default; null when cleared.")
+    payment_instrument_id: strawberry.ID = strawberry.field(
+        description="The new default. (A default cleared by deactivation shows as PAYMENT_INSTRUMENT_DEACTIVATED.)"
+    )
 
 
 @strawberry.type(description="Tags were added to the customer.")
@@ -246,7 +248,7 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"], was_default=d["data"].get("wasDefault", False)
     ),
     "DEFAULT_PAYMENT_INSTRUMENT_CHANGED": lambda d: DefaultPaymentInstrumentChangedEvent(
-        **_base(d), payment_instrument_id=d["data"].get("paymentInstrumentId")
+        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"]
     ),
     "CUSTOMER_TAGGED": lambda d: CustomerTaggedEvent(**_base(d), tags=d["data"].get("tags", [])),
     "CUSTOMER_UNTAGGED": lambda d: CustomerUntaggedEvent(**_base(d), tags=d["data"].get("tags", [])),

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import OperationFailure
 
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.tags import is_duplicate
 
 COLLECTION = "blocklists"
 
@@ -66,7 +67,9 @@ async def add(
             doc = await org[COLLECTION].find_one_and_update(
                 {"type": entry_type, "value": value}, update, upsert=True
             )
-        except DuplicateKeyError:
+        except OperationFailure as exc:
+            if not is_duplicate(exc):
+                raise
             continue
         assert doc is not None
         doc.pop("_id", None)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from store import customers
 from store.db import Doc, OrgDb
@@ -30,6 +30,14 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("nameLower", ASCENDING)], {"unique": True, "name": "org_name_unique"}),
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
 ]
+
+
+def is_duplicate(exc: Exception) -> bool:
+    """A unique-index violation: MongoDB says DuplicateKeyError (11000); FerretDB v1 reports one raised
+    by an update (findAndModify) as a generic error naming the SQLite UNIQUE constraint."""
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    return isinstance(exc, OperationFailure) and (exc.code == 11000 or "UNIQUE constraint failed" in str(exc))
 
 
 async def ensure(org: OrgDb, names: Sequence[str], now: datetime) -> list[Doc]:
@@ -54,7 +62,9 @@ async def ensure(org: OrgDb, names: Sequence[str], now: datetime) -> list[Doc]:
                     upsert=True,
                 )
                 break
-            except DuplicateKeyError:
+            except OperationFailure as exc:
+                if not is_duplicate(exc):
+                    raise
                 continue
         else:
             raise RuntimeError(f"could not create tag {name!r}")
@@ -123,7 +133,9 @@ async def rename(org: OrgDb, tag: Doc, new_name: str, now: datetime) -> Doc:
                 "$inc": {"revision": 1},
             },
         )
-    except DuplicateKeyError as exc:
+    except OperationFailure as exc:
+        if not is_duplicate(exc):
+            raise
         raise AlreadyExists(new_name) from exc
     if doc is None:
         current = await get(org, tag["id"])
@@ -181,7 +193,7 @@ async def tag_customer(org: OrgDb, customer_id: str, lower_names: Sequence[str],
 async def untag_customer(
     org: OrgDb, customer_id: str, lower_names: Sequence[str], now: datetime
 ) -> Doc | None:
-    return await _change(org, customer_id, {"$pull": {"tags": {"$in": list(lower_names)}}}, now)
+    return await _change(org, customer_id, {"$pullAll": {"tags": list(lower_names)}}, now)
 
 
 async def _change(org: OrgDb, customer_id: str, op: Doc, now: datetime) -> Doc | None:
