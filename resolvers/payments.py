@@ -54,8 +54,9 @@ async def charge(
     doc = transactions.new_doc(
         txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
         status=status, result=answer.result, amount_minor=amount_minor, currency=currency, now=t,
-        settlement_time=answer.settlement_time, description=description, method="PAYMENT_CARD",
-        bin=card.bin, last4=card.last4, brand=card.brand, **money.gateway_fields(account, answer), **(extra or {}),
+        settlement_time=answer.settlement_time, description=description,
+        **{"method": "PAYMENT_CARD", "bin": card.bin, "last4": card.last4, "brand": card.brand,
+           **money.gateway_fields(account, answer), **(extra or {})},
     )
     await transactions.insert(org, doc)
     data = {"transactionId": doc["id"], "amountMinor": amount_minor, "currency": currency, "code": answer.code}
