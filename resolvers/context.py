@@ -176,10 +176,19 @@ class Loaders:
             return [Transaction.from_doc(d) if d else None for d in await transactions.get_many(org, ids)]
 
         async def load_customer_transactions(keys: list[TransactionsKey]) -> list[TimelinePage]:
-            # One keyset query per distinct page asked for (a page per customer); run together.
-            return list(await asyncio.gather(*(
-                transactions.list_page(org, cid, segment, desc, after, first) for cid, segment, desc, after, first in keys
-            )))
+            # First pages of the same shape share one query; pages after a cursor are one query each.
+            results: dict[TransactionsKey, TimelinePage] = {}
+            groups: dict[tuple[str, bool, int], list[str]] = {}
+            for cid, segment, desc, after, first in keys:
+                if after is None:
+                    groups.setdefault((segment, desc, first), []).append(cid)
+            for (segment, desc, first), cids in groups.items():
+                for cid, page in zip(cids, await transactions.first_pages(org, cids, segment, desc, first), strict=True):
+                    results[(cid, segment, desc, None, first)] = page
+            rest = [k for k in keys if k[3] is not None]
+            pages = await asyncio.gather(*(transactions.list_page(org, c, s, d, a, f) for c, s, d, a, f in rest))
+            results.update(zip(rest, pages, strict=True))
+            return [results[k] for k in keys]
 
         self.transaction_by_id = DataLoader(load_transactions)
         self.transactions_by_customer = DataLoader(load_customer_transactions)

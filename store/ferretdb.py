@@ -78,7 +78,12 @@ class FerretDB:
         if not line.startswith("ready "):
             self.stop()
             raise RuntimeError(f"FerretDB did not start within {timeout}s (said {line!r})")
-        self.uri = line.split(" ", 1)[1].strip()
+        # One connection per client: FerretDB v1 applies every update as read, modify, write back
+        # (separate steps, see its handler/msg_findandmodify.go), so updates racing on different
+        # connections lose writes and guarded updates are not exclusive (measured: 50 concurrent
+        # `$inc` -> 5). One connection's commands run in order, which makes each single-document
+        # update atomic again for this process. MongoDB needs none of this: it keeps its pool.
+        self.uri = line.split(" ", 1)[1].strip().rstrip("/") + "/?maxPoolSize=1"
         return self.uri
 
     def stop(self) -> None:

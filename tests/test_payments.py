@@ -358,3 +358,27 @@ async def test_blocklisted_card_on_the_hosted_page_is_refused(org, store):
     await org.gql(BLOCK, {"input": {"type": "IP_ADDRESS", "value": "127.0.0.1"}})
     second = await payment_link(org, cid)
     assert (await pay_on_page(org, second["url"], "5555555555554444")).status_code == 403
+
+
+CUSTOMERS_WITH_TRANSACTIONS = """query($first: Int!) { customers(first: $first) { edges { node { id
+  transactions(first: 2) { edges { node { id amount { amount } } } pageInfo { hasNextPage } } } } } }"""
+
+
+async def test_transactions_of_a_customer_page_cost_constant_round_trips(org, store, commands):
+    """Customers with their latest transactions: the same number of store commands for 3 or 12 customers."""
+    cids = [await add_customer(org) for _ in range(12)]
+    for i, cid in enumerate(cids):
+        for n in range(i % 4):
+            await paid_outside(org, cid, f"{n + 1}.00")
+    counts = []
+    for size in (3, 12):
+        before = commands.count(store.db.name)
+        data = await org.gql(CUSTOMERS_WITH_TRANSACTIONS, {"first": size})
+        counts.append(commands.count(store.db.name) - before)
+        nodes = [e["node"] for e in data["customers"]["edges"]]
+        assert len(nodes) == size
+        for node in nodes:
+            made = (cids.index(node["id"])) % 4
+            page = node["transactions"]
+            assert len(page["edges"]) == min(made, 2) and page["pageInfo"]["hasNextPage"] == (made > 2)
+    assert counts[0] == counts[1], counts
