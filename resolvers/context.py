@@ -183,10 +183,13 @@ class Loaders:
                 if after is None:
                     groups.setdefault((segment, desc, first), []).append(cid)
             for (segment, desc, first), cids in groups.items():
-                for cid, page in zip(cids, await transactions.first_pages(org, cids, segment, desc, first), strict=True):
+                found = await transactions.first_pages(org, cids, segment, desc, first)
+                for cid, page in zip(cids, found, strict=True):
                     results[(cid, segment, desc, None, first)] = page
             rest = [k for k in keys if k[3] is not None]
-            pages = await asyncio.gather(*(transactions.list_page(org, c, s, d, a, f) for c, s, d, a, f in rest))
+            pages = await asyncio.gather(
+                *(transactions.list_page(org, c, s, d, a, f) for c, s, d, a, f in rest)
+            )
             results.update(zip(rest, pages, strict=True))
             return [results[k] for k in keys]
 

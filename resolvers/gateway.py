@@ -73,14 +73,19 @@ class GatewayAdapter(Protocol):
 
     name: str
 
-    async def sale(self, *, amount_minor: int, currency: str, card: CardRef, now: datetime) -> GatewayResult: ...
+    async def sale(
+        self, *, amount_minor: int, currency: str, card: CardRef, now: datetime
+    ) -> GatewayResult: ...
 
-    async def refund(self, *, gateway_transaction_id: str, amount_minor: int, currency: str,
-                     now: datetime) -> GatewayResult: ...
+    async def refund(
+        self, *, gateway_transaction_id: str, amount_minor: int, currency: str, now: datetime
+    ) -> GatewayResult: ...
 
     async def void(self, *, gateway_transaction_id: str, now: datetime) -> GatewayResult: ...
 
-    async def credit(self, *, amount_minor: int, currency: str, card: CardRef | None, now: datetime) -> GatewayResult: ...
+    async def credit(
+        self, *, amount_minor: int, currency: str, card: CardRef | None, now: datetime
+    ) -> GatewayResult: ...
 
 
 class SandboxGateway:
@@ -103,17 +108,24 @@ class SandboxGateway:
         decline = DECLINES.get(card.last4)
         if decline is not None:
             return GatewayResult("DECLINED", decline[0], decline[1], self._id(), now)
-        return GatewayResult("APPROVED", "APPROVED", "Approved.", self._id(), now, now + self.settlement_delay)
+        return GatewayResult(
+            "APPROVED", "APPROVED", "Approved.", self._id(), now, now + self.settlement_delay
+        )
 
-    async def refund(self, *, gateway_transaction_id: str, amount_minor: int, currency: str,
-                     now: datetime) -> GatewayResult:
+    async def refund(
+        self, *, gateway_transaction_id: str, amount_minor: int, currency: str, now: datetime
+    ) -> GatewayResult:
         return GatewayResult("APPROVED", "APPROVED", "Refunded.", self._id(), now, now)
 
     async def void(self, *, gateway_transaction_id: str, now: datetime) -> GatewayResult:
         return GatewayResult("APPROVED", "APPROVED", "Voided.", self._id(), now, now)
 
-    async def credit(self, *, amount_minor: int, currency: str, card: CardRef | None, now: datetime) -> GatewayResult:
-        return GatewayResult("APPROVED", "APPROVED", "Paid out.", self._id(), now, now + self.settlement_delay)
+    async def credit(
+        self, *, amount_minor: int, currency: str, card: CardRef | None, now: datetime
+    ) -> GatewayResult:
+        return GatewayResult(
+            "APPROVED", "APPROVED", "Paid out.", self._id(), now, now + self.settlement_delay
+        )
 
 
 # ---------------------------------------------------------------------------------------------- card numbers
@@ -142,7 +154,7 @@ def brand_of(number: str) -> str:
 
 
 def normalise_card_number(raw: str) -> str | None:
-    """Digits of a card number typed with spaces or dashes; None unless 12–19 digits passing Luhn."""
+    """Digits of a card number typed with spaces or dashes; None unless 12-19 digits passing Luhn."""
     digits = "".join(ch for ch in raw if ch not in " -")
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
         return None

@@ -25,8 +25,13 @@ class GatewayAccountQueries:
 
 @strawberry.type
 class GatewayAccountMutations:
-    @mutation("Adds a sandbox gateway account accepting the given currencies (the guide's *Set up a payment gateway*).")
-    async def gateway_account_create(self, info: Info, input: GatewayAccountCreateInput) -> GatewayAccountCreatePayload:
+    @mutation(
+        "Adds a sandbox gateway account accepting the given currencies (the guide's *Set up a "
+        "payment gateway*)."
+    )
+    async def gateway_account_create(
+        self, info: Info, input: GatewayAccountCreateInput
+    ) -> GatewayAccountCreatePayload:
         ctx = info.context
         problems = Problems()
         name = money.text(problems, ["name"], input.name)
@@ -36,17 +41,29 @@ class GatewayAccountMutations:
         if not codes:
             problems.add(["acceptedCurrencies"], "give at least one currency", UserErrorCode.REQUIRED)
         elif len(codes) > MAX_CURRENCIES:
-            problems.add(["acceptedCurrencies"], f"has {len(codes)} items; the limit is {MAX_CURRENCIES}",
-                         UserErrorCode.TOO_MANY)
+            problems.add(
+                ["acceptedCurrencies"],
+                f"has {len(codes)} items; the limit is {MAX_CURRENCIES}",
+                UserErrorCode.TOO_MANY,
+            )
         for i, code in enumerate(codes):
             if code in codes[:i]:
                 problems.add(["acceptedCurrencies", i], f"{code} appears twice", UserErrorCode.DUPLICATE)
         if len(await gateway_accounts.list_all(ctx.org)) >= gateway_accounts.MAX_ACCOUNTS:
-            problems.add(None, f"an organization has at most {gateway_accounts.MAX_ACCOUNTS} gateway accounts",
-                         UserErrorCode.TOO_MANY)
+            problems.add(
+                None,
+                f"an organization has at most {gateway_accounts.MAX_ACCOUNTS} gateway accounts",
+                UserErrorCode.TOO_MANY,
+            )
         if problems:
             return GatewayAccountCreatePayload(gateway_account=None, user_errors=problems.errors)
-        doc = {"id": new_id("gwa"), "name": name, "gatewayName": "SANDBOX", "acceptedCurrencies": codes,
-               "active": True, "createdTime": now()}
+        doc = {
+            "id": new_id("gwa"),
+            "name": name,
+            "gatewayName": "SANDBOX",
+            "acceptedCurrencies": codes,
+            "active": True,
+            "createdTime": now(),
+        }
         await gateway_accounts.insert(ctx.org, doc)
         return GatewayAccountCreatePayload(gateway_account=GatewayAccount.from_doc(doc), user_errors=[])

@@ -33,19 +33,28 @@ from store.db import Doc, Store
 log = logging.getLogger("customer_graph.hosted")
 PAGE_ACTOR = {"type": "SYSTEM", "id": None, "name": "Hosted payment page"}
 PAYOUT_ACTOR = {"type": "SYSTEM", "id": None, "name": "Hosted payout request page"}
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
 
-STYLE = ("body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}"
-         "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}"
-         "button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}.amount{font-size:2rem;font-weight:600}"
-         ".error{color:#b00020}.ok{color:#0a7a2f}")
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}"
+    "label{display:block;margin:.8rem 0 "
+    ".2rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}"
+    "button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem}.amount{font-size:2rem;font-weight:600}"
+    ".error{color:#b00020}.ok{color:#0a7a2f}"
+)
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport "
-           f"content='width=device-width,initial-scale=1'><title>{html.escape(title)}</title><style>{STYLE}</style>"
-           f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    doc = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport "
+        f"content='width=device-width,initial-scale=1'><title>{html.escape(title)}</title><style>{STYLE}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
     return HTMLResponse(doc, status_code=status, headers=HEADERS)
 
 
@@ -54,10 +63,12 @@ def _amount(minor: int, currency: str) -> str:
 
 
 def _card_form(button: str, message: str = "") -> str:
-    return (f"{message}<form method=post autocomplete=off>"
-            "<label for=card>Card number</label><input id=card name=cardNumber inputmode=numeric required>"
-            "<label for=exp>Expiry (MM/YY)</label><input id=exp name=expiry placeholder=MM/YY required>"
-            f"<button type=submit>{html.escape(button)}</button></form>")
+    return (
+        f"{message}<form method=post autocomplete=off>"
+        "<label for=card>Card number</label><input id=card name=cardNumber inputmode=numeric required>"
+        "<label for=exp>Expiry (MM/YY)</label><input id=exp name=expiry placeholder=MM/YY required>"
+        f"<button type=submit>{html.escape(button)}</button></form>"
+    )
 
 
 def _expiry_ok(value: str, today: datetime) -> bool:
@@ -125,17 +136,34 @@ class HostedPages:
                 return _page("Unavailable", "<p>This payment can no longer be made.</p>", 410)
             card = card_ref(number)
             secret = self.settings.card_fingerprint_secret.get_secret_value()
-            attributes = money.merge_attributes(money.customer_attributes(customer), {
-                "FINGERPRINT": [pi.fingerprint(secret, link["organizationId"], "card", number)],
-                "BIN": [card.bin or ""], "IP_ADDRESS": [request.client.host] if request.client else [],
-            })
+            attributes = money.merge_attributes(
+                money.customer_attributes(customer),
+                {
+                    "FINGERPRINT": [pi.fingerprint(secret, link["organizationId"], "card", number)],
+                    "BIN": [card.bin or ""],
+                    "IP_ADDRESS": [request.client.host] if request.client else [],
+                },
+            )
             del number  # the full number goes no further than the fingerprint above
             types = await money.blocked_types(org, attributes, t)
             if types:
-                await refuse_blocked(org, PAGE_ACTOR, customer, types, link["amountMinor"], link["currency"], t)
+                await refuse_blocked(
+                    org, PAGE_ACTOR, customer, types, link["amountMinor"], link["currency"], t
+                )
                 return _page("Payment refused", "<p class=error>This payment cannot be accepted.</p>", 403)
-            txn = await charge(org, self.settings, PAGE_ACTOR, customer, account, link["amountMinor"], link["currency"],
-                               card, link.get("description"), t, {"paymentLinkId": link["id"]})
+            txn = await charge(
+                org,
+                self.settings,
+                PAGE_ACTOR,
+                customer,
+                account,
+                link["amountMinor"],
+                link["currency"],
+                card,
+                link.get("description"),
+                t,
+                {"paymentLinkId": link["id"]},
+            )
             txn_id, paid = txn["id"], txn["result"] == "APPROVED"
         finally:
             if txn_id is None:
@@ -143,8 +171,11 @@ class HostedPages:
             else:
                 await payment_links.finish_payment(org, link["id"], txn_id, paid, now())
         if paid:
-            return _page("Paid", f"<p class=amount>{html.escape(_amount(link['amountMinor'], link['currency']))}</p>"
-                         "<p class=ok>Payment approved. Thank you.</p>")
+            return _page(
+                "Paid",
+                f"<p class=amount>{html.escape(_amount(link['amountMinor'], link['currency']))}</p>"
+                "<p class=ok>Payment approved. Thank you.</p>",
+            )
         fresh = await payment_links.get(org, link["id"]) or link
         reason = (txn.get("gatewayResponse") or {}).get("message", "The payment was not approved.")
         return self._link_view(fresh, f"<p class=error>{html.escape(reason)} Try another card.</p>")
@@ -156,8 +187,11 @@ class HostedPages:
         head = f"<p class=amount>{html.escape(amount)}</p><p>{html.escape(req.get('description') or '')}</p>"
         status = req["status"]
         if status == "READY":
-            return _page("Payout confirmed", head + f"<p class=ok>You will be paid to the card ending "
-                         f"{html.escape(req.get('cardLast4') or '')}.</p>")
+            return _page(
+                "Payout confirmed",
+                head + f"<p class=ok>You will be paid to the card ending "
+                f"{html.escape(req.get('cardLast4') or '')}.</p>",
+            )
         if status == "FULFILLED":
             return _page("Paid out", head + "<p class=ok>This payout has been sent.</p>")
         if status == "CANCELED":
@@ -181,10 +215,17 @@ class HostedPages:
         del number
         org = self.store.for_org(req["organizationId"])
         moved = await payouts.confirm_request(
-            org, req["id"], {"cardLast4": card.last4, "cardBin": card.bin, "cardBrand": card.brand}, t)
+            org, req["id"], {"cardLast4": card.last4, "cardBin": card.bin, "cardBrand": card.brand}, t
+        )
         if moved is None:
             return self._request_view(await payouts.get_request(org, req["id"]) or req)
-        await timeline.record(org, req["customerId"], "PAYOUT_REQUEST_CHANGED", PAYOUT_ACTOR, t,
-                              {"payoutRequestId": req["id"], "status": "READY"},
-                              f"Customer confirmed the payout card …{card.last4}")
+        await timeline.record(
+            org,
+            req["customerId"],
+            "PAYOUT_REQUEST_CHANGED",
+            PAYOUT_ACTOR,
+            t,
+            {"payoutRequestId": req["id"], "status": "READY"},
+            f"Customer confirmed the payout card …{card.last4}",
+        )
         return self._request_view(moved)

@@ -37,7 +37,8 @@ def _default(value: Any) -> Any:
 
 
 def input_hash(operation: str, data: Any) -> str:
-    """SHA-256 of the operation and its input (without the key), canonical: sorted keys, normalised decimals."""
+    """SHA-256 of the operation and its input (without the key), canonical: sorted keys, normalised "
+    "decimals."""
     plain = dataclasses.asdict(data) if dataclasses.is_dataclass(data) else dict(data)
     plain.pop("idempotency_key", None)
     raw = orjson.dumps([operation, plain], option=orjson.OPT_SORT_KEYS, default=_default)
@@ -48,7 +49,9 @@ def refused(path: list[str], message: str, code: UserErrorCode) -> Outcome:
     return {"changed": False, "errors": [{"field": path, "message": message, "code": code.value}]}
 
 
-async def once(ctx: Context, operation: str, key: str, data: Any, work: Callable[[], Awaitable[Outcome]]) -> Outcome:
+async def once(
+    ctx: Context, operation: str, key: str, data: Any, work: Callable[[], Awaitable[Outcome]]
+) -> Outcome:
     """Runs `work` at most once per (organization, key); returns its outcome (or a replay of it)."""
     digest = input_hash(operation, data)
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
@@ -57,13 +60,20 @@ async def once(ctx: Context, operation: str, key: str, data: Any, work: Callable
         if existing is None:
             break
         if existing["inputHash"] != digest:
-            return refused(["idempotencyKey"], "this idempotency key was used with a different input "
-                           f"({existing['operation']}); use a new key for a new request", UserErrorCode.IDEMPOTENCY_KEY_REUSED)
+            return refused(
+                ["idempotencyKey"],
+                "this idempotency key was used with a different input "
+                f"({existing['operation']}); use a new key for a new request",
+                UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+            )
         if existing["status"] == "DONE":
             return {**existing["result"], "replayed": True}
         if asyncio.get_running_loop().time() >= deadline:
-            return refused(["idempotencyKey"], "a request with this key is still in progress; retry shortly",
-                           UserErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS)
+            return refused(
+                ["idempotencyKey"],
+                "a request with this key is still in progress; retry shortly",
+                UserErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS,
+            )
         await asyncio.sleep(POLL_SECONDS)
     try:
         outcome = await work()

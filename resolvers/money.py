@@ -25,14 +25,19 @@ REQUEST_ID_RE = re.compile(r"^[\-\w]{1,50}$", re.ASCII)
 
 
 def to_minor(problems: Problems, path: Path, amount: Decimal, currency: str) -> int:
-    """Converts a major-unit decimal to integer minor units exactly; > 0, no more decimals than the currency."""
+    """Converts a major-unit decimal to integer minor units exactly; > 0, no more decimals than the "
+    "currency."""
     try:
         if not amount.is_finite():
             raise InvalidOperation
         exponent = currency_exponent(currency)
         scaled = amount.scaleb(exponent)
         if scaled != scaled.to_integral_value():
-            problems.add(path, f"{currency} has {exponent} decimals; {amount} has more", UserErrorCode.TOO_MANY_DECIMALS)
+            problems.add(
+                path,
+                f"{currency} has {exponent} decimals; {amount} has more",
+                UserErrorCode.TOO_MANY_DECIMALS,
+            )
             return 0
         minor = int(scaled)
     except InvalidOperation:
@@ -50,7 +55,11 @@ def idempotency_key(problems: Problems, value: str) -> str:
     if not key:
         problems.add(["idempotencyKey"], "is required", UserErrorCode.REQUIRED)
     elif len(key) > MAX_KEY:
-        problems.add(["idempotencyKey"], f"is {len(key)} characters long; the limit is {MAX_KEY}", UserErrorCode.TOO_LONG)
+        problems.add(
+            ["idempotencyKey"],
+            f"is {len(key)} characters long; the limit is {MAX_KEY}",
+            UserErrorCode.TOO_LONG,
+        )
     return key
 
 
@@ -74,26 +83,34 @@ async def load_customer(org: OrgDb, problems: Problems, path: Path, customer_id:
     return doc
 
 
-async def route_account(
-    org: OrgDb, problems: Problems, currency: str, account_id: str | None
-) -> Doc | None:
+async def route_account(org: OrgDb, problems: Problems, currency: str, account_id: str | None) -> Doc | None:
     """The gateway account for a payment in `currency`: the chosen one, else the oldest accepting it."""
     if account_id is not None:
         if not check_id(problems, ["gatewayAccountId"], account_id, "GatewayAccount", "gwa"):
             return None
         account = await gateway_accounts.get(org, account_id)
         if account is None:
-            problems.add(["gatewayAccountId"], f"no gateway account {account_id} in this organization",
-                         UserErrorCode.NOT_FOUND)
+            problems.add(
+                ["gatewayAccountId"],
+                f"no gateway account {account_id} in this organization",
+                UserErrorCode.NOT_FOUND,
+            )
         elif currency not in account["acceptedCurrencies"]:
-            problems.add(["currency"], f"gateway account {account_id} does not accept {currency} "
-                         f"(it accepts {', '.join(account['acceptedCurrencies'])})", UserErrorCode.CURRENCY_NOT_ACCEPTED)
+            problems.add(
+                ["currency"],
+                f"gateway account {account_id} does not accept {currency} "
+                f"(it accepts {', '.join(account['acceptedCurrencies'])})",
+                UserErrorCode.CURRENCY_NOT_ACCEPTED,
+            )
             return None
         return account
     account = await gateway_accounts.for_currency(org, currency)
     if account is None:
-        problems.add(["currency"], f"no gateway account of this organization accepts {currency}",
-                     UserErrorCode.CURRENCY_NOT_ACCEPTED)
+        problems.add(
+            ["currency"],
+            f"no gateway account of this organization accepts {currency}",
+            UserErrorCode.CURRENCY_NOT_ACCEPTED,
+        )
     return account
 
 
@@ -114,10 +131,16 @@ def gateway_fields(account: Doc, answer: Any) -> Doc:
 async def count_sale(org: OrgDb, customer_id: str, amount_minor: int, currency: str, now: datetime) -> None:
     """An approved sale: one more payment, paid and net revenue up (moves a lead to the customers segment)."""
     await customers.bump_aggregates(
-        org, customer_id,
-        {"paymentCount": 1, f"revenue.{currency}.amount": amount_minor, f"revenue.{currency}.paid": amount_minor,
-         f"revenue.{currency}.count": 1},
-        {"lastPaymentTime": now}, now,
+        org,
+        customer_id,
+        {
+            "paymentCount": 1,
+            f"revenue.{currency}.amount": amount_minor,
+            f"revenue.{currency}.paid": amount_minor,
+            f"revenue.{currency}.count": 1,
+        },
+        {"lastPaymentTime": now},
+        now,
     )
 
 
@@ -144,7 +167,9 @@ def link_token(settings: Settings, entity_id: str) -> str:
     Unguessable without the secret, never stored (the store keeps only `token_hash`), and derivable
     again, so the merchant can see the link's URL whenever they look at it.
     """
-    mac = hmac.new(settings.link_secret.get_secret_value().encode(), entity_id.encode(), hashlib.sha256).digest()
+    mac = hmac.new(
+        settings.link_secret.get_secret_value().encode(), entity_id.encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
@@ -161,7 +186,8 @@ def payout_request_path(settings: Settings, request_id: str) -> str:
 
 
 def forget(loader: Any, key: str) -> None:
-    """Drops a cached entry from a request's DataLoader (this strawberry raises KeyError when none is cached)."""
+    """Drops a cached entry from a request's DataLoader (this strawberry raises KeyError when none "
+    "is cached)."""
     try:
         loader.clear(key)
     except KeyError:

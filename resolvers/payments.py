@@ -32,38 +32,78 @@ CHARGEABLE = ("PAYMENT_CARD", "BANK_ACCOUNT")
 
 
 def errors_of(outcome: Outcome) -> list[UserError]:
-    return [UserError(field=e["field"], message=e["message"], code=UserErrorCode[e["code"]])
-            for e in outcome.get("errors", ())]
+    return [
+        UserError(field=e["field"], message=e["message"], code=UserErrorCode[e["code"]])
+        for e in outcome.get("errors", ())
+    ]
 
 
 def problems_outcome(problems: Problems, changed: bool = False, **ids: Any) -> Outcome:
-    return {"changed": changed, **ids, "errors": [
-        {"field": e.field, "message": e.message, "code": e.code.value} for e in problems.errors
-    ]}
+    return {
+        "changed": changed,
+        **ids,
+        "errors": [{"field": e.field, "message": e.message, "code": e.code.value} for e in problems.errors],
+    }
 
 
 async def charge(
-    org: OrgDb, settings: Settings, actor: dict[str, Any], customer: Doc, account: Doc, amount_minor: int,
-    currency: str, card: CardRef, description: str | None, t: datetime, extra: Doc | None = None,
+    org: OrgDb,
+    settings: Settings,
+    actor: dict[str, Any],
+    customer: Doc,
+    account: Doc,
+    amount_minor: int,
+    currency: str,
+    card: CardRef,
+    description: str | None,
+    t: datetime,
+    extra: Doc | None = None,
 ) -> Doc:
     """One sale through the gateway: records the transaction whatever the outcome, counts an approval on the
     customer and puts the attempt on the timeline. Returns the transaction."""
     answer = await money.gateway_for(settings, account["gatewayName"]).sale(
-        amount_minor=amount_minor, currency=currency, card=card, now=t)
+        amount_minor=amount_minor, currency=currency, card=card, now=t
+    )
     status = "TIMEOUT" if answer.timed_out else "COMPLETED"
     doc = transactions.new_doc(
-        txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
-        status=status, result=answer.result, amount_minor=amount_minor, currency=currency, now=t,
-        settlement_time=answer.settlement_time, description=description,
-        **{"method": "PAYMENT_CARD", "bin": card.bin, "last4": card.last4, "brand": card.brand,
-           **money.gateway_fields(account, answer), **(extra or {})},
+        txn_id=new_id("txn"),
+        customer_id=customer["id"],
+        website_id=customer["websiteId"],
+        type="SALE",
+        status=status,
+        result=answer.result,
+        amount_minor=amount_minor,
+        currency=currency,
+        now=t,
+        settlement_time=answer.settlement_time,
+        description=description,
+        **{
+            "method": "PAYMENT_CARD",
+            "bin": card.bin,
+            "last4": card.last4,
+            "brand": card.brand,
+            **money.gateway_fields(account, answer),
+            **(extra or {}),
+        },
     )
     await transactions.insert(org, doc)
-    data = {"transactionId": doc["id"], "amountMinor": amount_minor, "currency": currency, "code": answer.code}
+    data = {
+        "transactionId": doc["id"],
+        "amountMinor": amount_minor,
+        "currency": currency,
+        "code": answer.code,
+    }
     if answer.approved:
         await money.count_sale(org, customer["id"], amount_minor, currency, t)
-        await timeline.record(org, customer["id"], "PAYMENT_APPROVED", actor, t, data,
-                              f"Payment approved ({card.brand or 'card'} …{card.last4})")
+        await timeline.record(
+            org,
+            customer["id"],
+            "PAYMENT_APPROVED",
+            actor,
+            t,
+            data,
+            f"Payment approved ({card.brand or 'card'} …{card.last4})",
+        )
     else:
         await timeline.record(org, customer["id"], "PAYMENT_DECLINED", actor, t, data, answer.message)
     return doc
@@ -90,14 +130,19 @@ async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
     if option != PaymentOption.HOSTED_FORM and inp.link_expires_in_hours is not None:
         problems.add(["linkExpiresInHours"], "is only for the HOSTED_FORM option", UserErrorCode.INVALID)
     if option != PaymentOption.PROCESS_WITH_INSTRUMENT and inp.payment_instrument_id is not None:
-        problems.add(["paymentInstrumentId"], "is only for the PROCESS_WITH_INSTRUMENT option", UserErrorCode.INVALID)
+        problems.add(
+            ["paymentInstrumentId"], "is only for the PROCESS_WITH_INSTRUMENT option", UserErrorCode.INVALID
+        )
     account = None
     if option == PaymentOption.PAID_OUTSIDE:
         if inp.gateway_account_id is not None:
-            problems.add(["gatewayAccountId"], "a payment made outside uses no gateway account", UserErrorCode.INVALID)
+            problems.add(
+                ["gatewayAccountId"], "a payment made outside uses no gateway account", UserErrorCode.INVALID
+            )
     else:
         account = await money.route_account(
-            org, problems, currency, str(inp.gateway_account_id) if inp.gateway_account_id else None)
+            org, problems, currency, str(inp.gateway_account_id) if inp.gateway_account_id else None
+        )
     if option == PaymentOption.PAID_OUTSIDE:
         return await _paid_outside(ctx, problems, inp, customer, amount, currency, description, t)
     if option == PaymentOption.HOSTED_FORM:
@@ -106,8 +151,14 @@ async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
 
 
 async def _paid_outside(
-    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, amount: int,
-    currency: str, description: str | None, t: datetime,
+    ctx: Context,
+    problems: Problems,
+    inp: CustomerPaymentCollectInput,
+    customer: Doc | None,
+    amount: int,
+    currency: str,
+    description: str | None,
+    t: datetime,
 ) -> Outcome:
     details = inp.paid_outside
     method = details.method.value if details else "OTHER"
@@ -118,22 +169,46 @@ async def _paid_outside(
     if problems or customer is None:
         return problems_outcome(problems)
     doc = transactions.new_doc(
-        txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
-        status="COMPLETED", result="APPROVED", amount_minor=amount, currency=currency, now=t,
-        settlement_time=paid_time, description=description, method=method, reference=reference,
-        isProcessedOutside=True, processedTime=paid_time,
+        txn_id=new_id("txn"),
+        customer_id=customer["id"],
+        website_id=customer["websiteId"],
+        type="SALE",
+        status="COMPLETED",
+        result="APPROVED",
+        amount_minor=amount,
+        currency=currency,
+        now=t,
+        settlement_time=paid_time,
+        description=description,
+        method=method,
+        reference=reference,
+        isProcessedOutside=True,
+        processedTime=paid_time,
     )
     await transactions.insert(ctx.org, doc)
     await money.count_sale(ctx.org, customer["id"], amount, currency, t)
-    await timeline.record(ctx.org, customer["id"], "PAYMENT_APPROVED", ctx.actor(), t,
-                          {"transactionId": doc["id"], "amountMinor": amount, "currency": currency},
-                          f"Payment registered (paid outside, {method.replace('_', ' ').lower()})")
+    await timeline.record(
+        ctx.org,
+        customer["id"],
+        "PAYMENT_APPROVED",
+        ctx.actor(),
+        t,
+        {"transactionId": doc["id"], "amountMinor": amount, "currency": currency},
+        f"Payment registered (paid outside, {method.replace('_', ' ').lower()})",
+    )
     return {"changed": True, "transactionId": doc["id"], "errors": []}
 
 
 async def _hosted_form(
-    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, account: Doc | None,
-    amount: int, currency: str, description: str | None, t: datetime,
+    ctx: Context,
+    problems: Problems,
+    inp: CustomerPaymentCollectInput,
+    customer: Doc | None,
+    account: Doc | None,
+    amount: int,
+    currency: str,
+    description: str | None,
+    t: datetime,
 ) -> Outcome:
     hours = inp.link_expires_in_hours if inp.link_expires_in_hours is not None else DEFAULT_LINK_HOURS
     if not 1 <= hours <= MAX_LINK_HOURS:
@@ -142,16 +217,31 @@ async def _hosted_form(
         return problems_outcome(problems)
     link_id = new_id("plink")
     doc = {
-        "id": link_id, "customerId": customer["id"], "websiteId": customer["websiteId"], "amountMinor": amount,
-        "currency": currency, "description": description, "gatewayAccountId": account["id"], "status": "OPEN",
+        "id": link_id,
+        "customerId": customer["id"],
+        "websiteId": customer["websiteId"],
+        "amountMinor": amount,
+        "currency": currency,
+        "description": description,
+        "gatewayAccountId": account["id"],
+        "status": "OPEN",
         "tokenHash": money.token_hash(money.link_token(ctx.settings, link_id)),
-        "expiresTime": t + timedelta(hours=hours), "transactionIds": [],
-        "createdTime": t, "updatedTime": t, "revision": 1,
+        "expiresTime": t + timedelta(hours=hours),
+        "transactionIds": [],
+        "createdTime": t,
+        "updatedTime": t,
+        "revision": 1,
     }
     await payment_links.insert(ctx.org, doc)
-    await timeline.record(ctx.org, customer["id"], "PAYMENT_LINK_CREATED", ctx.actor(), t,
-                          {"paymentLinkId": link_id, "amountMinor": amount, "currency": currency},
-                          "Hosted payment link made")
+    await timeline.record(
+        ctx.org,
+        customer["id"],
+        "PAYMENT_LINK_CREATED",
+        ctx.actor(),
+        t,
+        {"paymentLinkId": link_id, "amountMinor": amount, "currency": currency},
+        "Hosted payment link made",
+    )
     return {"changed": True, "paymentLinkId": link_id, "errors": []}
 
 
@@ -162,7 +252,9 @@ def _usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -
     elif status == "EXPIRED":
         problems.add(path, f"{inst['id']} has expired", UserErrorCode.INSTRUMENT_EXPIRED)
     elif inst.get("method") not in CHARGEABLE:
-        problems.add(path, "the sandbox gateway charges payment cards and bank accounts only", UserErrorCode.INVALID)
+        problems.add(
+            path, "the sandbox gateway charges payment cards and bank accounts only", UserErrorCode.INVALID
+        )
     return not problems
 
 
@@ -177,7 +269,9 @@ async def _pick_instrument(org: OrgDb, problems: Problems, chosen: str | None, c
     path: list[str | int] = ["paymentInstrumentId"]
     iid = chosen or customer.get("defaultPaymentInstrumentId")
     if iid is None:
-        problems.add(path, "the customer has no default payment instrument; choose one", UserErrorCode.REQUIRED)
+        problems.add(
+            path, "the customer has no default payment instrument; choose one", UserErrorCode.REQUIRED
+        )
         return None
     if chosen is not None and not money.check_id(problems, path, chosen, "PaymentInstrument", "inst"):
         return None
@@ -189,22 +283,44 @@ async def _pick_instrument(org: OrgDb, problems: Problems, chosen: str | None, c
 
 
 async def refuse_blocked(
-    org: OrgDb, actor: dict[str, Any], customer: Doc, types: list[str], amount: int, currency: str, t: datetime,
+    org: OrgDb,
+    actor: dict[str, Any],
+    customer: Doc,
+    types: list[str],
+    amount: int,
+    currency: str,
+    t: datetime,
 ) -> None:
     """Records a payment refused by the blocklist on the customer's timeline (nothing is charged)."""
-    await timeline.record(org, customer["id"], "PAYMENT_BLOCKED", actor, t,
-                          {"amountMinor": amount, "currency": currency, "blocklistType": ", ".join(types)},
-                          f"Payment refused: blocklisted {', '.join(types)}")
+    await timeline.record(
+        org,
+        customer["id"],
+        "PAYMENT_BLOCKED",
+        actor,
+        t,
+        {"amountMinor": amount, "currency": currency, "blocklistType": ", ".join(types)},
+        f"Payment refused: blocklisted {', '.join(types)}",
+    )
 
 
 def blocked_problem(problems: Problems, types: list[str]) -> None:
-    problems.add(None, f"the payment is refused: the blocklist has the customer's {', '.join(types)}",
-                 UserErrorCode.BLOCKED)
+    problems.add(
+        None,
+        f"the payment is refused: the blocklist has the customer's {', '.join(types)}",
+        UserErrorCode.BLOCKED,
+    )
 
 
 async def _with_instrument(
-    ctx: Context, problems: Problems, inp: CustomerPaymentCollectInput, customer: Doc | None, account: Doc | None,
-    amount: int, currency: str, description: str | None, t: datetime,
+    ctx: Context,
+    problems: Problems,
+    inp: CustomerPaymentCollectInput,
+    customer: Doc | None,
+    account: Doc | None,
+    amount: int,
+    currency: str,
+    description: str | None,
+    t: datetime,
 ) -> Outcome:
     org = ctx.org
     chosen = str(inp.payment_instrument_id) if inp.payment_instrument_id is not None else None
@@ -212,7 +328,8 @@ async def _with_instrument(
     if problems or customer is None or account is None or inst is None:
         return problems_outcome(problems)
     types = await money.blocked_types(
-        org, money.merge_attributes(money.customer_attributes(customer), money.instrument_attributes(inst)), t)
+        org, money.merge_attributes(money.customer_attributes(customer), money.instrument_attributes(inst)), t
+    )
     if types:
         await refuse_blocked(org, ctx.actor(), customer, types, amount, currency, t)
         blocked_problem(problems, types)
@@ -220,20 +337,40 @@ async def _with_instrument(
     attempts = [await _charge_instrument(ctx, customer, account, inst, amount, currency, description, t)]
     if attempts[-1]["result"] == "DECLINED":
         for backup in await _backups(org, customer, inst, t):
-            attempts.append(await _charge_instrument(ctx, customer, account, backup, amount, currency, description, t))
+            attempts.append(
+                await _charge_instrument(ctx, customer, account, backup, amount, currency, description, t)
+            )
             if attempts[-1]["result"] != "DECLINED":
                 break
     sale_errors(problems, attempts[-1])
-    return problems_outcome(problems, changed=True, transactionId=attempts[-1]["id"],
-                            attemptIds=[a["id"] for a in attempts])
+    return problems_outcome(
+        problems, changed=True, transactionId=attempts[-1]["id"], attemptIds=[a["id"] for a in attempts]
+    )
 
 
 async def _charge_instrument(
-    ctx: Context, customer: Doc, account: Doc, inst: Doc, amount: int, currency: str, description: str | None,
+    ctx: Context,
+    customer: Doc,
+    account: Doc,
+    inst: Doc,
+    amount: int,
+    currency: str,
+    description: str | None,
     t: datetime,
 ) -> Doc:
-    doc = await charge(ctx.org, ctx.settings, ctx.actor(), customer, account, amount, currency, _card_of(inst),
-                       description, t, {"paymentInstrumentId": inst["id"], "method": inst["method"]})
+    doc = await charge(
+        ctx.org,
+        ctx.settings,
+        ctx.actor(),
+        customer,
+        account,
+        amount,
+        currency,
+        _card_of(inst),
+        description,
+        t,
+        {"paymentInstrumentId": inst["id"], "method": inst["method"]},
+    )
     if doc["result"] == "APPROVED":
         await pi.activate(ctx.org, inst["id"], t)  # a first approved payment makes the instrument ACTIVE
     return doc
@@ -259,25 +396,32 @@ async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentColle
     if outcome.get("paymentLinkId"):
         doc = await payment_links.get(ctx.org, outcome["paymentLinkId"])
         link = PaymentLink.from_doc(doc, money.payment_link_path(ctx.settings, doc["id"])) if doc else None
-    attempts = [t for t in await ctx.loaders.transaction_by_id.load_many(outcome.get("attemptIds") or []) if t]
-    return CustomerPaymentCollectPayload(transaction=txn, attempts=attempts, payment_link=link,
-                                         user_errors=errors_of(outcome))
+    attempts = [
+        t for t in await ctx.loaders.transaction_by_id.load_many(outcome.get("attemptIds") or []) if t
+    ]
+    return CustomerPaymentCollectPayload(
+        transaction=txn, attempts=attempts, payment_link=link, user_errors=errors_of(outcome)
+    )
 
 
 @strawberry.type
 class PaymentMutations:
     @mutation(
-        "Collects or registers a payment: the guide's *Collect payment* with its three options (charge a stored "
+        "Collects or registers a payment: the guide's *Collect payment* with its three options "
+        "(charge a stored "
         "instrument, register a payment made outside, or make a hosted payment form link). Exactly once per "
         "`idempotencyKey`."
     )
-    async def customer_payment_collect(self, info: Info, input: CustomerPaymentCollectInput) -> CustomerPaymentCollectPayload:
+    async def customer_payment_collect(
+        self, info: Info, input: CustomerPaymentCollectInput
+    ) -> CustomerPaymentCollectPayload:
         ctx = info.context
         problems = Problems()
         key = money.idempotency_key(problems, input.idempotency_key)
         if problems:
-            return CustomerPaymentCollectPayload(transaction=None, attempts=[], payment_link=None,
-                                                 user_errors=problems.errors)
+            return CustomerPaymentCollectPayload(
+                transaction=None, attempts=[], payment_link=None, user_errors=problems.errors
+            )
         outcome = await once(ctx, "customerPaymentCollect", key, input, lambda: _collect(ctx, input))
         money.forget(ctx.loaders.customer_by_id, str(input.customer_id))
         return await render_collect(ctx, outcome)

@@ -1,5 +1,6 @@
-"""Payouts (`payoutSend`: a CREDIT transaction, request ID unique per organization, never refundable) and
-payout requests made on a customer's behalf (`payoutRequestCreate`, `payoutRequestCancel`, `payoutRequest`)."""
+"""Payouts (`payoutSend`: a CREDIT transaction, request ID unique per organization, never refundable)
+and payout requests made on a customer's behalf (`payoutRequestCreate`, `payoutRequestCancel`,
+`payoutRequest`)."""
 
 from __future__ import annotations
 
@@ -46,53 +47,101 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
     description = money.text(problems, ["description"], inp.description)
     request_id = inp.request_id.strip()
     if not money.REQUEST_ID_RE.fullmatch(request_id):
-        problems.add(["requestId"], "must be 1–50 letters, digits, `-` or `_`", UserErrorCode.INVALID)
-    account = await money.route_account(org, problems, currency,
-                                        str(inp.gateway_account_id) if inp.gateway_account_id else None)
+        problems.add(["requestId"], "must be 1-50 letters, digits, `-` or `_`", UserErrorCode.INVALID)
+    account = await money.route_account(
+        org, problems, currency, str(inp.gateway_account_id) if inp.gateway_account_id else None
+    )
     request = None
     if inp.payout_request_id is not None:
         rid = str(inp.payout_request_id)
         if money.check_id(problems, ["payoutRequestId"], rid, "PayoutRequest", "pout_req"):
             request = await payouts.get_request(org, rid)
             if request is None:
-                problems.add(["payoutRequestId"], f"no payout request {rid} in this organization", UserErrorCode.NOT_FOUND)
+                problems.add(
+                    ["payoutRequestId"],
+                    f"no payout request {rid} in this organization",
+                    UserErrorCode.NOT_FOUND,
+                )
             elif request["status"] not in OPEN_STATUSES:
-                problems.add(["payoutRequestId"], f"the payout request is {request['status']}",
-                             UserErrorCode.INVALID_STATUS)
+                problems.add(
+                    ["payoutRequestId"],
+                    f"the payout request is {request['status']}",
+                    UserErrorCode.INVALID_STATUS,
+                )
             elif (request["customerId"], request["amountMinor"], request["currency"]) != (
-                    str(inp.customer_id), amount, currency):
-                problems.add(["payoutRequestId"], "the payout request is for another customer, amount or currency",
-                             UserErrorCode.INVALID)
+                str(inp.customer_id),
+                amount,
+                currency,
+            ):
+                problems.add(
+                    ["payoutRequestId"],
+                    "the payout request is for another customer, amount or currency",
+                    UserErrorCode.INVALID,
+                )
     if problems or customer is None or account is None:
         return problems_outcome(problems)
     txn_id = new_id("txn")
     existing = await payouts.claim_request_id(org, request_id, txn_id, t)
     if existing is not None:
-        problems.add(["requestId"], f"a payout with request ID {request_id} exists already "
-                     f"({existing['transactionId']}); nothing was paid", UserErrorCode.ALREADY_EXISTS)
+        problems.add(
+            ["requestId"],
+            f"a payout with request ID {request_id} exists already "
+            f"({existing['transactionId']}); nothing was paid",
+            UserErrorCode.ALREADY_EXISTS,
+        )
         return problems_outcome(problems, transactionId=existing["transactionId"])
-    card = CardRef(last4=request["cardLast4"], bin=request.get("cardBin"), brand=request.get("cardBrand")) \
-        if request and request.get("cardLast4") else None
+    card = (
+        CardRef(last4=request["cardLast4"], bin=request.get("cardBin"), brand=request.get("cardBrand"))
+        if request and request.get("cardLast4")
+        else None
+    )
     answer = await money.gateway_for(ctx.settings, account["gatewayName"]).credit(
-        amount_minor=amount, currency=currency, card=card, now=t)
+        amount_minor=amount, currency=currency, card=card, now=t
+    )
     doc = transactions.new_doc(
-        txn_id=txn_id, customer_id=customer["id"], website_id=customer["websiteId"], type="CREDIT",
-        status="COMPLETED", result=answer.result, amount_minor=amount, currency=currency, now=t,
-        settlement_time=answer.settlement_time, description=description, requestId=request_id,
-        payoutRequestId=request["id"] if request else None, method="PAYMENT_CARD" if card else "OTHER",
-        last4=card.last4 if card else None, bin=card.bin if card else None, brand=card.brand if card else None,
+        txn_id=txn_id,
+        customer_id=customer["id"],
+        website_id=customer["websiteId"],
+        type="CREDIT",
+        status="COMPLETED",
+        result=answer.result,
+        amount_minor=amount,
+        currency=currency,
+        now=t,
+        settlement_time=answer.settlement_time,
+        description=description,
+        requestId=request_id,
+        payoutRequestId=request["id"] if request else None,
+        method="PAYMENT_CARD" if card else "OTHER",
+        last4=card.last4 if card else None,
+        bin=card.bin if card else None,
+        brand=card.brand if card else None,
         **money.gateway_fields(account, answer),
     )
     await transactions.insert(org, doc)
-    await timeline.record(org, customer["id"], "PAYOUT_SENT", ctx.actor(), t,
-                          {"transactionId": txn_id, "amountMinor": amount, "currency": currency, "requestId": request_id},
-                          f"Payout sent (request ID {request_id})")
+    await timeline.record(
+        org,
+        customer["id"],
+        "PAYOUT_SENT",
+        ctx.actor(),
+        t,
+        {"transactionId": txn_id, "amountMinor": amount, "currency": currency, "requestId": request_id},
+        f"Payout sent (request ID {request_id})",
+    )
     if request is not None and answer.approved:
-        moved = await payouts.move_request(org, request["id"], OPEN_STATUSES,
-                                           {"status": "FULFILLED", "transactionId": txn_id}, t)
+        moved = await payouts.move_request(
+            org, request["id"], OPEN_STATUSES, {"status": "FULFILLED", "transactionId": txn_id}, t
+        )
         if moved is not None:
-            await timeline.record(org, customer["id"], "PAYOUT_REQUEST_CHANGED", ctx.actor(), t,
-                                  {"payoutRequestId": request["id"], "status": "FULFILLED"}, "Payout request fulfilled")
+            await timeline.record(
+                org,
+                customer["id"],
+                "PAYOUT_REQUEST_CHANGED",
+                ctx.actor(),
+                t,
+                {"payoutRequestId": request["id"], "status": "FULFILLED"},
+                "Payout request fulfilled",
+            )
     return {"changed": True, "transactionId": txn_id, "errors": []}
 
 
@@ -111,8 +160,10 @@ class PayoutQueries:
 @strawberry.type
 class PayoutMutations:
     @mutation(
-        "Sends a payout to the customer: the guide's *Send a payout*. Creates a CREDIT transaction, which can never "
-        "be refunded or reversed. A request ID already used creates nothing (ALREADY_EXISTS). Exactly once per "
+        "Sends a payout to the customer: the guide's *Send a payout*. Creates a CREDIT transaction, "
+        "which can never "
+        "be refunded or reversed. A request ID already used creates nothing (ALREADY_EXISTS). "
+        "Exactly once per "
         "`idempotencyKey`."
     )
     async def payout_send(self, info: Info, input: PayoutSendInput) -> PayoutSendPayload:
@@ -122,15 +173,23 @@ class PayoutMutations:
         if problems:
             return PayoutSendPayload(transaction=None, user_errors=problems.errors)
         outcome = await once(ctx, "payoutSend", key, input, lambda: _send(ctx, input))
-        txn = await ctx.loaders.transaction_by_id.load(outcome["transactionId"]) if outcome.get("transactionId") else None
+        txn = (
+            await ctx.loaders.transaction_by_id.load(outcome["transactionId"])
+            if outcome.get("transactionId")
+            else None
+        )
         return PayoutSendPayload(transaction=txn, user_errors=errors_of(outcome))
 
     @mutation(
-        "Makes a payout request on the customer's behalf (the guide's *Request a payout*), with a page to share: the "
-        "customer confirms there with the card to be paid to (status READY); `payoutSend` with `payoutRequestId` "
+        "Makes a payout request on the customer's behalf (the guide's *Request a payout*), with a "
+        "page to share: the "
+        "customer confirms there with the card to be paid to (status READY); `payoutSend` with "
+        "`payoutRequestId` "
         "fulfils it."
     )
-    async def payout_request_create(self, info: Info, input: PayoutRequestCreateInput) -> PayoutRequestCreatePayload:
+    async def payout_request_create(
+        self, info: Info, input: PayoutRequestCreateInput
+    ) -> PayoutRequestCreatePayload:
         ctx = info.context
         org, problems, t = ctx.org, Problems(), now()
         currency = input.currency.value
@@ -144,18 +203,36 @@ class PayoutMutations:
             return PayoutRequestCreatePayload(payout_request=None, user_errors=problems.errors)
         rid = new_id("pout_req")
         doc = {
-            "id": rid, "customerId": customer["id"], "websiteId": customer["websiteId"], "amountMinor": amount,
-            "currency": currency, "description": description, "status": "PENDING",
-            "tokenHash": money.token_hash(money.link_token(ctx.settings, rid)), "expiresTime": t + timedelta(hours=hours),
-            "transactionId": None, "createdTime": t, "updatedTime": t, "revision": 1,
+            "id": rid,
+            "customerId": customer["id"],
+            "websiteId": customer["websiteId"],
+            "amountMinor": amount,
+            "currency": currency,
+            "description": description,
+            "status": "PENDING",
+            "tokenHash": money.token_hash(money.link_token(ctx.settings, rid)),
+            "expiresTime": t + timedelta(hours=hours),
+            "transactionId": None,
+            "createdTime": t,
+            "updatedTime": t,
+            "revision": 1,
         }
         await payouts.insert_request(org, doc)
-        await timeline.record(org, customer["id"], "PAYOUT_REQUEST_CREATED", ctx.actor(), t,
-                              {"payoutRequestId": rid, "amountMinor": amount, "currency": currency}, "Payout requested")
+        await timeline.record(
+            org,
+            customer["id"],
+            "PAYOUT_REQUEST_CREATED",
+            ctx.actor(),
+            t,
+            {"payoutRequestId": rid, "amountMinor": amount, "currency": currency},
+            "Payout requested",
+        )
         return PayoutRequestCreatePayload(payout_request=payout_request(ctx, doc), user_errors=[])
 
     @mutation("Cancels a payout request that is not fulfilled yet; its page then takes no confirmation.")
-    async def payout_request_cancel(self, info: Info, input: PayoutRequestCancelInput) -> PayoutRequestCancelPayload:
+    async def payout_request_cancel(
+        self, info: Info, input: PayoutRequestCancelInput
+    ) -> PayoutRequestCancelPayload:
         ctx = info.context
         org, problems, t = ctx.org, Problems(), now()
         rid = str(input.id)
@@ -166,11 +243,22 @@ class PayoutMutations:
         if doc is None:
             problems.add(["id"], f"no payout request {rid} in this organization", UserErrorCode.NOT_FOUND)
             return PayoutRequestCancelPayload(payout_request=None, user_errors=problems.errors)
-        moved = await payouts.move_request(org, rid, OPEN_STATUSES, {"status": "CANCELED", "cancellationReason": reason}, t)
+        moved = await payouts.move_request(
+            org, rid, OPEN_STATUSES, {"status": "CANCELED", "cancellationReason": reason}, t
+        )
         if moved is None:
             current = await payouts.get_request(org, rid) or doc
             problems.add(["id"], f"the payout request is {current['status']}", UserErrorCode.INVALID_STATUS)
-            return PayoutRequestCancelPayload(payout_request=payout_request(ctx, current), user_errors=problems.errors)
-        await timeline.record(org, doc["customerId"], "PAYOUT_REQUEST_CHANGED", ctx.actor(), t,
-                              {"payoutRequestId": rid, "status": "CANCELED"}, "Payout request canceled")
+            return PayoutRequestCancelPayload(
+                payout_request=payout_request(ctx, current), user_errors=problems.errors
+            )
+        await timeline.record(
+            org,
+            doc["customerId"],
+            "PAYOUT_REQUEST_CHANGED",
+            ctx.actor(),
+            t,
+            {"payoutRequestId": rid, "status": "CANCELED"},
+            "Payout request canceled",
+        )
         return PayoutRequestCancelPayload(payout_request=payout_request(ctx, moved), user_errors=[])

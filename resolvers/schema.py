@@ -83,8 +83,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, Website, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES, Transaction, PaymentLink,
-               GatewayAccount, PayoutRequest],
+        types=[
+            Customer, Website, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES,
+            Transaction, PaymentLink, GatewayAccount, PayoutRequest,
+        ],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
     )

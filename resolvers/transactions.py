@@ -18,7 +18,9 @@ Info = strawberry.Info[Context, None]
 class TransactionQueries:
     @strawberry.field(description="One transaction by id; null when there is none in this organization.")
     async def transaction(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Transaction id (`txn_…`).")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Transaction id (`txn_…`).")],
     ) -> Transaction | None:
         kind = type_of_id(str(id))
         if kind != "Transaction":

@@ -54,14 +54,17 @@ class UserErrorCode(enum.Enum):
         "DECLINED", description="The gateway declined the payment; the declined transaction is recorded."
     )
     GATEWAY_TIMEOUT = strawberry.enum_value(
-        "GATEWAY_TIMEOUT", description="The gateway did not answer in time; the transaction is recorded as TIMEOUT."
+        "GATEWAY_TIMEOUT",
+        description="The gateway did not answer in time; the transaction is recorded as TIMEOUT.",
     )
     BLOCKED = strawberry.enum_value(
-        "BLOCKED", description="A blocklist entry matches the payment (the message names the blocklist type); "
-        "nothing was charged."
+        "BLOCKED",
+        description="A blocklist entry matches the payment (the message names the blocklist type); "
+        "nothing was charged.",
     )
     NOT_REFUNDABLE = strawberry.enum_value(
-        "NOT_REFUNDABLE", description="The transaction cannot be refunded (declined, voided, a refund or a payout)."
+        "NOT_REFUNDABLE",
+        description="The transaction cannot be refunded (declined, voided, a refund or a payout).",
     )
     OVER_REFUND = strawberry.enum_value(
         "OVER_REFUND", description="The refund is larger than what remains refundable on the transaction."

@@ -142,7 +142,9 @@ class Customer(Node):
         check_first(first)
         return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
 
-    @strawberry.field(description="The customer's payments by the guide's payment segments, newest first by default.")
+    @strawberry.field(
+        description="The customer's payments by the guide's payment segments, newest first by default."
+    )
     async def transactions(
         self,
         info: Info,
@@ -156,7 +158,8 @@ class Customer(Node):
         ] = SortDirection.DESC,
     ) -> Connection[Transaction]:
         check_first(first)
-        return await info.context.transactions_connection(self.id, first, after, segment, direction == SortDirection.DESC)
+        descending = direction == SortDirection.DESC
+        return await info.context.transactions_connection(self.id, first, after, segment, descending)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

@@ -10,7 +10,9 @@ import strawberry
 from schema.common import CurrencyCode, Node, UserError
 
 
-@strawberry.type(description="An account at a payment gateway (here: the built-in sandbox) and what it accepts.")
+@strawberry.type(
+    description="An account at a payment gateway (here: the built-in sandbox) and what it accepts."
+)
 class GatewayAccount(Node):
     name: str = strawberry.field(description="Display name.")
     gateway_name: str = strawberry.field(description="The gateway (`SANDBOX`).")
@@ -23,21 +25,28 @@ class GatewayAccount(Node):
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> GatewayAccount:
         return cls(
-            id=strawberry.ID(d["id"]), name=d["name"], gateway_name=d["gatewayName"],
+            id=strawberry.ID(d["id"]),
+            name=d["name"],
+            gateway_name=d["gatewayName"],
             accepted_currencies=[CurrencyCode[c] for c in d["acceptedCurrencies"]],
-            active=d["active"], created_time=d["createdTime"],
+            active=d["active"],
+            created_time=d["createdTime"],
         )
 
 
 @strawberry.input(description="A new sandbox gateway account.")
 class GatewayAccountCreateInput:
-    name: str = strawberry.field(description="Display name, 1–255 characters.")
+    name: str = strawberry.field(description="Display name, 1-255 characters.")
     accepted_currencies: list[CurrencyCode] = strawberry.field(  # type: ignore[valid-type]
-        description="Currencies it accepts (1–50, no repeats)."
+        description="Currencies it accepts (1-50, no repeats)."
     )
 
 
 @strawberry.type(description="Result of `gatewayAccountCreate`.")
 class GatewayAccountCreatePayload:
-    gateway_account: GatewayAccount | None = strawberry.field(description="The new account; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    gateway_account: GatewayAccount | None = strawberry.field(
+        description="The new account; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )

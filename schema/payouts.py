@@ -20,13 +20,16 @@ else:
     Info = strawberry.Info
 
 
-@strawberry.input(description="The guide's *Send a payout* form: pays the customer with a CREDIT transaction.")
+@strawberry.input(
+    description="The guide's *Send a payout* form: pays the customer with a CREDIT transaction."
+)
 class PayoutSendInput:
     customer_id: strawberry.ID = strawberry.field(description="The payee.")
     amount: Decimal = strawberry.field(description="Amount in major units (decimal string), > 0.")
     currency: CurrencyCode = strawberry.field(description="ISO 4217 currency.")  # type: ignore[valid-type]
     request_id: str = strawberry.field(
-        description="Your unique ID for this payout (≤ 50 of letters, digits, `-`, `_`), unique in the organization: "
+        description="Your unique ID for this payout (≤ 50 of letters, digits, `-`, `_`), unique in "
+                    "the organization: "
         "a second payout with the same request ID creates nothing."
     )
     description: str | None = strawberry.field(default=None, description="What it is for (≤ 255).")
@@ -36,27 +39,34 @@ class PayoutSendInput:
     payout_request_id: strawberry.ID | None = strawberry.field(
         default=None, description="The payout request this fulfils (same customer, amount and currency)."
     )
-    idempotency_key: str = strawberry.field(description="Your unique key for this call (1–255 characters).")
+    idempotency_key: str = strawberry.field(description="Your unique key for this call (1-255 characters).")
 
 
 @strawberry.type(description="Result of `payoutSend`.")
 class PayoutSendPayload:
     transaction: Transaction | None = strawberry.field(
-        description="The CREDIT transaction; with ALREADY_EXISTS on `requestId`, the earlier payout of that ID."
+        description="The CREDIT transaction; with ALREADY_EXISTS on `requestId`, the earlier payout "
+                    "of that ID."
     )
     user_errors: list[UserError] = strawberry.field(description="Why nothing was paid; empty on success.")
 
 
 @strawberry.enum(description="Where a payout request stands.")
 class PayoutRequestStatus(enum.Enum):
-    PENDING = strawberry.enum_value("PENDING", description="Waiting for the customer to confirm on the shared page.")
-    READY = strawberry.enum_value("READY", description="Confirmed by the customer (card chosen); ready to pay out.")
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Waiting for the customer to confirm on the shared page."
+    )
+    READY = strawberry.enum_value(
+        "READY", description="Confirmed by the customer (card chosen); ready to pay out."
+    )
     FULFILLED = strawberry.enum_value("FULFILLED", description="Paid out (see `transactionId`).")
     CANCELED = strawberry.enum_value("CANCELED", description="Canceled by the merchant.")
     EXPIRED = strawberry.enum_value("EXPIRED", description="Not confirmed before the link expired.")
 
 
-@strawberry.type(description="A customer's request to be paid out, made on their behalf, with a page to share.")
+@strawberry.type(
+    description="A customer's request to be paid out, made on their behalf, with a page to share."
+)
 class PayoutRequest(Node):
     customer_id: strawberry.ID = strawberry.field(description="The customer to be paid.")
     amount: Money = strawberry.field(description="Amount requested.")
@@ -64,14 +74,18 @@ class PayoutRequest(Node):
     status: PayoutRequestStatus = strawberry.field(description="Where it stands.")
     expires_time: datetime = strawberry.field(description="After this the shared page takes no confirmation.")
     card_last4: str | None = strawberry.field(description="Last four digits of the card the customer chose.")
-    transaction_id: strawberry.ID | None = strawberry.field(description="The CREDIT transaction that fulfilled it.")
+    transaction_id: strawberry.ID | None = strawberry.field(
+        description="The CREDIT transaction that fulfilled it."
+    )
     cancellation_reason: str | None = strawberry.field(description="Why it was canceled.")
     created_time: datetime = strawberry.field(description="When it was made.")
     updated_time: datetime = strawberry.field(description="When it last changed.")
     revision: int = strawberry.field(description="Increases by one with every change.")
     _path: strawberry.Private[str] = ""
 
-    @strawberry.field(description="The page to share with the customer (contains the request's secret token).")
+    @strawberry.field(
+        description="The page to share with the customer (contains the request's secret token)."
+    )
     def url(self, info: Info) -> str:
         return info.context.public_url(self._path)
 
@@ -81,12 +95,19 @@ class PayoutRequest(Node):
         if status == "PENDING" and d["expiresTime"] <= datetime.now(UTC):
             status = "EXPIRED"
         return cls(
-            id=strawberry.ID(d["id"]), customer_id=strawberry.ID(d["customerId"]),
-            amount=Money.from_minor(d["amountMinor"], d["currency"]), description=d.get("description"),
-            status=PayoutRequestStatus[status], expires_time=d["expiresTime"], card_last4=d.get("cardLast4"),
+            id=strawberry.ID(d["id"]),
+            customer_id=strawberry.ID(d["customerId"]),
+            amount=Money.from_minor(d["amountMinor"], d["currency"]),
+            description=d.get("description"),
+            status=PayoutRequestStatus[status],
+            expires_time=d["expiresTime"],
+            card_last4=d.get("cardLast4"),
             transaction_id=strawberry.ID(d["transactionId"]) if d.get("transactionId") else None,
             cancellation_reason=d.get("cancellationReason"),
-            created_time=d["createdTime"], updated_time=d["updatedTime"], revision=d["revision"], _path=path,
+            created_time=d["createdTime"],
+            updated_time=d["updatedTime"],
+            revision=d["revision"],
+            _path=path,
         )
 
 
@@ -97,14 +118,16 @@ class PayoutRequestCreateInput:
     currency: CurrencyCode = strawberry.field(description="ISO 4217 currency.")  # type: ignore[valid-type]
     description: str | None = strawberry.field(default=None, description="What it is for (≤ 255).")
     expires_in_hours: int | None = strawberry.field(
-        default=None, description="Hours the shared page stays valid, 1–720 (default 24)."
+        default=None, description="Hours the shared page stays valid, 1-720 (default 24)."
     )
 
 
 @strawberry.type(description="Result of `payoutRequestCreate`.")
 class PayoutRequestCreatePayload:
     payout_request: PayoutRequest | None = strawberry.field(description="The new request; null when refused.")
-    user_errors: list[UserError] = strawberry.field(description="Why the input was refused; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the input was refused; empty on success."
+    )
 
 
 @strawberry.input(description="Cancel a payout request that is not fulfilled.")

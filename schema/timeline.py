@@ -20,7 +20,9 @@ from schema.common import Connection, Money, Node
 class TimelineEventKind(enum.Enum):
     CUSTOMER_CREATED = strawberry.enum_value("CUSTOMER_CREATED", description="The customer was added.")
     CUSTOMER_UPDATED = strawberry.enum_value("CUSTOMER_UPDATED", description="The customer's details were edited.")
-    PAYMENT_APPROVED = strawberry.enum_value("PAYMENT_APPROVED", description="A payment was approved or registered.")
+    PAYMENT_APPROVED = strawberry.enum_value(
+        "PAYMENT_APPROVED", description="A payment was approved or registered."
+    )
     PAYMENT_DECLINED = strawberry.enum_value(
         "PAYMENT_DECLINED", description="A payment was declined (or timed out) at the gateway."
     )
@@ -30,14 +32,21 @@ class TimelineEventKind(enum.Enum):
     PAYMENT_LINK_CREATED = strawberry.enum_value(
         "PAYMENT_LINK_CREATED", description="A hosted payment form link was made for the customer."
     )
-    TRANSACTION_REFUNDED = strawberry.enum_value("TRANSACTION_REFUNDED", description="A sale was (partly) refunded.")
-    TRANSACTION_VOIDED = strawberry.enum_value("TRANSACTION_VOIDED", description="A sale was voided before settling.")
-    PAYOUT_SENT = strawberry.enum_value("PAYOUT_SENT", description="A payout (credit) was sent to the customer.")
+    TRANSACTION_REFUNDED = strawberry.enum_value(
+        "TRANSACTION_REFUNDED", description="A sale was (partly) refunded."
+    )
+    TRANSACTION_VOIDED = strawberry.enum_value(
+        "TRANSACTION_VOIDED", description="A sale was voided before settling."
+    )
+    PAYOUT_SENT = strawberry.enum_value(
+        "PAYOUT_SENT", description="A payout (credit) was sent to the customer."
+    )
     PAYOUT_REQUEST_CREATED = strawberry.enum_value(
         "PAYOUT_REQUEST_CREATED", description="A payout request was made on the customer's behalf."
     )
     PAYOUT_REQUEST_CHANGED = strawberry.enum_value(
-        "PAYOUT_REQUEST_CHANGED", description="A payout request changed status (confirmed, fulfilled, canceled)."
+        "PAYOUT_REQUEST_CHANGED",
+        description="A payout request changed status (confirmed, fulfilled, canceled).",
     )
     PAYMENT_INSTRUMENT_ADDED = strawberry.enum_value(
         "PAYMENT_INSTRUMENT_ADDED", description="A payment instrument was added to the customer."
@@ -281,7 +290,8 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
     "PAYOUT_REQUEST_CREATED": lambda d: PayoutRequestCreatedEvent(
         **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
     "PAYOUT_REQUEST_CHANGED": lambda d: PayoutRequestChangedEvent(
-        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), status=d["data"].get("status", "")),
+        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
+        status=d["data"].get("status", "")),
 }
 
 # Every concrete event type, for the schema's `types=` (interfaces' implementations must be listed).
@@ -289,8 +299,9 @@ EVENT_CLASSES: list[type] = [
     CustomerCreatedEvent, CustomerUpdatedEvent, PaymentInstrumentAddedEvent, PaymentInstrumentUpdatedEvent,
     PaymentInstrumentDeactivatedEvent, DefaultPaymentInstrumentChangedEvent, CustomerTaggedEvent, CustomerUntaggedEvent,
     TaxIdChangedEvent, LeadSourceChangedEvent, CustomerBlockedEvent,
-    PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent, TransactionRefundedEvent,
-    TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent, PayoutRequestChangedEvent,
+    PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent,
+    TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
+    PayoutRequestChangedEvent,
 ]
 
 

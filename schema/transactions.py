@@ -24,21 +24,35 @@ else:
 @strawberry.enum(description="What a transaction does.")
 class TransactionType(enum.Enum):
     SALE = strawberry.enum_value("SALE", description="A payment from the customer.")
-    REFUND = strawberry.enum_value("REFUND", description="Money given back on a settled sale (child of the sale).")
-    VOID = strawberry.enum_value("VOID", description="Cancellation of a sale before it settled (child of the sale).")
-    CREDIT = strawberry.enum_value("CREDIT", description="A payout to the customer; cannot be refunded or reversed.")
+    REFUND = strawberry.enum_value(
+        "REFUND", description="Money given back on a settled sale (child of the sale)."
+    )
+    VOID = strawberry.enum_value(
+        "VOID", description="Cancellation of a sale before it settled (child of the sale)."
+    )
+    CREDIT = strawberry.enum_value(
+        "CREDIT", description="A payout to the customer; cannot be refunded or reversed."
+    )
 
 
-@strawberry.enum(description="Where a transaction stands. Refunds and voids change the status of the ORIGINAL sale.")
+@strawberry.enum(
+    description="Where a transaction stands. Refunds and voids change the status of the ORIGINAL sale."
+)
 class TransactionStatus(enum.Enum):
     COMPLETED = strawberry.enum_value("COMPLETED", description="Processed; see `result` for the outcome.")
-    PARTIALLY_REFUNDED = strawberry.enum_value("PARTIALLY_REFUNDED", description="Part of the sale was refunded.")
+    PARTIALLY_REFUNDED = strawberry.enum_value(
+        "PARTIALLY_REFUNDED", description="Part of the sale was refunded."
+    )
     REFUNDED = strawberry.enum_value("REFUNDED", description="The whole sale was refunded.")
     VOIDED = strawberry.enum_value("VOIDED", description="The sale was voided before it settled.")
-    TIMEOUT = strawberry.enum_value("TIMEOUT", description="The gateway did not answer; nothing is known to be charged.")
+    TIMEOUT = strawberry.enum_value(
+        "TIMEOUT", description="The gateway did not answer; nothing is known to be charged."
+    )
 
 
-@strawberry.enum(description="The outcome of a transaction, separate from its status (`COMPLETED` + `DECLINED` is valid).")
+@strawberry.enum(
+    description="The outcome of a transaction, separate from its status (`COMPLETED` + `DECLINED` is valid)."
+)
 class TransactionResult(enum.Enum):
     APPROVED = strawberry.enum_value("APPROVED", description="The gateway approved it.")
     DECLINED = strawberry.enum_value("DECLINED", description="The gateway declined it.")
@@ -53,7 +67,9 @@ class TransactionMethod(enum.Enum):
     BANK_ACCOUNT = strawberry.enum_value("BANK_ACCOUNT", description="A bank account.")
     CASH = strawberry.enum_value("CASH", description="Cash, received outside the gateway.")
     CHECK = strawberry.enum_value("CHECK", description="A check, received outside the gateway.")
-    BANK_TRANSFER = strawberry.enum_value("BANK_TRANSFER", description="A bank transfer, received outside the gateway.")
+    BANK_TRANSFER = strawberry.enum_value(
+        "BANK_TRANSFER", description="A bank transfer, received outside the gateway."
+    )
     OTHER = strawberry.enum_value("OTHER", description="Another method, outside the gateway.")
 
 
@@ -68,7 +84,9 @@ class TransactionSegment(enum.Enum):
 
 @strawberry.type(description="The gateway's answer to a transaction.")
 class GatewayResponse:
-    code: str = strawberry.field(description="Outcome code, e.g. `APPROVED`, `INSUFFICIENT_FUNDS`, `STOLEN_CARD`.")
+    code: str = strawberry.field(
+        description="Outcome code, e.g. `APPROVED`, `INSUFFICIENT_FUNDS`, `STOLEN_CARD`."
+    )
     message: str = strawberry.field(description="Outcome in words.")
 
 
@@ -81,26 +99,48 @@ class Transaction(Node):
     result: TransactionResult = strawberry.field(description="Its outcome.")
     amount: Money = strawberry.field(description="Amount.")
     refunded_amount: Money = strawberry.field(description="Part of a sale refunded or voided so far.")
-    refundable_amount: Money = strawberry.field(description="Part of a sale that can still be refunded (0 otherwise).")
+    refundable_amount: Money = strawberry.field(
+        description="Part of a sale that can still be refunded (0 otherwise)."
+    )
     description: str | None = strawberry.field(description="Merchant's description.")
     method: TransactionMethod = strawberry.field(description="How it was paid.")
-    payment_instrument_id: strawberry.ID | None = strawberry.field(description="The stored instrument used, if any.")
+    payment_instrument_id: strawberry.ID | None = strawberry.field(
+        description="The stored instrument used, if any."
+    )
     bin: str | None = strawberry.field(description="First six digits of the card, if a card was used.")
     last4: str | None = strawberry.field(description="Last four digits of the card, if a card was used.")
     brand: str | None = strawberry.field(description="Card brand, e.g. `VISA`.")
-    is_processed_outside: bool = strawberry.field(description="Registered payment, processed outside the gateway.")
-    reference: str | None = strawberry.field(description="Check number, transfer reference or who received the cash.")
-    gateway_account_id: strawberry.ID | None = strawberry.field(description="Gateway account that processed it.")
+    is_processed_outside: bool = strawberry.field(
+        description="Registered payment, processed outside the gateway."
+    )
+    reference: str | None = strawberry.field(
+        description="Check number, transfer reference or who received the cash."
+    )
+    gateway_account_id: strawberry.ID | None = strawberry.field(
+        description="Gateway account that processed it."
+    )
     gateway_name: str | None = strawberry.field(description="Gateway that processed it (`SANDBOX`).")
     gateway_transaction_id: str | None = strawberry.field(description="The gateway's own id of it.")
     gateway_response: GatewayResponse | None = strawberry.field(description="The gateway's answer.")
-    parent_transaction_id: strawberry.ID | None = strawberry.field(description="The sale a refund or void belongs to.")
-    child_transaction_ids: list[strawberry.ID] = strawberry.field(description="Refunds and voids of this sale.")
-    request_id: str | None = strawberry.field(description="Payout request ID given by the merchant (credits).")
-    payment_link_id: strawberry.ID | None = strawberry.field(description="Hosted payment link it was paid through.")
-    payout_request_id: strawberry.ID | None = strawberry.field(description="Payout request it fulfils (credits).")
+    parent_transaction_id: strawberry.ID | None = strawberry.field(
+        description="The sale a refund or void belongs to."
+    )
+    child_transaction_ids: list[strawberry.ID] = strawberry.field(
+        description="Refunds and voids of this sale."
+    )
+    request_id: str | None = strawberry.field(
+        description="Payout request ID given by the merchant (credits)."
+    )
+    payment_link_id: strawberry.ID | None = strawberry.field(
+        description="Hosted payment link it was paid through."
+    )
+    payout_request_id: strawberry.ID | None = strawberry.field(
+        description="Payout request it fulfils (credits)."
+    )
     processed_time: datetime = strawberry.field(description="When it was processed (or paid, if outside).")
-    settlement_time: datetime | None = strawberry.field(description="When the funds settle (null when never).")
+    settlement_time: datetime | None = strawberry.field(
+        description="When the funds settle (null when never)."
+    )
     is_settled: bool = strawberry.field(description="Settled when read: refunds are then refunds, not voids.")
     created_time: datetime = strawberry.field(description="When it was recorded.")
     updated_time: datetime = strawberry.field(description="When it last changed.")
@@ -118,14 +158,20 @@ class Transaction(Node):
 
     @strawberry.field(description="Refunds and voids of this sale, oldest first.")
     async def child_transactions(self, info: Info) -> list[Transaction]:
-        found = await info.context.loaders.transaction_by_id.load_many([str(i) for i in self.child_transaction_ids])
+        found = await info.context.loaders.transaction_by_id.load_many(
+            [str(i) for i in self.child_transaction_ids]
+        )
         return [t for t in found if t is not None]
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Transaction:
         cur = d["currency"]
         refundable = 0
-        if d["type"] == "SALE" and d["result"] == "APPROVED" and d["status"] in ("COMPLETED", "PARTIALLY_REFUNDED"):
+        if (
+            d["type"] == "SALE"
+            and d["result"] == "APPROVED"
+            and d["status"] in ("COMPLETED", "PARTIALLY_REFUNDED")
+        ):
             refundable = d["amountMinor"] - d.get("refundedMinor", 0)
         gw = d.get("gatewayResponse")
         settle = d.get("settlementTime")
@@ -183,7 +229,9 @@ class PaymentLinkStatus(enum.Enum):
     EXPIRED = strawberry.enum_value("EXPIRED", description="Not paid before it expired.")
 
 
-@strawberry.type(description="A hosted payment form to share with the customer: they pay with a card on that page.")
+@strawberry.type(
+    description="A hosted payment form to share with the customer: they pay with a card on that page."
+)
 class PaymentLink(Node):
     customer_id: strawberry.ID = strawberry.field(description="The customer who pays.")
     amount: Money = strawberry.field(description="Amount to pay.")
@@ -257,24 +305,28 @@ class PaidOutsideInput:
 class CustomerPaymentCollectInput:
     customer_id: strawberry.ID = strawberry.field(description="The customer who pays.")
     amount: Decimal = strawberry.field(
-        description="Amount in major units as a decimal string (`\"10.50\"`), > 0, with no more decimals than "
+        description='Amount in major units as a decimal string (`"10.50"`), > 0, with no more decimals than '
         "the currency has."
     )
     currency: CurrencyCode = strawberry.field(description="ISO 4217 currency.")  # type: ignore[valid-type]
     description: str | None = strawberry.field(default=None, description="What the payment is for (≤ 255).")
     option: PaymentOption = strawberry.field(description="How to collect it.")
     payment_instrument_id: strawberry.ID | None = strawberry.field(
-        default=None, description="PROCESS_WITH_INSTRUMENT: the instrument to charge (default: the customer's default)."
+        default=None,
+        description="PROCESS_WITH_INSTRUMENT: the instrument to charge (default: the customer's default).",
     )
     gateway_account_id: strawberry.ID | None = strawberry.field(
         default=None, description="Gateway account to use (default: the oldest one accepting the currency)."
     )
-    paid_outside: PaidOutsideInput | None = strawberry.field(default=None, description="PAID_OUTSIDE: the details.")
+    paid_outside: PaidOutsideInput | None = strawberry.field(
+        default=None, description="PAID_OUTSIDE: the details."
+    )
     link_expires_in_hours: int | None = strawberry.field(
-        default=None, description="HOSTED_FORM: hours until the link expires, 1–720 (default 24)."
+        default=None, description="HOSTED_FORM: hours until the link expires, 1-720 (default 24)."
     )
     idempotency_key: str = strawberry.field(
-        description="Your unique key for this payment (1–255 characters, e.g. a UUID). Retrying with the same key "
+        description="Your unique key for this payment (1-255 characters, e.g. a UUID). Retrying with "
+                    "the same key "
         "and input returns the first result and charges nothing twice; kept at least 24 hours."
     )
 
@@ -282,11 +334,13 @@ class CustomerPaymentCollectInput:
 @strawberry.type(description="Result of `customerPaymentCollect`.")
 class CustomerPaymentCollectPayload:
     transaction: Transaction | None = strawberry.field(
-        description="The sale (approved, declined or timed out) or registered payment; null when refused or for "
+        description="The sale (approved, declined or timed out) or registered payment; null when "
+                    "refused or for "
         "HOSTED_FORM."
     )
     attempts: list[Transaction] = strawberry.field(
-        description="PROCESS_WITH_INSTRUMENT: every sale attempted, in order (a declined primary instrument, then "
+        description="PROCESS_WITH_INSTRUMENT: every sale attempted, in order (a declined primary "
+                    "instrument, then "
         "backup instruments until one is approved); `transaction` is the last."
     )
     payment_link: PaymentLink | None = strawberry.field(description="HOSTED_FORM: the link to share.")
@@ -303,18 +357,21 @@ class CustomerPaymentCollectPayload:
 class TransactionRefundInput:
     transaction_id: strawberry.ID = strawberry.field(description="The sale to refund.")
     amount: Decimal | None = strawberry.field(
-        default=None, description="Amount to refund (default: all that remains refundable). Before settlement only "
-        "the whole amount, as a void."
+        default=None,
+        description="Amount to refund (default: all that remains refundable). Before settlement only "
+        "the whole amount, as a void.",
     )
     description: str | None = strawberry.field(default=None, description="Why (≤ 255).")
-    idempotency_key: str = strawberry.field(description="Your unique key for this refund (1–255 characters).")
+    idempotency_key: str = strawberry.field(description="Your unique key for this refund (1-255 characters).")
 
 
 @strawberry.type(description="Result of `transactionRefund`.")
 class TransactionRefundPayload:
     transaction: Transaction | None = strawberry.field(description="The original sale, after the refund.")
     refund: Transaction | None = strawberry.field(description="The new REFUND or VOID child transaction.")
-    user_errors: list[UserError] = strawberry.field(description="Why the refund was refused; empty on success.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the refund was refused; empty on success."
+    )
 
 
 @strawberry.input(description="One transaction of a multi-refund.")
@@ -325,9 +382,11 @@ class TransactionsRefundItemInput:
 
 @strawberry.input(description="Refund several transactions at once (the guide's *Refund selected items*).")
 class TransactionsRefundInput:
-    items: list[TransactionsRefundItemInput] = strawberry.field(description="1–50 transactions, each at most once.")
+    items: list[TransactionsRefundItemInput] = strawberry.field(
+        description="1-50 transactions, each at most once."
+    )
     description: str | None = strawberry.field(default=None, description="Why (≤ 255).")
-    idempotency_key: str = strawberry.field(description="Your unique key for this batch (1–255 characters).")
+    idempotency_key: str = strawberry.field(description="Your unique key for this batch (1-255 characters).")
 
 
 @strawberry.type(description="The outcome for one transaction of `transactionsRefund`.")

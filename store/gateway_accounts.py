@@ -32,14 +32,17 @@ async def get(org: OrgDb, account_id: str) -> Doc | None:
 
 async def list_all(org: OrgDb) -> list[Doc]:
     """Every account, oldest first (a small, bounded list)."""
-    return await org[COLLECTION].find_list({}, {"_id": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)],
-                                            limit=MAX_ACCOUNTS)
+    return await org[COLLECTION].find_list(
+        {}, {"_id": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)], limit=MAX_ACCOUNTS
+    )
 
 
 async def for_currency(org: OrgDb, currency: str) -> Doc | None:
     """The oldest active account accepting `currency`."""
     docs = await org[COLLECTION].find_list(
-        {"acceptedCurrencies": currency, "active": True}, {"_id": 0},
-        sort=[("createdTime", ASCENDING), ("id", ASCENDING)], limit=1,
+        {"acceptedCurrencies": currency, "active": True},
+        {"_id": 0},
+        sort=[("createdTime", ASCENDING), ("id", ASCENDING)],
+        limit=1,
     )
     return docs[0] if docs else None

@@ -27,8 +27,15 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 
 async def claim(org: OrgDb, key: str, operation: str, input_hash: str, now: datetime) -> Doc | None:
     """Claims `key`; None when this call owns it now, else the existing claim."""
-    doc = {"key": key, "operation": operation, "inputHash": input_hash, "status": "PENDING", "result": None,
-           "createdTime": now, "updatedTime": now}
+    doc = {
+        "key": key,
+        "operation": operation,
+        "inputHash": input_hash,
+        "status": "PENDING",
+        "result": None,
+        "createdTime": now,
+        "updatedTime": now,
+    }
     try:
         await org[COLLECTION].insert_one(doc)
     except DuplicateKeyError:

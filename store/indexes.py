@@ -53,4 +53,5 @@ async def ensure_indexes(store: Store) -> None:
                     raise
                 # FerretDB v1 has no TTL indexes: keep the index without expiry; the collection's
                 # module treats documents past their TTL as absent and removes them as it meets them.
-                await coll.create_index(keys, **{k: v for k, v in options.items() if k != "expireAfterSeconds"})
+                plain = {k: v for k, v in options.items() if k != "expireAfterSeconds"}
+                await coll.create_index(keys, **plain)

@@ -51,13 +51,17 @@ async def finish_payment(org: OrgDb, link_id: str, transaction_id: str, paid: bo
     """PROCESSING -> PAID (approved) or back to OPEN (declined: the customer may try another card)."""
     await org[COLLECTION].update_one(
         {"id": link_id, "status": "PROCESSING"},
-        {"$set": {"status": "PAID" if paid else "OPEN", "updatedTime": now},
-         "$push": {"transactionIds": transaction_id}, "$inc": {"revision": 1}},
+        {
+            "$set": {"status": "PAID" if paid else "OPEN", "updatedTime": now},
+            "$push": {"transactionIds": transaction_id},
+            "$inc": {"revision": 1},
+        },
     )
 
 
 async def finish_payment_failed(org: OrgDb, link_id: str, now: datetime) -> None:
     """PROCESSING -> OPEN when the attempt failed before any transaction was recorded."""
     await org[COLLECTION].update_one(
-        {"id": link_id, "status": "PROCESSING"}, {"$set": {"status": "OPEN", "updatedTime": now}, "$inc": {"revision": 1}}
+        {"id": link_id, "status": "PROCESSING"},
+        {"$set": {"status": "OPEN", "updatedTime": now}, "$inc": {"revision": 1}},
     )

@@ -17,12 +17,17 @@ REQUESTS = "payout_requests"
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     REQUEST_IDS: [
-        ([("organizationId", ASCENDING), ("requestId", ASCENDING)], {"unique": True, "name": "org_request_id_unique"}),
+        (
+            [("organizationId", ASCENDING), ("requestId", ASCENDING)],
+            {"unique": True, "name": "org_request_id_unique"},
+        ),
     ],
     REQUESTS: [
         ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-        ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", DESCENDING)],
-         {"name": "org_customer_created"}),
+        (
+            [("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", DESCENDING)],
+            {"name": "org_customer_created"},
+        ),
         ([("tokenHash", ASCENDING)], {"unique": True, "name": "token_hash_unique"}),
     ],
 }
@@ -31,7 +36,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
 async def claim_request_id(org: OrgDb, request_id: str, transaction_id: str, now: datetime) -> Doc | None:
     """Reserves `request_id` for `transaction_id`; None when reserved now, else the existing claim."""
     try:
-        await org[REQUEST_IDS].insert_one({"requestId": request_id, "transactionId": transaction_id, "createdTime": now})
+        await org[REQUEST_IDS].insert_one(
+            {"requestId": request_id, "transactionId": transaction_id, "createdTime": now}
+        )
     except DuplicateKeyError:
         return await org[REQUEST_IDS].find_one({"requestId": request_id}, {"_id": 0})
     return None
@@ -58,8 +65,12 @@ async def get_requests(org: OrgDb, ids: list[str]) -> list[Doc | None]:
 
 
 async def requests_of_customer(org: OrgDb, customer_id: str, limit: int) -> list[Doc]:
-    return await org[REQUESTS].find_list({"customerId": customer_id}, {"_id": 0},
-                                         sort=[("createdTime", DESCENDING), ("id", DESCENDING)], limit=limit)
+    return await org[REQUESTS].find_list(
+        {"customerId": customer_id},
+        {"_id": 0},
+        sort=[("createdTime", DESCENDING), ("id", DESCENDING)],
+        limit=limit,
+    )
 
 
 async def request_by_token_hash(store: Store, token_hash: str) -> Doc | None:
@@ -67,7 +78,9 @@ async def request_by_token_hash(store: Store, token_hash: str) -> Doc | None:
     return await store.raw(REQUESTS).find_one({"tokenHash": token_hash}, {"_id": 0})
 
 
-async def move_request(org: OrgDb, request_id: str, from_statuses: list[str], set_fields: Doc, now: datetime) -> Doc | None:
+async def move_request(
+    org: OrgDb, request_id: str, from_statuses: list[str], set_fields: Doc, now: datetime
+) -> Doc | None:
     """Changes a payout request's status if it is in one of `from_statuses` (atomic guard)."""
     doc = await org[REQUESTS].find_one_and_update(
         {"id": request_id, "status": {"$in": from_statuses}},

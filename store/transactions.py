@@ -19,10 +19,24 @@ COLLECTION = "transactions"
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-    ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)],
-     {"name": "org_customer_created"}),
-    ([("organizationId", ASCENDING), ("customerId", ASCENDING), ("type", ASCENDING), ("createdTime", DESCENDING)],
-     {"name": "org_customer_type_created"}),
+    (
+        [
+            ("organizationId", ASCENDING),
+            ("customerId", ASCENDING),
+            ("createdTime", DESCENDING),
+            ("id", DESCENDING),
+        ],
+        {"name": "org_customer_created"},
+    ),
+    (
+        [
+            ("organizationId", ASCENDING),
+            ("customerId", ASCENDING),
+            ("type", ASCENDING),
+            ("createdTime", DESCENDING),
+        ],
+        {"name": "org_customer_type_created"},
+    ),
 ]
 
 # The guide's payment segments of a customer, as filters.
@@ -86,8 +100,10 @@ async def first_pages(
     limit = (first + 1) * len(ids)
     direction = DESCENDING if descending else ASCENDING
     docs = await org[COLLECTION].find_list(
-        {"customerId": {"$in": ids}, **SEGMENTS[segment]}, {"_id": 0},
-        sort=[("createdTime", direction), ("id", direction)], limit=limit,
+        {"customerId": {"$in": ids}, **SEGMENTS[segment]},
+        {"_id": 0},
+        sort=[("createdTime", direction), ("id", direction)],
+        limit=limit,
     )
     found: dict[str, list[Doc]] = {i: [] for i in ids}
     for d in docs:
@@ -105,7 +121,9 @@ async def count(org: OrgDb, customer_id: str, segment: str) -> int:
     return await org[COLLECTION].count(_filter(customer_id, segment))
 
 
-async def reserve_refund(org: OrgDb, sale: Doc, amount_minor: int, child_id: str, now: datetime) -> Doc | None:
+async def reserve_refund(
+    org: OrgDb, sale: Doc, amount_minor: int, child_id: str, now: datetime
+) -> Doc | None:
     """Adds `amount_minor` to the sale's refunded part if that stays within the sale (atomic guard).
 
     Returns the sale afterwards, or None when the guard failed (refunded meanwhile, over the amount).
@@ -144,8 +162,11 @@ async def release_refund(org: OrgDb, sale_id: str, amount_minor: int, child_id: 
     """Gives back a reservation whose refund the gateway did not approve."""
     await org[COLLECTION].update_one(
         {"id": sale_id, "childTransactionIds": child_id},
-        {"$inc": {"refundedMinor": -amount_minor, "revision": 1}, "$pull": {"childTransactionIds": child_id},
-         "$set": {"updatedTime": now}},
+        {
+            "$inc": {"refundedMinor": -amount_minor, "revision": 1},
+            "$pull": {"childTransactionIds": child_id},
+            "$set": {"updatedTime": now},
+        },
     )
 
 
@@ -153,7 +174,11 @@ async def void(org: OrgDb, sale: Doc, child_id: str, now: datetime) -> Doc | Non
     """Voids a sale that is not settled and not refunded at all (atomic guard); None when it no longer can."""
     doc = await org[COLLECTION].find_one_and_update(
         {
-            "id": sale["id"], "type": "SALE", "result": "APPROVED", "status": "COMPLETED", "refundedMinor": 0,
+            "id": sale["id"],
+            "type": "SALE",
+            "result": "APPROVED",
+            "status": "COMPLETED",
+            "refundedMinor": 0,
             "settlementTime": {"$gt": now},
         },
         {
@@ -171,8 +196,18 @@ def _clean(doc: Doc) -> Doc:
 
 
 def new_doc(
-    *, txn_id: str, customer_id: str, website_id: str, type: str, status: str, result: str, amount_minor: int,
-    currency: str, now: datetime, settlement_time: datetime | None, **extra: Any,
+    *,
+    txn_id: str,
+    customer_id: str,
+    website_id: str,
+    type: str,
+    status: str,
+    result: str,
+    amount_minor: int,
+    currency: str,
+    now: datetime,
+    settlement_time: datetime | None,
+    **extra: Any,
 ) -> Doc:
     return {
         "id": txn_id,

@@ -14,15 +14,16 @@ CREATE_CUSTOMER = """mutation($input: CustomerCreateInput!) { customerCreate(inp
   customer { id } userErrors { field message code } } }"""
 
 TXN_FIELDS = """id customerId type status result amount { amount currency } refundedAmount { amount currency }
-  refundableAmount { amount currency } isProcessedOutside method reference parentTransactionId childTransactionIds
-  gatewayAccountId gatewayName gatewayResponse { code message } isSettled last4 bin requestId description"""
+  refundableAmount { amount currency } isProcessedOutside method reference parentTransactionId
+  childTransactionIds gatewayAccountId gatewayName gatewayResponse { code message } isSettled last4 bin
+  requestId description"""
 
-COLLECT = """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) {
-  transaction { %s } paymentLink { id url status expiresTime amount { amount currency } }
-  userErrors { field message code } } }""" % TXN_FIELDS
+COLLECT = f"""mutation($input: CustomerPaymentCollectInput!) {{ customerPaymentCollect(input: $input) {{
+  transaction {{ {TXN_FIELDS} }} paymentLink {{ id url status expiresTime amount {{ amount currency }} }}
+  userErrors {{ field message code }} }} }}"""
 
-REFUND = """mutation($input: TransactionRefundInput!) { transactionRefund(input: $input) {
-  transaction { %s } refund { %s } userErrors { field message code } } }""" % (TXN_FIELDS, TXN_FIELDS)
+REFUND = f"""mutation($input: TransactionRefundInput!) {{ transactionRefund(input: $input) {{
+  transaction {{ {TXN_FIELDS} }} refund {{ {TXN_FIELDS} }} userErrors {{ field message code }} }} }}"""
 
 CUSTOMER_MONEY = """query($id: ID!) { customer(id: $id) { id isLead paymentCount lastPaymentTime
   lifetimeRevenue { amount currency } averageValue { amount currency } } }"""
@@ -35,13 +36,17 @@ def key(prefix: str = "k") -> str:
 
 
 async def add_account(org: Org, currencies: list[str] | None = None, name: str = "Sandbox") -> str:
-    data = await org.gql(CREATE_ACCOUNT, {"input": {"name": name, "acceptedCurrencies": currencies or ["USD", "EUR"]}})
+    data = await org.gql(
+        CREATE_ACCOUNT, {"input": {"name": name, "acceptedCurrencies": currencies or ["USD", "EUR"]}}
+    )
     assert data["gatewayAccountCreate"]["userErrors"] == []
     return data["gatewayAccountCreate"]["gatewayAccount"]["id"]
 
 
 async def add_customer(org: Org, **fields: Any) -> str:
-    data = await org.gql(CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": "Ada", **fields}})
+    data = await org.gql(
+        CREATE_CUSTOMER, {"input": {"websiteId": org.website_id, "firstName": "Ada", **fields}}
+    )
     assert data["customerCreate"]["userErrors"] == []
     return data["customerCreate"]["customer"]["id"]
 
@@ -51,7 +56,9 @@ async def collect(org: Org, **fields: Any) -> dict[str, Any]:
     return (await org.gql(COLLECT, {"input": inp}))["customerPaymentCollect"]
 
 
-async def paid_outside(org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD") -> dict[str, Any]:
+async def paid_outside(
+    org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD"
+) -> dict[str, Any]:
     result = await collect(org, customerId=customer_id, amount=amount, currency=currency)
     assert result["userErrors"] == [], result
     return result["transaction"]
@@ -68,12 +75,14 @@ async def customer_money(org: Org, customer_id: str) -> dict[str, Any]:
     return (await org.gql(CUSTOMER_MONEY, {"id": customer_id}))["customer"]
 
 
-PAYOUT = """mutation($input: PayoutSendInput!) { payoutSend(input: $input) {
-  transaction { %s } userErrors { field message code } } }""" % TXN_FIELDS
+PAYOUT = f"""mutation($input: PayoutSendInput!) {{ payoutSend(input: $input) {{
+  transaction {{ {TXN_FIELDS} }} userErrors {{ field message code }} }} }}"""
 
-TRANSACTIONS = """query($id: ID!, $segment: TransactionSegment, $first: Int!, $after: String, $direction: SortDirection) {
+TRANSACTIONS = """query($id: ID!, $segment: TransactionSegment, $first: Int!, $after: String,
+  $direction: SortDirection) {
   customer(id: $id) { transactions(first: $first, after: $after, segment: $segment, direction: $direction) {
-    totalCount edges { cursor node { id type status result amount { amount } } } pageInfo { hasNextPage endCursor } } } }"""
+    totalCount edges { cursor node { id type status result amount { amount } } }
+    pageInfo { hasNextPage endCursor } } } }"""
 
 APPROVE_CARD = "4111 1111 1111 1111"
 INSUFFICIENT_FUNDS_CARD = "4000 0000 0000 9995"
@@ -85,9 +94,12 @@ def path_of(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
-async def payment_link(org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD",
-                       **fields: Any) -> dict[str, Any]:
-    result = await collect(org, customerId=customer_id, amount=amount, currency=currency, option="HOSTED_FORM", **fields)
+async def payment_link(
+    org: Org, customer_id: str, amount: str = "100.00", currency: str = "USD", **fields: Any
+) -> dict[str, Any]:
+    result = await collect(
+        org, customerId=customer_id, amount=amount, currency=currency, option="HOSTED_FORM", **fields
+    )
     assert result["userErrors"] == [], result
     return result["paymentLink"]
 
@@ -105,8 +117,21 @@ async def card_sale(org: Org, customer_id: str, amount: str = "100.00", card: st
     return page["customer"]["transactions"]["edges"][0]["node"]["id"]
 
 
-async def payout(org: Org, customer_id: str, request_id: str, amount: str = "25.00", currency: str = "USD",
-                 idem: str | None = None, **fields: Any) -> dict[str, Any]:
-    inp = {"customerId": customer_id, "amount": amount, "currency": currency, "requestId": request_id,
-           "idempotencyKey": idem or key("p"), **fields}
+async def payout(
+    org: Org,
+    customer_id: str,
+    request_id: str,
+    amount: str = "25.00",
+    currency: str = "USD",
+    idem: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    inp = {
+        "customerId": customer_id,
+        "amount": amount,
+        "currency": currency,
+        "requestId": request_id,
+        "idempotencyKey": idem or key("p"),
+        **fields,
+    }
     return (await org.gql(PAYOUT, {"input": inp}))["payoutSend"]

@@ -16,8 +16,8 @@ from tests.money_helpers import (
     add_customer,
     collect,
     customer_money,
-    pay_on_page,
     path_of,
+    pay_on_page,
     payment_link,
 )
 
@@ -55,7 +55,12 @@ async def test_customer_pays_on_the_page_and_becomes_a_customer(org, store):
     assert response.status_code == 200 and "Payment approved" in response.text
     txns = (await org.gql(LINK_TXNS, {"id": cid}))["customer"]["transactions"]["edges"]
     node = txns[0]["node"]
-    assert (node["type"], node["status"], node["result"], node["gatewayName"]) == ("SALE", "COMPLETED", "APPROVED", "SANDBOX")
+    assert (node["type"], node["status"], node["result"], node["gatewayName"]) == (
+        "SALE",
+        "COMPLETED",
+        "APPROVED",
+        "SANDBOX",
+    )
     assert (node["last4"], node["bin"]) == ("1111", "411111")
     money = await customer_money(org, cid)
     assert money["paymentCount"] == 1 and money["isLead"] is False
@@ -78,7 +83,10 @@ async def test_declined_card_is_recorded_and_the_customer_may_try_another(org):
     assert "Payment approved" in approved.text
     nodes = [e["node"] for e in (await org.gql(LINK_TXNS, {"id": cid}))["customer"]["transactions"]["edges"]]
     assert [(n["result"], n["gatewayResponse"]["code"]) for n in nodes] == [
-        ("APPROVED", "APPROVED"), ("DECLINED", "STOLEN_CARD"), ("DECLINED", "INSUFFICIENT_FUNDS")]
+        ("APPROVED", "APPROVED"),
+        ("DECLINED", "STOLEN_CARD"),
+        ("DECLINED", "INSUFFICIENT_FUNDS"),
+    ]
     assert (await customer_money(org, cid))["paymentCount"] == 1
 
 
@@ -115,7 +123,8 @@ async def test_expired_link_takes_no_payment(org, store):
     cid = await add_customer(org)
     link = await payment_link(org, cid)
     await store.for_org(org.id)["payment_links"].update_one(
-        {"id": link["id"]}, {"$set": {"expiresTime": now() - timedelta(minutes=1)}})
+        {"id": link["id"]}, {"$set": {"expiresTime": now() - timedelta(minutes=1)}}
+    )
     page = await org.http.get(path_of(link["url"]))
     assert page.status_code == 410
     response = await pay_on_page(org, link["url"])

@@ -21,8 +21,15 @@ from tests.money_helpers import (
 
 
 def _collect_input(cid, key, amount="10.00"):
-    return {"input": {"customerId": cid, "amount": amount, "currency": "USD", "option": "PAID_OUTSIDE",
-                      "idempotencyKey": key}}
+    return {
+        "input": {
+            "customerId": cid,
+            "amount": amount,
+            "currency": "USD",
+            "option": "PAID_OUTSIDE",
+            "idempotencyKey": key,
+        }
+    }
 
 
 async def test_same_key_and_input_returns_the_first_result_without_a_second_payment(org, store):
@@ -45,11 +52,13 @@ async def test_same_key_with_a_different_input_is_refused(org, store):
     cid = await add_customer(org)
     await org.gql(COLLECT, _collect_input(cid, "order-3", "10.00"))
     other = (await org.gql(COLLECT, _collect_input(cid, "order-3", "11.00")))["customerPaymentCollect"]
-    assert [(e["field"], e["code"]) for e in other["userErrors"]] == [(["idempotencyKey"], "IDEMPOTENCY_KEY_REUSED")]
+    assert [(e["field"], e["code"]) for e in other["userErrors"]] == [
+        (["idempotencyKey"], "IDEMPOTENCY_KEY_REUSED")
+    ]
     assert other["transaction"] is None
     assert await txn_store.count(store.for_org(org.id), cid, "ALL") == 1
     sale = (await txn_store.list_page(store.for_org(org.id), cid, "ALL", True, None, 1))[0][0]
-    refund = (await org.gql(REFUND, {"input": {"transactionId": sale["id"], "idempotencyKey": "order-3"}}))
+    refund = await org.gql(REFUND, {"input": {"transactionId": sale["id"], "idempotencyKey": "order-3"}})
     assert refund["transactionRefund"]["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
 
 
@@ -108,6 +117,8 @@ async def test_keys_are_kept_at_least_a_day_then_expire(org, store):
     await claims.update_one({"key": "old-key"}, {"$set": {"createdTime": now() - timedelta(hours=23)}})
     within = (await org.gql(COLLECT, _collect_input(cid, "old-key", "12.00")))["customerPaymentCollect"]
     assert within["userErrors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
-    await claims.update_one({"key": "old-key"}, {"$set": {"createdTime": now() - timedelta(seconds=ttl[0] + 1)}})
+    await claims.update_one(
+        {"key": "old-key"}, {"$set": {"createdTime": now() - timedelta(seconds=ttl[0] + 1)}}
+    )
     later = (await org.gql(COLLECT, _collect_input(cid, "old-key", "12.00")))["customerPaymentCollect"]
     assert later["userErrors"] == [] and later["transaction"]["amount"]["amount"] == "12.00"

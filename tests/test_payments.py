@@ -7,6 +7,7 @@ from store import transactions as txn_store
 from tests.money_helpers import (
     APPROVE_CARD,
     COLLECT,
+    INSUFFICIENT_FUNDS_CARD,
     TRANSACTIONS,
     add_account,
     add_customer,
@@ -18,7 +19,6 @@ from tests.money_helpers import (
     pay_on_page,
     payment_link,
     refund,
-    INSUFFICIENT_FUNDS_CARD,
 )
 
 SEGMENT_CUSTOMERS = """query($segment: CustomerSegment!) { customers(first: 10, segment: $segment) {
@@ -40,8 +40,14 @@ async def _segment(org, segment):
 
 async def test_registered_payment_is_an_approved_sale_processed_outside(org):
     cid = await add_customer(org)
-    result = await collect(org, customerId=cid, amount="49.90", currency="EUR", description="Invoice 7",
-                           paidOutside={"method": "CHECK", "reference": "check 1042"})
+    result = await collect(
+        org,
+        customerId=cid,
+        amount="49.90",
+        currency="EUR",
+        description="Invoice 7",
+        paidOutside={"method": "CHECK", "reference": "check 1042"},
+    )
     assert result["userErrors"] == []
     txn = result["transaction"]
     assert (txn["type"], txn["status"], txn["result"]) == ("SALE", "COMPLETED", "APPROVED")
@@ -107,7 +113,9 @@ async def test_currency_not_accepted_by_any_gateway_account_is_refused(org, stor
     cid = await add_customer(org)
     await add_account(org, ["EUR"])
     result = await collect(org, customerId=cid, currency="USD", option="HOSTED_FORM")
-    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["currency"], "CURRENCY_NOT_ACCEPTED")]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["currency"], "CURRENCY_NOT_ACCEPTED")
+    ]
     assert result["paymentLink"] is None
     assert await store.for_org(org.id)["payment_links"].count({}) == 0
 
@@ -117,23 +125,31 @@ async def test_currency_mismatch_with_the_chosen_gateway_account_is_refused(org)
     await add_account(org, ["USD"], "US account")
     eur = await add_account(org, ["EUR"], "EU account")
     result = await collect(org, customerId=cid, currency="USD", option="HOSTED_FORM", gatewayAccountId=eur)
-    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["currency"], "CURRENCY_NOT_ACCEPTED")]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["currency"], "CURRENCY_NOT_ACCEPTED")
+    ]
 
 
 async def test_gateway_accounts_are_listed_per_organization(org, other_org):
     await add_account(org, ["USD", "EUR"], "Main")
     data = await org.gql(ACCOUNTS)
     assert [(a["name"], a["acceptedCurrencies"], a["gatewayName"]) for a in data["gatewayAccounts"]] == [
-        ("Main", ["USD", "EUR"], "SANDBOX")]
+        ("Main", ["USD", "EUR"], "SANDBOX")
+    ]
     assert (await other_org.gql(ACCOUNTS))["gatewayAccounts"] == []
 
 
 async def test_gateway_account_with_repeated_currency_is_refused(org):
-    data = await org.gql("""mutation($input: GatewayAccountCreateInput!) { gatewayAccountCreate(input: $input) {
-      gatewayAccount { id } userErrors { field code } } }""", {"input": {"name": " ", "acceptedCurrencies": ["USD", "USD"]}})
+    data = await org.gql(
+        """mutation($input: GatewayAccountCreateInput!) { gatewayAccountCreate(input: $input) {
+      gatewayAccount { id } userErrors { field code } } }""",
+        {"input": {"name": " ", "acceptedCurrencies": ["USD", "USD"]}},
+    )
     errors = data["gatewayAccountCreate"]["userErrors"]
     assert sorted((tuple(e["field"]), e["code"]) for e in errors) == [
-        (("acceptedCurrencies", "1"), "DUPLICATE"), (("name",), "REQUIRED")]
+        (("acceptedCurrencies", "1"), "DUPLICATE"),
+        (("name",), "REQUIRED"),
+    ]
 
 
 async def test_another_organizations_customer_cannot_be_charged(org, other_org):
@@ -148,7 +164,9 @@ async def test_transaction_of_another_organization_is_invisible(org, other_org):
     mine = await org.gql(TRANSACTION, {"id": txn["id"]})
     assert mine["transaction"]["customer"]["id"] == cid
     assert (await other_org.gql(TRANSACTION, {"id": txn["id"]}))["transaction"] is None
-    assert (await other_org.gql("query($id: ID!) { node(id: $id) { id } }", {"id": txn["id"]}))["node"] is None
+    assert (await other_org.gql("query($id: ID!) { node(id: $id) { id } }", {"id": txn["id"]}))[
+        "node"
+    ] is None
 
 
 async def test_customer_transactions_are_filtered_by_the_guides_segments(org, settings):
@@ -199,13 +217,29 @@ async def test_refund_children_link_to_their_parent(org):
 
 async def test_option_specific_fields_must_match_the_option(org):
     cid = await add_customer(org)
-    result = (await org.gql(COLLECT, {"input": {
-        "customerId": cid, "amount": "1.00", "currency": "USD", "option": "PAID_OUTSIDE", "idempotencyKey": key(),
-        "linkExpiresInHours": 5, "paymentInstrumentId": "inst_x"}}))["customerPaymentCollect"]
-    assert sorted(e["field"][0] for e in result["userErrors"]) == ["linkExpiresInHours", "paymentInstrumentId"]
+    result = (
+        await org.gql(
+            COLLECT,
+            {
+                "input": {
+                    "customerId": cid,
+                    "amount": "1.00",
+                    "currency": "USD",
+                    "option": "PAID_OUTSIDE",
+                    "idempotencyKey": key(),
+                    "linkExpiresInHours": 5,
+                    "paymentInstrumentId": "inst_x",
+                }
+            },
+        )
+    )["customerPaymentCollect"]
+    assert sorted(e["field"][0] for e in result["userErrors"]) == [
+        "linkExpiresInHours",
+        "paymentInstrumentId",
+    ]
 
 
-# ---------------------------------------------------------------------------------------------- stored instruments
+# ------------------------------------------------------------------------------------ stored instruments
 
 ADD_INSTRUMENT = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) {
   paymentInstrument { id status } userErrors { field message code } } }"""
@@ -220,21 +254,36 @@ ATTEMPTS = """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCo
 BLOCK = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) {
   blocklistEntry { id } userErrors { field message code } } }"""
 
-BLOCKED_EVENTS = """query($id: ID!) { customer(id: $id) { timeline(first: 5, kinds: [PAYMENT_BLOCKED]) { edges { node {
+BLOCKED_EVENTS = """query($id: ID!) { customer(id: $id) {
+  timeline(first: 5, kinds: [PAYMENT_BLOCKED]) { edges { node {
   kind ... on PaymentBlockedEvent { blocklistType amount { amount currency } } } } } } }"""
 
 
 async def _add_card(org, cid, number, backup=False, default=False):
-    data = await org.gql(ADD_INSTRUMENT, {"input": {
-        "customerId": cid, "card": {"number": number, "expMonth": 12, "expYear": 2039},
-        "useAsBackup": backup, "makeDefault": default}})
+    data = await org.gql(
+        ADD_INSTRUMENT,
+        {
+            "input": {
+                "customerId": cid,
+                "card": {"number": number, "expMonth": 12, "expYear": 2039},
+                "useAsBackup": backup,
+                "makeDefault": default,
+            }
+        },
+    )
     assert data["paymentInstrumentAdd"]["userErrors"] == [], data
     return data["paymentInstrumentAdd"]["paymentInstrument"]["id"]
 
 
 async def _charge(org, cid, amount="20.00", **fields):
-    inp = {"customerId": cid, "amount": amount, "currency": "USD", "option": "PROCESS_WITH_INSTRUMENT",
-           "idempotencyKey": key(), **fields}
+    inp = {
+        "customerId": cid,
+        "amount": amount,
+        "currency": "USD",
+        "option": "PROCESS_WITH_INSTRUMENT",
+        "idempotencyKey": key(),
+        **fields,
+    }
     return (await org.gql(ATTEMPTS, {"input": inp}))["customerPaymentCollect"]
 
 
@@ -274,7 +323,9 @@ async def test_declined_default_falls_back_to_a_backup_instrument(org):
     result = await _charge(org, cid)
     assert result["userErrors"] == []
     assert [(a["result"], a["paymentInstrumentId"]) for a in result["attempts"]] == [
-        ("DECLINED", primary), ("APPROVED", backup)]
+        ("DECLINED", primary),
+        ("APPROVED", backup),
+    ]
     assert result["transaction"]["paymentInstrumentId"] == backup
     assert (await _status(org, primary), await _status(org, backup)) == ("INACTIVE", "ACTIVE")
     assert (await customer_money(org, cid))["paymentCount"] == 1
@@ -287,7 +338,10 @@ async def test_declined_without_backup_is_recorded_with_a_declined_error(org):
     result = await _charge(org, cid)
     assert [e["code"] for e in result["userErrors"]] == ["DECLINED"]
     assert "STOLEN_CARD" in result["userErrors"][0]["message"]
-    assert (result["transaction"]["result"], result["transaction"]["gatewayResponse"]["code"]) == ("DECLINED", "STOLEN_CARD")
+    assert (result["transaction"]["result"], result["transaction"]["gatewayResponse"]["code"]) == (
+        "DECLINED",
+        "STOLEN_CARD",
+    )
     assert (await customer_money(org, cid))["paymentCount"] == 0
     page = await org.gql(TRANSACTIONS, {"id": cid, "first": 5, "segment": "DECLINED"})
     assert page["customer"]["transactions"]["totalCount"] == 1
@@ -319,14 +373,17 @@ async def test_blocklisted_email_refuses_the_payment_names_the_type_and_charges_
     cid = await add_customer(org, emails=[{"value": "fraud@example.com"}])
     card = await _add_card(org, cid, "4111111111111111")
     assert (await org.gql(BLOCK, {"input": {"type": "EMAIL", "value": "Fraud@Example.com"}}))[
-        "blocklistEntryAdd"]["userErrors"] == []
+        "blocklistEntryAdd"
+    ]["userErrors"] == []
     result = await _charge(org, cid)
     assert [(e["code"], "EMAIL" in e["message"]) for e in result["userErrors"]] == [("BLOCKED", True)]
     assert result["transaction"] is None
     assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
     assert await _status(org, card) == "INACTIVE"
     events = (await org.gql(BLOCKED_EVENTS, {"id": cid}))["customer"]["timeline"]["edges"]
-    assert [(e["node"]["blocklistType"], e["node"]["amount"]["amount"]) for e in events] == [("EMAIL", "20.00")]
+    assert [(e["node"]["blocklistType"], e["node"]["amount"]["amount"]) for e in events] == [
+        ("EMAIL", "20.00")
+    ]
 
 
 async def test_each_blocklist_attribute_of_the_payment_is_enforced(org, store):
@@ -334,14 +391,24 @@ async def test_each_blocklist_attribute_of_the_payment_is_enforced(org, store):
     cid = await add_customer(org, address={"country": "DE"})
     card = await _add_card(org, cid, "5555555555554444")
     fingerprint = (await store.for_org(org.id)["payment_instruments"].find_one({"id": card}))["fingerprint"]
-    for kind, value in (("CUSTOMER_ID", cid), ("BIN", "555555"), ("COUNTRY", "DE"), ("FINGERPRINT", fingerprint),
-                        ("PAYMENT_CARD", card)):
+    for kind, value in (
+        ("CUSTOMER_ID", cid),
+        ("BIN", "555555"),
+        ("COUNTRY", "DE"),
+        ("FINGERPRINT", fingerprint),
+        ("PAYMENT_CARD", card),
+    ):
         entry = (await org.gql(BLOCK, {"input": {"type": kind, "value": value}}))["blocklistEntryAdd"]
         assert entry["userErrors"] == [], kind
         result = await _charge(org, cid)
-        assert [e["code"] for e in result["userErrors"]] == ["BLOCKED"] and kind in result["userErrors"][0]["message"]
-        await org.gql("""mutation($input: BlocklistEntryRemoveInput!) { blocklistEntryRemove(input: $input) {
-          userErrors { code } } }""", {"input": {"id": entry["blocklistEntry"]["id"]}})
+        assert [e["code"] for e in result["userErrors"]] == ["BLOCKED"] and kind in result["userErrors"][0][
+            "message"
+        ]
+        await org.gql(
+            """mutation($input: BlocklistEntryRemoveInput!) { blocklistEntryRemove(input: $input) {
+          userErrors { code } } }""",
+            {"input": {"id": entry["blocklistEntry"]["id"]}},
+        )
     assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
     assert (await _charge(org, cid))["userErrors"] == []
 

@@ -12,8 +12,8 @@ from tests.money_helpers import (
     TRANSACTIONS,
     add_account,
     add_customer,
-    pay_on_page,
     path_of,
+    pay_on_page,
     payout,
 )
 
@@ -41,13 +41,22 @@ async def test_payout_is_a_credit_transaction_on_the_timeline(org):
     result = await payout(org, cid, "po-2024-001", "25.00", description="Commission")
     assert result["userErrors"] == []
     txn = result["transaction"]
-    assert (txn["type"], txn["status"], txn["result"], txn["requestId"]) == ("CREDIT", "COMPLETED", "APPROVED", "po-2024-001")
+    assert (txn["type"], txn["status"], txn["result"], txn["requestId"]) == (
+        "CREDIT",
+        "COMPLETED",
+        "APPROVED",
+        "po-2024-001",
+    )
     assert txn["amount"] == {"amount": "25.00", "currency": "USD"} and txn["description"] == "Commission"
     assert txn["refundableAmount"]["amount"] == "0.00"
     page = await org.gql(TRANSACTIONS, {"id": cid, "first": 5, "segment": "PAYOUTS"})
     assert [e["node"]["id"] for e in page["customer"]["transactions"]["edges"]] == [txn["id"]]
     event = (await org.gql(TIMELINE, {"id": cid}))["customer"]["timeline"]["edges"][0]["node"]
-    assert (event["kind"], event["transactionId"], event["requestId"]) == ("PAYOUT_SENT", txn["id"], "po-2024-001")
+    assert (event["kind"], event["transactionId"], event["requestId"]) == (
+        "PAYOUT_SENT",
+        txn["id"],
+        "po-2024-001",
+    )
 
 
 async def test_second_payout_with_the_same_request_id_creates_nothing(org, other_org, store):
@@ -67,16 +76,21 @@ async def test_payout_input_problems_are_reported_together(org, store):
     await add_account(org, ["EUR"])
     cid = await add_customer(org)
     result = await payout(org, cid, "bad id!", "1.001", "USD")
-    assert sorted(_codes(result)) == [(["amount"], "TOO_MANY_DECIMALS"), (["currency"], "CURRENCY_NOT_ACCEPTED"),
-                                      (["requestId"], "INVALID")]
+    assert sorted(_codes(result)) == [
+        (["amount"], "TOO_MANY_DECIMALS"),
+        (["currency"], "CURRENCY_NOT_ACCEPTED"),
+        (["requestId"], "INVALID"),
+    ]
     assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
 
 
 async def test_payout_request_is_confirmed_on_its_page_then_fulfilled(org):
     await add_account(org)
     cid = await add_customer(org)
-    data = await org.gql(CREATE_REQUEST, {"input": {"customerId": cid, "amount": "40.00", "currency": "USD",
-                                                    "description": "Winnings"}})
+    data = await org.gql(
+        CREATE_REQUEST,
+        {"input": {"customerId": cid, "amount": "40.00", "currency": "USD", "description": "Winnings"}},
+    )
     req = data["payoutRequestCreate"]["payoutRequest"]
     assert req["id"].startswith("pout_req_") and req["status"] == "PENDING"
     assert "/payout-requests/" in req["url"]
@@ -93,8 +107,15 @@ async def test_payout_request_is_confirmed_on_its_page_then_fulfilled(org):
     assert _codes(again) == [(["payoutRequestId"], "INVALID_STATUS")]
     cancel = await org.gql(CANCEL_REQUEST, {"input": {"id": req["id"]}})
     assert _codes(cancel["payoutRequestCancel"]) == [(["id"], "INVALID_STATUS")]
-    kinds = [e["node"]["kind"] for e in (await org.gql(TIMELINE, {"id": cid}))["customer"]["timeline"]["edges"]]
-    assert kinds[:4] == ["PAYOUT_REQUEST_CHANGED", "PAYOUT_SENT", "PAYOUT_REQUEST_CHANGED", "PAYOUT_REQUEST_CREATED"]
+    kinds = [
+        e["node"]["kind"] for e in (await org.gql(TIMELINE, {"id": cid}))["customer"]["timeline"]["edges"]
+    ]
+    assert kinds[:4] == [
+        "PAYOUT_REQUEST_CHANGED",
+        "PAYOUT_SENT",
+        "PAYOUT_REQUEST_CHANGED",
+        "PAYOUT_REQUEST_CREATED",
+    ]
 
 
 async def test_canceled_or_expired_payout_request_page_takes_no_confirmation(org, store):
@@ -106,14 +127,15 @@ async def test_canceled_or_expired_payout_request_page_takes_no_confirmation(org
     assert (await pay_on_page(org, req["url"])).status_code == 410
     other = (await org.gql(CREATE_REQUEST, make))["payoutRequestCreate"]["payoutRequest"]
     await store.for_org(org.id)["payout_requests"].update_one(
-        {"id": other["id"]}, {"$set": {"expiresTime": now() - timedelta(seconds=1)}})
+        {"id": other["id"]}, {"$set": {"expiresTime": now() - timedelta(seconds=1)}}
+    )
     assert (await pay_on_page(org, other["url"])).status_code == 410
     assert (await org.gql(GET_REQUEST, {"id": other["id"]}))["payoutRequest"]["status"] == "EXPIRED"
 
 
 async def test_payout_request_of_another_organization_is_invisible(org, other_org):
     cid = await add_customer(org)
-    req = (await org.gql(CREATE_REQUEST, {"input": {"customerId": cid, "amount": "5.00", "currency": "EUR"}}))
+    req = await org.gql(CREATE_REQUEST, {"input": {"customerId": cid, "amount": "5.00", "currency": "EUR"}})
     rid = req["payoutRequestCreate"]["payoutRequest"]["id"]
     assert (await other_org.gql(GET_REQUEST, {"id": rid}))["payoutRequest"] is None
     cancel = await other_org.gql(CANCEL_REQUEST, {"input": {"id": rid}})

@@ -1,5 +1,5 @@
-"""Refunds: partial and full after settlement, voids before, refusals, several at once, and never over-refunding
-under concurrency."""
+"""Refunds: partial and full after settlement, voids before, refusals, several at once, and never
+over-refunding under concurrency."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from tests.money_helpers import (
 )
 
 REFUND_MANY = """mutation($input: TransactionsRefundInput!) { transactionsRefund(input: $input) {
-  results { transactionId transaction { id status refundedAmount { amount } } refund { id type amount { amount } }
-            userErrors { field code } }
+  results { transactionId transaction { id status refundedAmount { amount } }
+            refund { id type amount { amount } } userErrors { field code } }
   userErrors { field code } } }"""
 
 TIMELINE = """query($id: ID!) { customer(id: $id) { timeline(first: 10) { edges { node { kind
@@ -40,11 +40,18 @@ async def test_partial_then_full_refund_after_settlement(org, settings):
     sale_id = await card_sale(org, cid, "100.00")
     first = await refund(org, sale_id, "40.00")
     assert first["userErrors"] == []
-    assert (first["transaction"]["status"], first["transaction"]["refundedAmount"]["amount"]) == ("PARTIALLY_REFUNDED", "40.00")
+    assert (first["transaction"]["status"], first["transaction"]["refundedAmount"]["amount"]) == (
+        "PARTIALLY_REFUNDED",
+        "40.00",
+    )
     assert first["transaction"]["refundableAmount"]["amount"] == "60.00"
     child = first["refund"]
     assert (child["type"], child["status"], child["result"], child["parentTransactionId"]) == (
-        "REFUND", "COMPLETED", "APPROVED", sale_id)
+        "REFUND",
+        "COMPLETED",
+        "APPROVED",
+        sale_id,
+    )
     assert child["gatewayName"] == "SANDBOX"
     rest = await refund(org, sale_id)  # no amount: all that remains
     assert rest["refund"]["amount"]["amount"] == "60.00"
@@ -114,8 +121,9 @@ async def test_refund_of_another_organizations_transaction_is_not_found(org, oth
     missing = await refund(other_org, "txn_01J000000000000000000000000", "1.00")
     assert _codes(theirs) == _codes(missing) == [(["transactionId"], "NOT_FOUND")]
     assert theirs["transaction"] is None and missing["transaction"] is None
-    assert theirs["userErrors"][0]["message"].replace(sale["id"], "X") == \
-        missing["userErrors"][0]["message"].replace("txn_01J000000000000000000000000", "X")
+    assert theirs["userErrors"][0]["message"].replace(sale["id"], "X") == missing["userErrors"][0][
+        "message"
+    ].replace("txn_01J000000000000000000000000", "X")
     assert (await txn_store.get(store.for_org(org.id), sale["id"]))["refundedMinor"] == 0
 
 
@@ -129,25 +137,57 @@ async def test_several_transactions_are_refunded_with_a_result_each(org):
     cid = await add_customer(org)
     a = await paid_outside(org, cid, "10.00")
     b = await paid_outside(org, cid, "20.00")
-    data = await org.gql(REFUND_MANY, {"input": {"idempotencyKey": key(), "description": "goodwill", "items": [
-        {"transactionId": a["id"]}, {"transactionId": b["id"], "amount": "25.00"},
-        {"transactionId": "txn_01J000000000000000000000000"}]}})
+    data = await org.gql(
+        REFUND_MANY,
+        {
+            "input": {
+                "idempotencyKey": key(),
+                "description": "goodwill",
+                "items": [
+                    {"transactionId": a["id"]},
+                    {"transactionId": b["id"], "amount": "25.00"},
+                    {"transactionId": "txn_01J000000000000000000000000"},
+                ],
+            }
+        },
+    )
     payload = data["transactionsRefund"]
     assert payload["userErrors"] == []
     r0, r1, r2 = payload["results"]
-    assert (r0["transaction"]["status"], r0["refund"]["amount"]["amount"], r0["userErrors"]) == ("REFUNDED", "10.00", [])
-    assert (r1["refund"], r1["userErrors"]) == (None, [{"field": ["items", "1", "amount"], "code": "OVER_REFUND"}])
+    assert (r0["transaction"]["status"], r0["refund"]["amount"]["amount"], r0["userErrors"]) == (
+        "REFUNDED",
+        "10.00",
+        [],
+    )
+    assert (r1["refund"], r1["userErrors"]) == (
+        None,
+        [{"field": ["items", "1", "amount"], "code": "OVER_REFUND"}],
+    )
     assert r1["transaction"]["status"] == "COMPLETED"
     assert (r2["transactionId"], r2["userErrors"]) == (
-        "txn_01J000000000000000000000000", [{"field": ["items", "2", "transactionId"], "code": "NOT_FOUND"}])
+        "txn_01J000000000000000000000000",
+        [{"field": ["items", "2", "transactionId"], "code": "NOT_FOUND"}],
+    )
 
 
 async def test_several_refunds_with_a_repeated_transaction_are_refused_whole(org, store):
     cid = await add_customer(org)
     a = await paid_outside(org, cid, "10.00")
-    data = await org.gql(REFUND_MANY, {"input": {"idempotencyKey": key(), "items": [
-        {"transactionId": a["id"], "amount": "1.00"}, {"transactionId": a["id"], "amount": "1.00"}]}})
-    assert data["transactionsRefund"]["userErrors"] == [{"field": ["items", "1", "transactionId"], "code": "DUPLICATE"}]
+    data = await org.gql(
+        REFUND_MANY,
+        {
+            "input": {
+                "idempotencyKey": key(),
+                "items": [
+                    {"transactionId": a["id"], "amount": "1.00"},
+                    {"transactionId": a["id"], "amount": "1.00"},
+                ],
+            }
+        },
+    )
+    assert data["transactionsRefund"]["userErrors"] == [
+        {"field": ["items", "1", "transactionId"], "code": "DUPLICATE"}
+    ]
     assert data["transactionsRefund"]["results"] == []
     assert (await txn_store.get(store.for_org(org.id), a["id"]))["refundedMinor"] == 0
 
@@ -156,7 +196,10 @@ async def test_hundred_concurrent_refunds_never_exceed_the_charge(org, store):
     """100 concurrent refunds of 1,000 (10.00) on one 10,000 (100.00) charge: exactly 10 succeed."""
     cid = await add_customer(org)
     sale = await paid_outside(org, cid, "100.00")
-    inputs = [{"input": {"transactionId": sale["id"], "amount": "10.00", "idempotencyKey": f"c-{i}"}} for i in range(100)]
+    inputs = [
+        {"input": {"transactionId": sale["id"], "amount": "10.00", "idempotencyKey": f"c-{i}"}}
+        for i in range(100)
+    ]
     responses = await asyncio.gather(*(org.gql(REFUND, v) for v in inputs))
     results = [r["transactionRefund"] for r in responses]
     succeeded = [r for r in results if not r["userErrors"]]
