@@ -116,16 +116,21 @@ async def refund_one(
             reserved = await transactions.reserve_refund(org, sale, amount, child_id, t)
             if reserved is None:
                 continue
-            answer = (
-                None
-                if sale.get("isProcessedOutside")
-                else await gateway.refund(
-                    gateway_transaction_id=sale.get("gatewayTransactionId") or "",
-                    amount_minor=amount,
-                    currency=sale["currency"],
-                    now=t,
+            try:
+                answer = (
+                    None
+                    if sale.get("isProcessedOutside")
+                    else await gateway.refund(
+                        gateway_transaction_id=sale.get("gatewayTransactionId") or "",
+                        amount_minor=amount,
+                        currency=sale["currency"],
+                        now=t,
+                    )
                 )
-            )
+            except BaseException:
+                # No answer from the gateway: give the reservation back so the refund can be retried.
+                await transactions.release_refund(org, sale["id"], amount, child_id, t)
+                raise
             if answer is not None and not answer.approved:
                 await transactions.release_refund(org, sale["id"], amount, child_id, t)
                 problems.add(
