@@ -26,7 +26,6 @@ from store.db import Doc, OrgDb
 from store.ids import new_id
 
 Info = strawberry.Info[Context, None]
-DEFAULT_LINK_HOURS = 24
 MAX_LINK_HOURS = 720
 CHARGEABLE = ("PAYMENT_CARD", "BANK_ACCOUNT")
 
@@ -210,8 +209,9 @@ async def _hosted_form(
     description: str | None,
     t: datetime,
 ) -> Outcome:
-    hours = inp.link_expires_in_hours if inp.link_expires_in_hours is not None else DEFAULT_LINK_HOURS
-    if not 1 <= hours <= MAX_LINK_HOURS:
+    given = inp.link_expires_in_hours
+    hours = given if given is not None else ctx.settings.payment_link_hours
+    if given is not None and not 1 <= given <= MAX_LINK_HOURS:
         problems.add(["linkExpiresInHours"], f"must be between 1 and {MAX_LINK_HOURS}", UserErrorCode.INVALID)
     if problems or customer is None or account is None:
         return problems_outcome(problems)

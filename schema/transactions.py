@@ -322,11 +322,13 @@ class CustomerPaymentCollectInput:
         default=None, description="PAID_OUTSIDE: the details."
     )
     link_expires_in_hours: int | None = strawberry.field(
-        default=None, description="HOSTED_FORM: hours until the link expires, 1-720 (default 24)."
+        default=None,
+        description="HOSTED_FORM: hours until the link expires, 1-720 "
+        "(default: the `PAYMENT_LINK_HOURS` setting, 24).",
     )
     idempotency_key: str = strawberry.field(
         description="Your unique key for this payment (1-255 characters, e.g. a UUID). Retrying with "
-                    "the same key "
+        "the same key "
         "and input returns the first result and charges nothing twice; kept at least 24 hours."
     )
 
@@ -335,12 +337,12 @@ class CustomerPaymentCollectInput:
 class CustomerPaymentCollectPayload:
     transaction: Transaction | None = strawberry.field(
         description="The sale (approved, declined or timed out) or registered payment; null when "
-                    "refused or for "
+        "refused or for "
         "HOSTED_FORM."
     )
     attempts: list[Transaction] = strawberry.field(
         description="PROCESS_WITH_INSTRUMENT: every sale attempted, in order (a declined primary "
-                    "instrument, then "
+        "instrument, then "
         "backup instruments until one is approved); `transaction` is the last."
     )
     payment_link: PaymentLink | None = strawberry.field(description="HOSTED_FORM: the link to share.")
