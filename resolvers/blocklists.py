@@ -31,6 +31,7 @@ from store import payment_instruments as pi
 from store.ids import type_of_id
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 Path = list[str | int]
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -184,7 +185,7 @@ class BlocklistMutations:
         "replacing its expiration."
     )
     async def blocklist_entry_add(
-        self, info: Info, input: BlocklistEntryAddInput
+        self, info: Info, input: Annotated[BlocklistEntryAddInput, INPUT]
     ) -> BlocklistEntryAddPayload:
         ctx = info.context
         problems = Problems()
@@ -199,7 +200,7 @@ class BlocklistMutations:
 
     @mutation("Removes an entry from the blocklist (unblocks the value).")
     async def blocklist_entry_remove(
-        self, info: Info, input: BlocklistEntryRemoveInput
+        self, info: Info, input: Annotated[BlocklistEntryRemoveInput, INPUT]
     ) -> BlocklistEntryRemovePayload:
         ctx = info.context
         problems = Problems()
@@ -218,7 +219,9 @@ class BlocklistMutations:
         "Blocks a customer (*Block customer*): blocklists the chosen attributes (its id, emails, "
         "instruments' fingerprints, country ...) until `expirationTime`, or for good."
     )
-    async def customer_block(self, info: Info, input: CustomerBlockInput) -> CustomerBlockPayload:
+    async def customer_block(
+        self, info: Info, input: Annotated[CustomerBlockInput, INPUT]
+    ) -> CustomerBlockPayload:
         ctx = info.context
         problems = Problems()
         t = now()

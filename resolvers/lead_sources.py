@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -19,6 +19,7 @@ from store import customers, lead_sources, timeline
 from store.errors import NotFound, RevisionConflict
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_TEXT = 512
 MAX_URL = 2083
@@ -70,7 +71,7 @@ class LeadSourceMutations:
         "Edits the customer's lead source (*Edit lead sources*): only given fields change, `null` clears."
     )
     async def customer_lead_source_update(
-        self, info: Info, input: CustomerLeadSourceUpdateInput
+        self, info: Info, input: Annotated[CustomerLeadSourceUpdateInput, INPUT]
     ) -> CustomerLeadSourceUpdatePayload:
         ctx = info.context
         cid = str(input.customer_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from schwifty import BIC, IBAN
@@ -47,6 +47,7 @@ from store.errors import NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 Path = list[str | int]
 
 # (brand, prefix length, lowest prefix, highest prefix, allowed lengths); first match wins.
@@ -357,13 +358,13 @@ async def _edit(
     if not set_fields:
         return PaymentInstrument.from_doc(doc, t), []
     try:
-        updated = await pi.update(ctx.org, iid, revision=doc["revision"], set_fields=set_fields, now=t)
+        updated = await pi.update(ctx.org, iid, revision=expected_revision, set_fields=set_fields, now=t)
     except pi.Deactivated:
         problems.add(["id"], f"payment instrument {iid} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
         return None, problems.errors
     except RevisionConflict as exc:
         problems.add(
-            ["expectedRevision" if expected_revision is not None else "id"],
+            ["expectedRevision"],
             f"the instrument changed meanwhile (now revision {exc.current}); read it and retry",
             UserErrorCode.REVISION_CONFLICT,
         )
@@ -419,7 +420,7 @@ class PaymentInstrumentMutations:
         "Becomes the default when `makeDefault` or when the customer has none."
     )
     async def payment_instrument_add(
-        self, info: Info, input: PaymentInstrumentAddInput
+        self, info: Info, input: Annotated[PaymentInstrumentAddInput, INPUT]
     ) -> PaymentInstrumentAddPayload:
         ctx = info.context
         problems = Problems()
@@ -451,7 +452,7 @@ class PaymentInstrumentMutations:
         "Makes an instrument its customer's default (*Set as primary*); not a deactivated or expired one."
     )
     async def payment_instrument_set_default(
-        self, info: Info, input: PaymentInstrumentSetDefaultInput
+        self, info: Info, input: Annotated[PaymentInstrumentSetDefaultInput, INPUT]
     ) -> PaymentInstrumentSetDefaultPayload:
         ctx = info.context
         problems = Problems()
@@ -480,7 +481,7 @@ class PaymentInstrumentMutations:
 
     @mutation("Sets or clears *Use as backup*: may the instrument be used when the primary one is declined.")
     async def payment_instrument_backup_set(
-        self, info: Info, input: PaymentInstrumentBackupSetInput
+        self, info: Info, input: Annotated[PaymentInstrumentBackupSetInput, INPUT]
     ) -> PaymentInstrumentBackupSetPayload:
         inst, errors = await _edit(
             info.context,
@@ -493,7 +494,7 @@ class PaymentInstrumentMutations:
 
     @mutation("Changes a card's expiry date (*Update exp*); the new date may not be in the past.")
     async def payment_instrument_expiry_update(
-        self, info: Info, input: PaymentInstrumentExpiryUpdateInput
+        self, info: Info, input: Annotated[PaymentInstrumentExpiryUpdateInput, INPUT]
     ) -> PaymentInstrumentExpiryUpdatePayload:
         def changes(problems: Problems, doc: dict[str, Any]) -> dict[str, Any]:
             if not doc.get("card"):
@@ -507,7 +508,7 @@ class PaymentInstrumentMutations:
 
     @mutation("Replaces an instrument's billing name and address (*Edit address*).")
     async def payment_instrument_billing_address_update(
-        self, info: Info, input: PaymentInstrumentBillingAddressUpdateInput
+        self, info: Info, input: Annotated[PaymentInstrumentBillingAddressUpdateInput, INPUT]
     ) -> PaymentInstrumentBillingAddressUpdatePayload:
         inst, errors = await _edit(
             info.context,
@@ -520,7 +521,7 @@ class PaymentInstrumentMutations:
 
     @mutation("Sets or clears (null) the gateway account future payments with this instrument go to.")
     async def payment_instrument_sticky_gateway_update(
-        self, info: Info, input: PaymentInstrumentStickyGatewayUpdateInput
+        self, info: Info, input: Annotated[PaymentInstrumentStickyGatewayUpdateInput, INPUT]
     ) -> PaymentInstrumentStickyGatewayUpdatePayload:
         inst, errors = await _edit(
             info.context,
@@ -540,7 +541,7 @@ class PaymentInstrumentMutations:
         "Clears it as the customer's default."
     )
     async def payment_instrument_deactivate(
-        self, info: Info, input: PaymentInstrumentDeactivateInput
+        self, info: Info, input: Annotated[PaymentInstrumentDeactivateInput, INPUT]
     ) -> PaymentInstrumentDeactivatePayload:
         ctx = info.context
         problems = Problems()

@@ -30,6 +30,7 @@ from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import type_of_id
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 NAME_RE = re.compile(r"^[@~\-.\w\s+]+$")
 MAX_NAME = 255
 MAX_CUSTOMERS = 100
@@ -137,7 +138,7 @@ class TagQueries:
 @strawberry.type
 class TagMutations:
     @mutation("Creates a tag. Names are unique per organization, case-insensitively.")
-    async def tag_create(self, info: Info, input: TagCreateInput) -> TagCreatePayload:
+    async def tag_create(self, info: Info, input: Annotated[TagCreateInput, INPUT]) -> TagCreatePayload:
         ctx = info.context
         problems = Problems()
         name = tag_name(problems, ["name"], input.name)
@@ -151,7 +152,7 @@ class TagMutations:
         return TagCreatePayload(tag=Tag.from_doc(doc), user_errors=[])
 
     @mutation("Renames a tag; every customer with the tag shows the new name.")
-    async def tag_rename(self, info: Info, input: TagRenameInput) -> TagRenamePayload:
+    async def tag_rename(self, info: Info, input: Annotated[TagRenameInput, INPUT]) -> TagRenamePayload:
         ctx = info.context
         problems = Problems()
         name = tag_name(problems, ["name"], input.name)
@@ -181,7 +182,7 @@ class TagMutations:
         return TagRenamePayload(tag=Tag.from_doc(doc), user_errors=[])
 
     @mutation("Deletes a tag and removes it from every customer.")
-    async def tag_delete(self, info: Info, input: TagDeleteInput) -> TagDeletePayload:
+    async def tag_delete(self, info: Info, input: Annotated[TagDeleteInput, INPUT]) -> TagDeletePayload:
         ctx = info.context
         problems = Problems()
         doc = await _tag(ctx, problems, str(input.id))
@@ -193,7 +194,9 @@ class TagMutations:
         return TagDeletePayload(deleted_tag_id=input.id, user_errors=[])
 
     @mutation("Tags customers (several at once); creates missing tags. Already-tagged customers are skipped.")
-    async def customer_tags_add(self, info: Info, input: CustomerTagsInput) -> CustomerTagsAddPayload:
+    async def customer_tags_add(
+        self, info: Info, input: Annotated[CustomerTagsInput, INPUT]
+    ) -> CustomerTagsAddPayload:
         ctx = info.context
         problems = Problems()
         docs, names = await _customers_and_names(ctx, problems, input)
@@ -225,7 +228,9 @@ class TagMutations:
         return CustomerTagsAddPayload(customers=out, tags=[Tag.from_doc(d) for d in tag_docs], user_errors=[])
 
     @mutation("Removes tags from customers (several at once). Customers without the tag are skipped.")
-    async def customer_tags_remove(self, info: Info, input: CustomerTagsInput) -> CustomerTagsRemovePayload:
+    async def customer_tags_remove(
+        self, info: Info, input: Annotated[CustomerTagsInput, INPUT]
+    ) -> CustomerTagsRemovePayload:
         ctx = info.context
         problems = Problems()
         docs, names = await _customers_and_names(ctx, problems, input)

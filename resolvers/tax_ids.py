@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from stdnum import exceptions as stdnum_errors
@@ -36,6 +36,7 @@ from store import tax_ids as store
 from store.errors import NotFound, RevisionConflict
 
 Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 MAX_OTHER = 64
 MAX_RETRIES = 5
 
@@ -145,7 +146,9 @@ def _find(problems: Problems, items: list[dict[str, Any]], kind: str, value: str
 @strawberry.type
 class TaxIdMutations:
     @mutation("Adds a tax ID number to a customer (*Add tax ID number*); the first one becomes the default.")
-    async def customer_tax_id_add(self, info: Info, input: CustomerTaxIdAddInput) -> CustomerTaxIdAddPayload:
+    async def customer_tax_id_add(
+        self, info: Info, input: Annotated[CustomerTaxIdAddInput, INPUT]
+    ) -> CustomerTaxIdAddPayload:
         kind = input.type.value
 
         def change(
@@ -175,7 +178,7 @@ class TaxIdMutations:
         "Deletes a tax ID number; when it was the default, the first remaining one becomes the default."
     )
     async def customer_tax_id_delete(
-        self, info: Info, input: CustomerTaxIdInput
+        self, info: Info, input: Annotated[CustomerTaxIdInput, INPUT]
     ) -> CustomerTaxIdDeletePayload:
         kind = input.type.value
 
@@ -194,7 +197,7 @@ class TaxIdMutations:
 
     @mutation("Makes a tax ID number the default (printed on invoices).")
     async def customer_tax_id_set_default(
-        self, info: Info, input: CustomerTaxIdInput
+        self, info: Info, input: Annotated[CustomerTaxIdInput, INPUT]
     ) -> CustomerTaxIdSetDefaultPayload:
         kind = input.type.value
 

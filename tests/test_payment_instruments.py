@@ -17,7 +17,8 @@ CARD = "4000 0566 5566 5556"  # a Visa test number
 CARD_DIGITS = CARD.replace(" ", "")
 NEXT_YEAR = datetime.now(UTC).year + 1
 
-INSTRUMENT_FIELDS = """id customerId method status summary useAsBackup fingerprint stickyGatewayAccountId revision
+INSTRUMENT_FIELDS = """id customerId method status summary useAsBackup fingerprint
+  stickyGatewayAccountId revision
   billingAddress { firstName lastName line1 city country postalCode }
   card { brand bin last4 expMonth expYear }
   bankAccount { accountHolder accountNumberType last4 routingNumber bic accountType bankName country }
@@ -32,22 +33,26 @@ ADD = f"""mutation($input: PaymentInstrumentAddInput!) {{ paymentInstrumentAdd(i
   paymentInstrument {{ {INSTRUMENT_FIELDS} customer {{ id }} }}
   userErrors {{ field message code }} }} }}"""
 
-SET_DEFAULT = """mutation($input: PaymentInstrumentSetDefaultInput!) { paymentInstrumentSetDefault(input: $input) {
+SET_DEFAULT = """mutation($input: PaymentInstrumentSetDefaultInput!) {
+  paymentInstrumentSetDefault(input: $input) {
   paymentInstrument { id } customer { id defaultPaymentInstrument { id } }
   userErrors { field message code } } }"""
 
-DEACTIVATE = """mutation($input: PaymentInstrumentDeactivateInput!) { paymentInstrumentDeactivate(input: $input) {
+DEACTIVATE = """mutation($input: PaymentInstrumentDeactivateInput!) {
+  paymentInstrumentDeactivate(input: $input) {
   paymentInstrument { id status } userErrors { field message code } } }"""
 
 BACKUP = """mutation($input: PaymentInstrumentBackupSetInput!) { paymentInstrumentBackupSet(input: $input) {
   paymentInstrument { id useAsBackup revision } userErrors { field message code } } }"""
 
-EXPIRY = """mutation($input: PaymentInstrumentExpiryUpdateInput!) { paymentInstrumentExpiryUpdate(input: $input) {
+EXPIRY = """mutation($input: PaymentInstrumentExpiryUpdateInput!) {
+  paymentInstrumentExpiryUpdate(input: $input) {
   paymentInstrument { id status card { expMonth expYear } } userErrors { field message code } } }"""
 
 ADDRESS = """mutation($input: PaymentInstrumentBillingAddressUpdateInput!) {
   paymentInstrumentBillingAddressUpdate(input: $input) {
-    paymentInstrument { id billingAddress { firstName city country } } userErrors { field message code } } }"""
+    paymentInstrument { id billingAddress { firstName city country } }
+    userErrors { field message code } } }"""
 
 STICKY = """mutation($input: PaymentInstrumentStickyGatewayUpdateInput!) {
   paymentInstrumentStickyGatewayUpdate(input: $input) {
@@ -341,7 +346,7 @@ async def test_other_method_needs_a_method_name(org: Org) -> None:
     assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["other", "methodName"], "REQUIRED")]
 
 
-# ---------------------------------------------------------------------------------------------- default, create
+# ------------------------------------------------------------------------------------------ default, create
 
 
 async def test_first_instrument_becomes_default_and_later_ones_only_when_asked(org: Org) -> None:
@@ -603,7 +608,8 @@ TAG = """mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) {
 TAX = (
     """mutation($input: CustomerTaxIdAddInput!) { customerTaxIdAdd(input: $input) { userErrors { code } } }"""
 )
-BLOCK = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) { userErrors { code } } }"""
+BLOCK = """mutation($input: BlocklistEntryAddInput!) {
+  blocklistEntryAdd(input: $input) { userErrors { code } } }"""
 
 
 @pytest.mark.slow
