@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resolvers.seed import DEMO_ORG_ID, seed
 from store import customers as customers_store
 from store import transactions as txn_store
 from tests.money_helpers import (
@@ -449,3 +450,16 @@ async def test_transactions_of_a_customer_page_cost_constant_round_trips(org, st
             page = node["transactions"]
             assert len(page["edges"]) == min(made, 2) and page["pageInfo"]["hasNextPage"] == (made > 2)
     assert counts[0] == counts[1], counts
+
+
+async def test_demo_data_payments_are_real_transactions_matching_the_aggregates(store):
+    await seed(store, count=40)
+    org = store.for_org(DEMO_ORG_ID)
+    payers = 0
+    for doc in await org[customers_store.COLLECTION].find_list({}):
+        sales = await org[txn_store.COLLECTION].find_list({"customerId": doc["id"]})
+        assert len(sales) == doc["paymentCount"]
+        assert sum(t["amountMinor"] for t in sales) == sum(v["amount"] for v in doc["revenue"].values())
+        assert await org["timeline_events"].count({"customerId": doc["id"]}) == doc["timelineSeq"]
+        payers += bool(sales)
+    assert payers > 0
