@@ -10,17 +10,31 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.money import link_token
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
 from schema.blocklists import BlocklistEntry
 from schema.common import Connection, CountThunk, Edge, PageInfo
 from schema.customers import Customer
+from schema.gateways import GatewayAccount
 from schema.payment_instruments import PaymentInstrument
+from schema.payouts import PayoutRequest
 from schema.tags import Tag
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
-from schema.transactions import Transaction, TransactionSegment
+from schema.transactions import PaymentLink, Transaction, TransactionSegment
 from schema.websites import Website
-from store import blocklists, customers, payment_instruments, tags, timeline, transactions, websites
+from store import (
+    blocklists,
+    customers,
+    gateway_accounts,
+    payment_instruments,
+    payment_links,
+    payouts,
+    tags,
+    timeline,
+    transactions,
+    websites,
+)
 from store.db import Doc, OrgDb, Store
 
 
@@ -108,6 +122,9 @@ class Loaders:
     timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
     transaction_by_id: DataLoader[str, Transaction | None] = field(init=False)
     transactions_by_customer: DataLoader[TransactionsKey, TimelinePage] = field(init=False)
+    payment_link_by_id: DataLoader[str, PaymentLink | None] = field(init=False)
+    payout_request_by_id: DataLoader[str, PayoutRequest | None] = field(init=False)
+    gateway_account_by_id: DataLoader[str, GatewayAccount | None] = field(init=False)
     payment_instrument_by_id: DataLoader[str, PaymentInstrument | None] = field(init=False)
     payment_instruments_by_customer_id: DataLoader[str, list[PaymentInstrument]] = field(init=False)
     tag_by_id: DataLoader[str, Tag | None] = field(init=False)
@@ -194,6 +211,19 @@ class Loaders:
             return [results[k] for k in keys]
 
         self.transaction_by_id = DataLoader(load_transactions)
+
+        async def load_links(ids: list[str]) -> list[PaymentLink | None]:
+            return [PaymentLink.from_doc(d) if d else None for d in await payment_links.get_many(org, ids)]
+
+        async def load_payout_requests(ids: list[str]) -> list[PayoutRequest | None]:
+            return [PayoutRequest.from_doc(d) if d else None for d in await payouts.get_requests(org, ids)]
+
+        async def load_accounts(ids: list[str]) -> list[GatewayAccount | None]:
+            return [GatewayAccount.from_doc(d) if d else None for d in await gateway_accounts.get_many(org, ids)]
+
+        self.payment_link_by_id = DataLoader(load_links)
+        self.payout_request_by_id = DataLoader(load_payout_requests)
+        self.gateway_account_by_id = DataLoader(load_accounts)
         self.transactions_by_customer = DataLoader(load_customer_transactions)
 
 
@@ -245,6 +275,10 @@ class Context:
         """An absolute URL of this gateway for `path` (settings.public_url, else the request's base URL)."""
         base = self.settings.public_url or (str(self.request.base_url) if self.request is not None else "")
         return base.rstrip("/") + path
+
+    def link_url(self, prefix: str, entity_id: str) -> str:
+        """The shared link of a payment link or payout request: `prefix` + its secret token."""
+        return self.public_url(prefix + link_token(self.settings, entity_id))
 
     async def is_blocked(self, values: dict[str, list[str]]) -> bool:
         """Whether an entry in force matches any of these (type -> values); batched across the request."""

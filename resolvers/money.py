@@ -177,12 +177,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def payment_link_path(settings: Settings, link_id: str) -> str:
-    return f"/pay/{link_token(settings, link_id)}"
-
-
-def payout_request_path(settings: Settings, request_id: str) -> str:
-    return f"/payout-requests/{link_token(settings, request_id)}"
 
 
 def forget(loader: Any, key: str) -> None:

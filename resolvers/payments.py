@@ -395,7 +395,7 @@ async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentColle
     link = None
     if outcome.get("paymentLinkId"):
         doc = await payment_links.get(ctx.org, outcome["paymentLinkId"])
-        link = PaymentLink.from_doc(doc, money.payment_link_path(ctx.settings, doc["id"])) if doc else None
+        link = PaymentLink.from_doc(doc) if doc else None
     attempts = [
         t for t in await ctx.loaders.transaction_by_id.load_many(outcome.get("attemptIds") or []) if t
     ]

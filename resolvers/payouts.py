@@ -36,7 +36,7 @@ OPEN_STATUSES = ["PENDING", "READY"]
 
 
 def payout_request(ctx: Context, doc: Doc) -> PayoutRequest:
-    return PayoutRequest.from_doc(doc, money.payout_request_path(ctx.settings, doc["id"]))
+    return PayoutRequest.from_doc(doc)
 
 
 async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
@@ -153,8 +153,7 @@ class PayoutQueries:
     ) -> PayoutRequest | None:
         if type_of_id(str(id)) != "PayoutRequest":
             raise ClientError(f"{id} is not a PayoutRequest id; expected `pout_req_…`")
-        doc = await payouts.get_request(info.context.org, str(id))
-        return payout_request(info.context, doc) if doc else None
+        return await info.context.loaders.payout_request_by_id.load(str(id))
 
 
 @strawberry.type

@@ -81,16 +81,14 @@ class PayoutRequest(Node):
     created_time: datetime = strawberry.field(description="When it was made.")
     updated_time: datetime = strawberry.field(description="When it last changed.")
     revision: int = strawberry.field(description="Increases by one with every change.")
-    _path: strawberry.Private[str] = ""
-
     @strawberry.field(
         description="The page to share with the customer (contains the request's secret token)."
     )
     def url(self, info: Info) -> str:
-        return info.context.public_url(self._path)
+        return info.context.link_url("/payout-requests/", str(self.id))
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any], path: str) -> PayoutRequest:
+    def from_doc(cls, d: dict[str, Any]) -> PayoutRequest:
         status = d["status"]
         if status == "PENDING" and d["expiresTime"] <= datetime.now(UTC):
             status = "EXPIRED"
@@ -107,7 +105,6 @@ class PayoutRequest(Node):
             created_time=d["createdTime"],
             updated_time=d["updatedTime"],
             revision=d["revision"],
-            _path=path,
         )
 
 

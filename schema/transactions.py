@@ -240,14 +240,12 @@ class PaymentLink(Node):
     expires_time: datetime = strawberry.field(description="After this the page takes no payment.")
     transaction_ids: list[strawberry.ID] = strawberry.field(description="Payment attempts made through it.")
     created_time: datetime = strawberry.field(description="When it was made.")
-    _path: strawberry.Private[str] = ""
-
     @strawberry.field(description="The page to share with the customer (contains the link's secret token).")
     def url(self, info: Info) -> str:
-        return info.context.public_url(self._path)
+        return info.context.link_url("/pay/", str(self.id))
 
     @classmethod
-    def from_doc(cls, d: dict[str, Any], path: str) -> PaymentLink:
+    def from_doc(cls, d: dict[str, Any]) -> PaymentLink:
         status = d["status"]
         if status == "OPEN" and d["expiresTime"] <= datetime.now(UTC):
             status = "EXPIRED"
@@ -260,7 +258,6 @@ class PaymentLink(Node):
             expires_time=d["expiresTime"],
             transaction_ids=[strawberry.ID(i) for i in d.get("transactionIds", ())],
             created_time=d["createdTime"],
-            _path=path,
         )
 
 

@@ -463,3 +463,25 @@ async def test_demo_data_payments_are_real_transactions_matching_the_aggregates(
         assert await org["timeline_events"].count({"customerId": doc["id"]}) == doc["timelineSeq"]
         payers += bool(sales)
     assert payers > 0
+
+
+CREATE_PAYOUT_REQUEST = """mutation($input: PayoutRequestCreateInput!) {
+  payoutRequestCreate(input: $input) { payoutRequest { id url } } }"""
+
+NODE = """query($id: ID!) { node(id: $id) { id __typename
+  ... on PaymentLink { url linkStatus: status } ... on PayoutRequest { url requestStatus: status }
+  ... on GatewayAccount { name } } }"""
+
+
+async def test_links_requests_and_accounts_are_nodes_of_their_organization_only(org, other_org):
+    account = await add_account(org)
+    cid = await add_customer(org)
+    link = await payment_link(org, cid)
+    inp = {"customerId": cid, "amount": "1.00", "currency": "USD"}
+    made = await org.gql(CREATE_PAYOUT_REQUEST, {"input": inp})
+    request = made["payoutRequestCreate"]["payoutRequest"]
+    found = [(await org.gql(NODE, {"id": i}))["node"] for i in (link["id"], request["id"], account)]
+    assert [n["__typename"] for n in found] == ["PaymentLink", "PayoutRequest", "GatewayAccount"]
+    assert (found[0]["url"], found[1]["url"]) == (link["url"], request["url"])
+    for i in (link["id"], request["id"], account):
+        assert (await other_org.gql(NODE, {"id": i}))["node"] is None
