@@ -245,7 +245,7 @@ async def _hosted_form(
     return {"changed": True, "paymentLinkId": link_id, "errors": []}
 
 
-def _usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -> bool:
+def usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -> bool:
     status = pi.effective_status(inst, t)
     if status == "DEACTIVATED":
         problems.add(path, f"{inst['id']} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
@@ -258,7 +258,7 @@ def _usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -
     return not problems
 
 
-def _card_of(inst: Doc) -> CardRef:
+def card_of(inst: Doc) -> CardRef:
     card = inst.get("card") or {}
     last4 = card.get("last4") or (inst.get("bankAccount") or {}).get("last4") or ""
     return CardRef(last4=last4, bin=card.get("bin"), brand=card.get("brand"))
@@ -279,7 +279,7 @@ async def _pick_instrument(org: OrgDb, problems: Problems, chosen: str | None, c
     if inst is None or inst["customerId"] != customer["id"]:
         problems.add(path, f"the customer has no payment instrument {iid}", UserErrorCode.NOT_FOUND)
         return None
-    return inst if _usable(problems, path, inst, now()) else None
+    return inst if usable(problems, path, inst, now()) else None
 
 
 async def refuse_blocked(
@@ -290,8 +290,9 @@ async def refuse_blocked(
     amount: int,
     currency: str,
     t: datetime,
+    what: str = "Payment",
 ) -> None:
-    """Records a payment refused by the blocklist on the customer's timeline (nothing is charged)."""
+    """Records a payment (or payout) refused by the blocklist on the customer's timeline (nothing moved)."""
     await timeline.record(
         org,
         customer["id"],
@@ -299,14 +300,14 @@ async def refuse_blocked(
         actor,
         t,
         {"amountMinor": amount, "currency": currency, "blocklistType": ", ".join(types)},
-        f"Payment refused: blocklisted {', '.join(types)}",
+        f"{what} refused: blocklisted {', '.join(types)}",
     )
 
 
-def blocked_problem(problems: Problems, types: list[str]) -> None:
+def blocked_problem(problems: Problems, types: list[str], what: str = "payment") -> None:
     problems.add(
         None,
-        f"the payment is refused: the blocklist has the customer's {', '.join(types)}",
+        f"the {what} is refused: the blocklist has the customer's {', '.join(types)}",
         UserErrorCode.BLOCKED,
     )
 
@@ -366,7 +367,7 @@ async def _charge_instrument(
         account,
         amount,
         currency,
-        _card_of(inst),
+        card_of(inst),
         description,
         t,
         {"paymentInstrumentId": inst["id"], "method": inst["method"]},
@@ -380,7 +381,7 @@ async def _backups(org: OrgDb, customer: Doc, primary: Doc, t: datetime) -> list
     """The customer's other instruments allowed as backup, usable and not blocklisted, oldest first."""
     out = []
     for inst in (await pi.by_customers(org, [customer["id"]]))[0]:
-        if inst["id"] == primary["id"] or not inst.get("useAsBackup") or not _usable(Problems(), [], inst, t):
+        if inst["id"] == primary["id"] or not inst.get("useAsBackup") or not usable(Problems(), [], inst, t):
             continue
         if await money.blocked_types(org, money.instrument_attributes(inst), t):
             continue

@@ -4,7 +4,7 @@ and payout requests made on a customer's behalf (`payoutRequestCreate`, `payoutR
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
@@ -14,7 +14,7 @@ from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.gateway import CardRef
 from resolvers.idempotency import Outcome, once
-from resolvers.payments import errors_of, problems_outcome
+from resolvers.payments import blocked_problem, card_of, errors_of, problems_outcome, refuse_blocked, usable
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.payouts import (
     PayoutRequest,
@@ -25,8 +25,9 @@ from schema.payouts import (
     PayoutSendInput,
     PayoutSendPayload,
 )
+from store import payment_instruments as pi
 from store import payouts, timeline, transactions
-from store.db import Doc
+from store.db import Doc, OrgDb
 from store.ids import new_id, type_of_id
 
 Info = strawberry.Info[Context, None]
@@ -80,6 +81,15 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
                 )
     if problems or customer is None or account is None:
         return problems_outcome(problems)
+    instrument = await _payout_instrument(org, customer, t) if request is None else None
+    attributes = money.customer_attributes(customer)
+    if instrument is not None:
+        attributes = money.merge_attributes(attributes, money.instrument_attributes(instrument))
+    types = await money.blocked_types(org, attributes, t)
+    if types:
+        await refuse_blocked(org, ctx.actor(), customer, types, amount, currency, t, "Payout")
+        blocked_problem(problems, types, "payout")
+        return problems_outcome(problems)
     txn_id = new_id("txn")
     existing = await payouts.claim_request_id(org, request_id, txn_id, t)
     if existing is not None:
@@ -93,6 +103,8 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
     card = (
         CardRef(last4=request["cardLast4"], bin=request.get("cardBin"), brand=request.get("cardBrand"))
         if request and request.get("cardLast4")
+        else card_of(instrument)
+        if instrument
         else None
     )
     answer = await money.gateway_for(ctx.settings, account["gatewayName"]).credit(
@@ -112,7 +124,8 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
         description=description,
         requestId=request_id,
         payoutRequestId=request["id"] if request else None,
-        method="PAYMENT_CARD" if card else "OTHER",
+        paymentInstrumentId=instrument["id"] if instrument else None,
+        method=instrument["method"] if instrument else "PAYMENT_CARD" if card else "OTHER",
         last4=card.last4 if card else None,
         bin=card.bin if card else None,
         brand=card.brand if card else None,
@@ -143,6 +156,13 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
                 "Payout request fulfilled",
             )
     return {"changed": True, "transactionId": txn_id, "errors": []}
+
+
+async def _payout_instrument(org: OrgDb, customer: Doc, t: datetime) -> Doc | None:
+    """The customer's default instrument when it can take money (a usable card or bank account)."""
+    iid = customer.get("defaultPaymentInstrumentId")
+    inst = await pi.get(org, iid) if iid else None
+    return inst if inst is not None and usable(Problems(), [], inst, t) else None
 
 
 @strawberry.type

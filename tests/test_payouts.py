@@ -147,3 +147,38 @@ async def test_payout_needs_a_key(org):
     cid = await add_customer(org)
     result = await payout(org, cid, "po-x", idem=" ")
     assert _codes(result) == [(["idempotencyKey"], "REQUIRED")]
+
+
+ADD_CARD = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) {
+  paymentInstrument { id } userErrors { code } } }"""
+
+BLOCK = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) {
+  blocklistEntry { id } userErrors { code } } }"""
+
+
+async def test_payout_goes_to_the_default_instrument(org):
+    await add_account(org)
+    cid = await add_customer(org)
+    card = {"number": "5555555555554444", "expMonth": 1, "expYear": 2040}
+    added = await org.gql(ADD_CARD, {"input": {"customerId": cid, "card": card}})
+    inst = added["paymentInstrumentAdd"]["paymentInstrument"]["id"]
+    result = await payout(org, cid, "po-card")
+    assert (result["transaction"]["last4"], result["transaction"]["method"]) == ("4444", "PAYMENT_CARD")
+    txn = await org.gql("query($id: ID!) { transaction(id: $id) { paymentInstrumentId } }",
+                        {"id": result["transaction"]["id"]})
+    assert txn["transaction"]["paymentInstrumentId"] == inst
+
+
+async def test_payout_to_a_blocklisted_customer_is_refused_and_keeps_the_request_id(org, store):
+    await add_account(org)
+    cid = await add_customer(org)
+    entry = await org.gql(BLOCK, {"input": {"type": "CUSTOMER_ID", "value": cid}})
+    result = await payout(org, cid, "po-blocked")
+    assert [e["code"] for e in result["userErrors"]] == ["BLOCKED"]
+    assert "CUSTOMER_ID" in result["userErrors"][0]["message"]
+    assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 0
+    events = (await org.gql(TIMELINE, {"id": cid}))["customer"]["timeline"]["edges"]
+    assert events[0]["node"]["kind"] == "PAYMENT_BLOCKED"
+    await org.gql("""mutation($input: BlocklistEntryRemoveInput!) { blocklistEntryRemove(input: $input) {
+      userErrors { code } } }""", {"input": {"id": entry["blocklistEntryAdd"]["blocklistEntry"]["id"]}})
+    assert (await payout(org, cid, "po-blocked"))["userErrors"] == []
