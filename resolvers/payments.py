@@ -59,33 +59,48 @@ async def charge(
     extra: Doc | None = None,
 ) -> Doc:
     """One sale through the gateway: records the transaction whatever the outcome, counts an approval on the
-    customer and puts the attempt on the timeline. Returns the transaction."""
-    answer = await money.gateway_for(settings, account["gatewayName"]).sale(
-        amount_minor=amount_minor, currency=currency, card=card, now=t
-    )
-    status = "TIMEOUT" if answer.timed_out else "COMPLETED"
+    customer and puts the attempt on the timeline. Returns the transaction.
+
+    The transaction is written PENDING before the gateway is called and completed after, so a crash in
+    between leaves a visible PENDING sale to reconcile instead of a charge with no record."""
     doc = transactions.new_doc(
         txn_id=new_id("txn"),
         customer_id=customer["id"],
         website_id=customer["websiteId"],
         type="SALE",
-        status=status,
-        result=answer.result,
+        status="PENDING",
+        result="UNKNOWN",
         amount_minor=amount_minor,
         currency=currency,
         now=t,
-        settlement_time=answer.settlement_time,
+        settlement_time=None,
         description=description,
         **{
             "method": "PAYMENT_CARD",
             "bin": card.bin,
             "last4": card.last4,
             "brand": card.brand,
-            **money.gateway_fields(account, answer),
+            "gatewayAccountId": account["id"],
+            "gatewayName": account["gatewayName"],
             **(extra or {}),
         },
     )
     await transactions.insert(org, doc)
+    answer = await money.gateway_for(settings, account["gatewayName"]).sale(
+        amount_minor=amount_minor, currency=currency, card=card, now=t
+    )
+    doc = await transactions.complete_pending(
+        org,
+        doc["id"],
+        {
+            "status": "TIMEOUT" if answer.timed_out else "COMPLETED",
+            "result": answer.result,
+            "settlementTime": answer.settlement_time,
+            "processedTime": answer.processed_time,
+            **money.gateway_fields(account, answer),
+        },
+        t,
+    )
     data = {
         "transactionId": doc["id"],
         "amountMinor": amount_minor,

@@ -39,6 +39,9 @@ class TransactionType(enum.Enum):
     description="Where a transaction stands. Refunds and voids change the status of the ORIGINAL sale."
 )
 class TransactionStatus(enum.Enum):
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Sent to the gateway, answer not recorded yet (result UNKNOWN)."
+    )
     COMPLETED = strawberry.enum_value("COMPLETED", description="Processed; see `result` for the outcome.")
     PARTIALLY_REFUNDED = strawberry.enum_value(
         "PARTIALLY_REFUNDED", description="Part of the sale was refunded."
@@ -240,6 +243,7 @@ class PaymentLink(Node):
     expires_time: datetime = strawberry.field(description="After this the page takes no payment.")
     transaction_ids: list[strawberry.ID] = strawberry.field(description="Payment attempts made through it.")
     created_time: datetime = strawberry.field(description="When it was made.")
+
     @strawberry.field(description="The page to share with the customer (contains the link's secret token).")
     def url(self, info: Info) -> str:
         return info.context.link_url("/pay/", str(self.id))

@@ -190,6 +190,17 @@ async def void(org: OrgDb, sale: Doc, child_id: str, now: datetime) -> Doc | Non
     return _clean(doc) if doc else None
 
 
+async def complete_pending(org: OrgDb, txn_id: str, set_fields: Doc, now: datetime) -> Doc:
+    """Records the gateway's answer on a PENDING transaction (written before the gateway was called)."""
+    doc = await org[COLLECTION].find_one_and_update(
+        {"id": txn_id, "status": "PENDING"},
+        {"$set": {**set_fields, "updatedTime": now}, "$inc": {"revision": 1}},
+    )
+    if doc is None:
+        raise RuntimeError(f"transaction {txn_id} is no longer pending")
+    return _clean(doc)
+
+
 def _clean(doc: Doc) -> Doc:
     doc.pop("_id", None)
     return doc

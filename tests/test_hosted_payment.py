@@ -3,6 +3,7 @@ card through the sandbox gateway; the card number is never stored."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from resolvers.context import now
@@ -138,3 +139,24 @@ async def test_link_expiry_is_bounded(org):
     cid = await add_customer(org)
     result = await collect(org, customerId=cid, option="HOSTED_FORM", linkExpiresInHours=0)
     assert [(e["field"], e["code"]) for e in result["userErrors"]] == [(["linkExpiresInHours"], "INVALID")]
+
+
+async def test_concurrent_payments_on_one_link_charge_once(org, store):
+    await add_account(org)
+    cid = await add_customer(org)
+    link = await payment_link(org, cid, "25.00")
+    responses = await asyncio.gather(*(pay_on_page(org, link["url"], APPROVE_CARD) for _ in range(5)))
+    assert sorted(r.status_code for r in responses)[0] == 200
+    data = await org.gql(TRANSACTIONS, {"id": cid, "first": 10})
+    assert data["customer"]["transactions"]["totalCount"] == 1
+    assert (await customer_money(org, cid))["paymentCount"] == 1
+
+
+async def test_sale_is_written_before_the_gateway_answers(org, store):
+    """A sale is recorded PENDING before the gateway call, then completed with the answer."""
+    await add_account(org)
+    cid = await add_customer(org)
+    link = await payment_link(org, cid)
+    await pay_on_page(org, link["url"], APPROVE_CARD)
+    doc = await store.for_org(org.id)["transactions"].find_one({"customerId": cid})
+    assert (doc["status"], doc["result"], doc["revision"]) == ("COMPLETED", "APPROVED", 2)
