@@ -398,7 +398,7 @@ class TransactionRefundResult:
     transaction: Transaction | None = strawberry.field(description="The original sale, after the refund.")
     refund: Transaction | None = strawberry.field(description="The new REFUND or VOID; null when refused.")
     user_errors: list[UserError] = strawberry.field(
-        description="Why this one was refused (fields relative to its item)."
+        description="Why this one was refused (fields are paths from the input, e.g. `items.1.amount`)."
     )
 
 
