@@ -35,6 +35,7 @@ from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
 from schema.gateways import GatewayAccount
+from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
 from schema.payment_instruments import PaymentInstrument
 from schema.payouts import PayoutRequest
 from schema.tags import Tag
@@ -88,7 +89,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             Transaction, PaymentLink, GatewayAccount, PayoutRequest,
         ],
         extensions=extensions,
-        config=strawberry.schema.config.StrawberryConfig(disable_field_suggestions=not settings.introspection_enabled),
+        config=strawberry.schema.config.StrawberryConfig(
+            disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
+        ),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NewType
 
 import strawberry
+from graphql import GraphQLError, StringValueNode, ValueNode
 
 from schema.common import Node, UserError
 
@@ -17,6 +18,35 @@ if TYPE_CHECKING:
     Info = strawberry.Info[Context, None]
 else:
     Info = strawberry.Info
+
+
+def _sensitive_value(value: object) -> str:
+    if not isinstance(value, str):
+        raise GraphQLError("must be a string (the value given is not repeated here)")
+    return value
+
+
+def _sensitive_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> str:
+    if not isinstance(node, StringValueNode):
+        raise GraphQLError("must be a string (the value given is not repeated here)")
+    return node.value
+
+
+# Card numbers, CVVs and bank account numbers: a string type whose errors never repeat the value
+# (the built-in String's do, e.g. "String cannot represent a non string value: 4111…"), and which
+# is never serialised back. Registered through `SCALARS` in the schema's `scalar_map`.
+SensitiveString = NewType("SensitiveString", str)
+
+SCALARS: dict[object, Any] = {
+    SensitiveString: strawberry.scalar(
+        name="SensitiveString",
+        description="A secret string (card number, CVV, account number): accepted in inputs, never returned, "
+        "never repeated in errors.",
+        serialize=lambda value: "[redacted]",
+        parse_value=_sensitive_value,
+        parse_literal=_sensitive_literal,
+    )
+}
 
 
 @strawberry.enum(description="Kind of payment instrument.")
@@ -251,10 +281,12 @@ class BillingAddressInput:
     "last 4, expiry and a fingerprint are kept."
 )
 class PaymentCardInput:
-    number: str = strawberry.field(description="Card number (12-19 digits; spaces and dashes are ignored).")
+    number: SensitiveString = strawberry.field(
+        description="Card number (12-19 digits; spaces and dashes are ignored)."
+    )
     exp_month: int = strawberry.field(description="Expiry month, 1-12.")
     exp_year: int = strawberry.field(description="Expiry year, 4 digits; month and year not in the past.")
-    cvv: str | None = strawberry.field(
+    cvv: SensitiveString | None = strawberry.field(
         default=None, description="Security code, 3 digits (4 for American Express); checked, never stored."
     )
 
@@ -265,7 +297,7 @@ class BankAccountInput:
     account_number_type: BankAccountNumberType = strawberry.field(
         default=BankAccountNumberType.BBAN, description="BBAN (default) or IBAN."
     )
-    account_number: str = strawberry.field(
+    account_number: SensitiveString = strawberry.field(
         description="BBAN: 4-17 digits. IBAN: the IBAN (checked). Never stored whole."
     )
     routing_number: str | None = strawberry.field(

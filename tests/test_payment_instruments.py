@@ -68,6 +68,10 @@ CUSTOMER = f"""query($id: ID!) {{ customer(id: $id) {{ id revision
     ... on PaymentInstrumentDeactivatedEvent {{ paymentInstrumentId wasDefault }}
     ... on DefaultPaymentInstrumentChangedEvent {{ paymentInstrumentId }} }} }} }} }} }}"""
 
+# A card number written into the operation itself, as a number rather than a string.
+INLINE_ADD = """mutation { paymentInstrumentAdd(input: {
+  customerId: "CUSTOMER", card: {number: NUMBER, expMonth: 1, expYear: YEAR}}) { userErrors { code } } }"""
+
 NODE = """query($id: ID!) { node(id: $id) { id ... on PaymentInstrument { status customer { id } } } }"""
 
 
@@ -176,6 +180,26 @@ async def test_card_number_and_cvv_never_reach_the_database_or_logs(
         assert number not in caplog.text
         assert all(number not in err["message"] for err in refused["userErrors"])
     assert not keys_of(docs) & {"number", "pan", "cvv", "accountNumber", "iban"}
+
+
+async def test_a_card_number_sent_with_the_wrong_type_is_not_echoed_in_errors_or_logs(
+    org: Org, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    customer = await new_customer(org)
+    wrong_types = {"number": int(CARD_DIGITS), "expMonth": 1, "expYear": NEXT_YEAR, "cvv": 9876}
+    response = await org.post(ADD, {"input": {"customerId": customer["id"], "card": wrong_types}})
+    assert response.json()["errors"]
+    inline = await org.post(
+        INLINE_ADD.replace("CUSTOMER", customer["id"])
+        .replace("NUMBER", CARD_DIGITS)
+        .replace("YEAR", str(NEXT_YEAR))
+    )
+    assert inline.json()["errors"]
+    assert CARD_DIGITS not in repr(inline.json())
+    assert CARD_DIGITS not in caplog.text and "9876" not in caplog.text
+    assert CARD_DIGITS not in repr(response.json()) and "9876" not in repr(response.json())
+    assert CARD_DIGITS not in repr(await all_documents(store))
 
 
 async def test_same_card_has_the_same_fingerprint_across_customers_but_not_across_organizations(
