@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 
+import resolvers.idempotency
 from resolvers.context import now
+from resolvers.idempotency import input_hash
+from schema.common import CurrencyCode
+from schema.transactions import CustomerPaymentCollectInput, PaymentOption
 from store import idempotency
 from store import transactions as txn_store
 from tests.money_helpers import (
@@ -122,3 +127,20 @@ async def test_keys_are_kept_at_least_a_day_then_expire(org, store):
     )
     later = (await org.gql(COLLECT, _collect_input(cid, "old-key", "12.00")))["customerPaymentCollect"]
     assert later["userErrors"] == [] and later["transaction"]["amount"]["amount"] == "12.00"
+
+
+async def test_duplicate_of_a_request_still_in_progress_gets_a_retryable_error(org, store, monkeypatch):
+    """A claim left PENDING (its request still running) makes duplicates wait, then answer IN_PROGRESS."""
+    cid = await add_customer(org)
+    same = CustomerPaymentCollectInput(
+        customer_id=cid, amount=Decimal("10.00"), currency=CurrencyCode["USD"],
+        option=PaymentOption.PAID_OUTSIDE, idempotency_key="slow",
+    )
+    digest = input_hash("customerPaymentCollect", same)
+    claimed = await idempotency.claim(store.for_org(org.id), "slow", "customerPaymentCollect", digest, now())
+    assert claimed is None
+    monkeypatch.setattr(resolvers.idempotency, "WAIT_SECONDS", 0.3)
+    result = (await org.gql(COLLECT, _collect_input(cid, "slow")))["customerPaymentCollect"]
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["idempotencyKey"], "IDEMPOTENCY_REQUEST_IN_PROGRESS")]
+    assert await txn_store.count(store.for_org(org.id), cid, "ALL") == 0
