@@ -23,7 +23,7 @@ from starlette.routing import Route
 from resolvers import money
 from resolvers.context import now
 from resolvers.gateway import card_ref, normalise_card_number
-from resolvers.payments import charge, refuse_blocked
+from resolvers.sales import charge, refuse_blocked
 from resolvers.settings import Settings
 from schema.common import minor_to_decimal
 from store import customers, gateway_accounts, payment_links, payouts, timeline

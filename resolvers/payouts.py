@@ -14,7 +14,7 @@ from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.gateway import CardRef
 from resolvers.idempotency import Outcome, once
-from resolvers.payments import blocked_problem, card_of, errors_of, problems_outcome, refuse_blocked, usable
+from resolvers.sales import blocked_problem, card_of, errors_of, problems_outcome, refuse_blocked, usable
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.payouts import (
     PayoutRequest,

@@ -16,7 +16,7 @@ from resolvers import money
 from resolvers.auth import mutation
 from resolvers.context import Context, now
 from resolvers.idempotency import Outcome, once
-from resolvers.payments import errors_of, problems_outcome
+from resolvers.sales import errors_of, problems_outcome
 from schema.common import Money, Problems, UserErrorCode
 from schema.transactions import (
     TransactionRefundInput,
