@@ -36,6 +36,7 @@ from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
+from resolvers.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import USER_ERROR_SINK
@@ -352,6 +353,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
+        *HostedPages(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

@@ -10,6 +10,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.money import link_token
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.settings import Settings
 from schema import notes as _notes  # registers the note and attachment event kinds
@@ -17,12 +18,29 @@ from schema.api_logs import ApiLogEntry, ApiLogFilter
 from schema.blocklists import BlocklistEntry
 from schema.common import ClientError, Connection, Edge, Linkable
 from schema.customers import Customer
+from schema.gateways import GatewayAccount
 from schema.payment_instruments import PaymentInstrument
+from schema.payouts import PayoutRequest
 from schema.tags import Tag
 from schema.timeline import TimelineEvent, TimelineEventKind, event_from_doc
+from schema.transactions import PaymentLink, Transaction, TransactionSegment
 from schema.users import Notification, User
 from schema.websites import Website
-from store import api_logs, blocklists, customers, notifications, payment_instruments, tags, timeline, users, websites
+from store import (
+    api_logs,
+    blocklists,
+    customers,
+    gateway_accounts,
+    notifications,
+    payment_instruments,
+    payment_links,
+    payouts,
+    tags,
+    timeline,
+    transactions,
+    users,
+    websites,
+)
 from store.db import Doc, OrgDb, Store
 
 
@@ -56,6 +74,8 @@ def now() -> datetime:
 # (customer id, the customer's timelineSeq when read, first, before seq or None, kinds)
 TimelineKey = tuple[str, int, int, int | None, tuple[str, ...]]
 TimelinePage = tuple[list[Doc], bool]
+# (customer id, segment, descending, after (createdTime, id) or None, first)
+TransactionsKey = tuple[str, str, bool, tuple[Any, str] | None, int]
 
 
 async def _load_timelines(org: OrgDb, keys: Sequence[TimelineKey]) -> list[TimelinePage]:
@@ -104,6 +124,11 @@ class Loaders:
     timeline_event_by_id: DataLoader[str, TimelineEvent | None] = field(init=False)
     timeline_by_customer: DataLoader[TimelineKey, TimelinePage] = field(init=False)
     user_by_id: DataLoader[str, User | None] = field(init=False)
+    transaction_by_id: DataLoader[str, Transaction | None] = field(init=False)
+    transactions_by_customer: DataLoader[TransactionsKey, TimelinePage] = field(init=False)
+    payment_link_by_id: DataLoader[str, PaymentLink | None] = field(init=False)
+    payout_request_by_id: DataLoader[str, PayoutRequest | None] = field(init=False)
+    gateway_account_by_id: DataLoader[str, GatewayAccount | None] = field(init=False)
     payment_instrument_by_id: DataLoader[str, PaymentInstrument | None] = field(init=False)
     payment_instruments_by_customer_id: DataLoader[str, list[PaymentInstrument]] = field(init=False)
     tag_by_id: DataLoader[str, Tag | None] = field(init=False)
@@ -174,9 +199,48 @@ class Loaders:
         self.user_by_id = DataLoader(load_users)
 
 
+        async def load_transactions(ids: list[str]) -> list[Transaction | None]:
+            return [Transaction.from_doc(d) if d else None for d in await transactions.get_many(org, ids)]
+
+        async def load_customer_transactions(keys: list[TransactionsKey]) -> list[TimelinePage]:
+            # First pages of the same shape share one query; pages after a cursor are one query each.
+            results: dict[TransactionsKey, TimelinePage] = {}
+            groups: dict[tuple[str, bool, int], list[str]] = {}
+            for cid, segment, desc, after, first in keys:
+                if after is None:
+                    groups.setdefault((segment, desc, first), []).append(cid)
+            for (segment, desc, first), cids in groups.items():
+                found = await transactions.first_pages(org, cids, segment, desc, first)
+                for cid, page in zip(cids, found, strict=True):
+                    results[(cid, segment, desc, None, first)] = page
+            rest = [k for k in keys if k[3] is not None]
+            pages = await asyncio.gather(
+                *(transactions.list_page(org, c, s, d, a, f) for c, s, d, a, f in rest)
+            )
+            results.update(zip(rest, pages, strict=True))
+            return [results[k] for k in keys]
+
+        self.transaction_by_id = DataLoader(load_transactions)
+
+        async def load_links(ids: list[str]) -> list[PaymentLink | None]:
+            return [PaymentLink.from_doc(d) if d else None for d in await payment_links.get_many(org, ids)]
+
+        async def load_payout_requests(ids: list[str]) -> list[PayoutRequest | None]:
+            return [PayoutRequest.from_doc(d) if d else None for d in await payouts.get_requests(org, ids)]
+
+        async def load_accounts(ids: list[str]) -> list[GatewayAccount | None]:
+            return [GatewayAccount.from_doc(d) if d else None for d in await gateway_accounts.get_many(org, ids)]
+
+        self.payment_link_by_id = DataLoader(load_links)
+        self.payout_request_by_id = DataLoader(load_payout_requests)
+        self.gateway_account_by_id = DataLoader(load_accounts)
+        self.transactions_by_customer = DataLoader(load_customer_transactions)
+
+
 # What a note's link points at, by GraphQL type -> how to load it. Transactions add one line.
 LINK_LOADERS: dict[str, Callable[[Loaders, str], Awaitable[Linkable | None]]] = {
     "Customer": lambda loaders, i: loaders.customer_by_id.load(i),
+    "Transaction": lambda loaders, i: loaders.transaction_by_id.load(i),
 }
 
 
@@ -256,6 +320,32 @@ class Context:
             return await api_logs.count(self.org, customer_id, **options)
 
         return Connection.build(edges, after=after, has_next=has_next, count=total)
+
+    async def transactions_connection(
+        self, customer_id: str, first: int, after: str | None, segment: TransactionSegment, descending: bool,
+    ) -> Connection[Transaction]:
+        position = decode_cursor(after, "TXN_CREATED") if after else None
+        key = (str(customer_id), segment.name, descending, tuple(position) if position else None, first)
+        docs, has_next = await self.loaders.transactions_by_customer.load(key)
+        edges = []
+        for d in docs:
+            node = Transaction.from_doc(d)
+            self.loaders.transaction_by_id.prime(d["id"], node)
+            edges.append(Edge(cursor=encode_cursor("TXN_CREATED", d["createdTime"], d["id"]), node=node))
+
+        async def total() -> int:
+            return await transactions.count(self.org, str(customer_id), segment.name)
+
+        return Connection.build(edges, after=after, has_next=has_next, count=total)
+
+    def public_url(self, path: str) -> str:
+        """An absolute URL of this gateway for `path` (settings.public_url, else the request's base URL)."""
+        base = self.settings.public_url or (str(self.request.base_url) if self.request is not None else "")
+        return base.rstrip("/") + path
+
+    def link_url(self, prefix: str, entity_id: str) -> str:
+        """The shared link of a payment link or payout request: `prefix` + its secret token."""
+        return self.public_url(prefix + link_token(self.settings, entity_id))
 
     async def is_blocked(self, values: dict[str, list[str]]) -> bool:
         """Whether an entry in force matches any of these (type -> values); batched across the request."""

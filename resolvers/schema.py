@@ -21,32 +21,45 @@ from strawberry.types import ExecutionContext
 
 from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
 from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
 from resolvers.payment_instruments import PaymentInstrumentMutations
+from resolvers.payments import PaymentMutations
+from resolvers.payouts import PayoutMutations, PayoutQueries
+from resolvers.refunds import RefundMutations
 from resolvers.settings import Settings
 from resolvers.subscriptions import ActivitySubscriptions
 from resolvers.tags import TagMutations, TagQueries
 from resolvers.tax_ids import TaxIdMutations
 from resolvers.timeline import TimelineMutations
+from resolvers.transactions import TransactionQueries
 from resolvers.users import NotificationMutations, UserQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.blocklists import BlocklistEntry
 from schema.customers import Customer
+from schema.gateways import GatewayAccount
 from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
 from schema.payment_instruments import PaymentInstrument
+from schema.payouts import PayoutRequest
 from schema.tags import Tag
 from schema.timeline import EVENT_CLASSES
+from schema.transactions import PaymentLink, Transaction
 from schema.users import Team, User
 from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
-Query = merge_types("Query", (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries, TagQueries, BlocklistQueries))
+Query = merge_types(
+    "Query",
+    (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries, TagQueries, BlocklistQueries, TransactionQueries,
+     GatewayAccountQueries, PayoutQueries),
+)
 Mutation = merge_types(
     "Mutation",
     (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations, PaymentInstrumentMutations,
-     TaxIdMutations, TagMutations, LeadSourceMutations, BlocklistMutations),
+     TaxIdMutations, TagMutations, LeadSourceMutations, BlocklistMutations, PaymentMutations, RefundMutations,
+     PayoutMutations, GatewayAccountMutations),
 )
 Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
@@ -81,7 +94,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Customer, Website, User, Team, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES],
+        types=[
+            Customer, Website, User, Team, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES,
+            Transaction, PaymentLink, GatewayAccount, PayoutRequest,
+        ],
         extensions=extensions,
         config=strawberry.schema.config.StrawberryConfig(
             disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS

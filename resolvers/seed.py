@@ -1,7 +1,7 @@
 """Demo data: an organization, two websites and ~200 customers, some of whom have paid.
 
-Deterministic (seeded random), so screenshots and docs stay stable. Until payments exist as
-transactions, the paying customers get their maintained aggregates (payment count, revenue) directly.
+Deterministic (seeded random), so screenshots and docs stay stable. Paying customers' payments are real
+transactions (sales registered as paid outside), with their aggregates and timeline events.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from store import customers, timeline, users, websites
+from store import customers, gateway_accounts, timeline, transactions, users, websites
 from store.auth import create_organization, get_organization
 from store.db import Store
 from store.ids import new_id
@@ -56,13 +56,17 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
         await websites.insert(org, site)
     for name, email, role, teams in DEMO_USERS:
         await users.insert(org, users.user_doc(name, email, role, now - timedelta(days=400), teams))
-    docs, events = [], []
+    docs, events, sales = [], [], []
+    await gateway_accounts.insert(org, {"id": new_id("gwa"), "name": "Sandbox", "gatewayName": "SANDBOX",
+                                        "acceptedCurrencies": ["USD", "EUR"], "active": True,
+                                        "createdTime": now - timedelta(days=400)})
     for i in range(count):
         first, last, country = rnd.choice(FIRST), rnd.choice(LAST), rnd.choice(COUNTRIES)
         created = now - timedelta(days=rnd.randint(0, 365), minutes=rnd.randint(0, 1440))
         paid = rnd.random() < 0.45
         payments = rnd.randint(1, 12) if paid else 0
-        gross = sum(rnd.randint(900, 25_000) for _ in range(payments))
+        amounts = [rnd.randint(900, 25_000) for _ in range(payments)]
+        gross = sum(amounts)
         currency = "EUR" if country in {"DE", "FR", "NL", "ES", "IT"} else "USD"
         email = f"{first}.{last}.{i}".lower().replace(" ", "").replace("-", "") + "@example.com"
         doc: dict[str, Any] = {
@@ -85,10 +89,37 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
         }
         docs.append(customers.with_derived(doc))
         events.append(timeline.event_doc(doc["id"], 1, "CUSTOMER_CREATED", ACTOR, created))
+        sales += _sales(doc, amounts, currency, events)
     await org[customers.COLLECTION].insert_many(docs)
     await org[timeline.COLLECTION].insert_many(events)
+    await org[transactions.COLLECTION].insert_many(sales)
     return {"organizationId": DEMO_ORG_ID, "created": "yes"}
 
 
 def _e164(value: str) -> str:
     return "+" + "".join(ch for ch in value if ch.isdigit())
+
+
+def _sales(
+    customer: dict[str, Any], amounts: list[int], currency: str, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The customer's payments as sales registered as paid outside, spread from creation to the last
+    payment; adds a PAYMENT_APPROVED event for each (timeline seq 2, 3, ...)."""
+    out = []
+    first, last = customer["createdTime"], customer["lastPaymentTime"]
+    for k, amount in enumerate(amounts):
+        paid = first + (last - first) * (k + 1) / len(amounts)
+        paid = paid.replace(microsecond=0)
+        txn = transactions.new_doc(
+            txn_id=new_id("txn"), customer_id=customer["id"], website_id=customer["websiteId"], type="SALE",
+            status="COMPLETED", result="APPROVED", amount_minor=amount, currency=currency, now=paid,
+            settlement_time=paid, description="Demo payment", method="OTHER", isProcessedOutside=True,
+        )
+        out.append(txn)
+        events.append(timeline.event_doc(
+            customer["id"], k + 2, "PAYMENT_APPROVED", ACTOR, paid,
+            {"transactionId": txn["id"], "amountMinor": amount, "currency": currency},
+            "Payment registered (demo data)",
+        ))
+    customer["timelineSeq"] = 1 + len(amounts)
+    return out

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     api_log_ttl_days: float = 90.0
     api_log_sweep_seconds: float = 3600.0  # only where the server has no TTL indexes (FerretDB v1)
+    # Money (docs/money.md): the sandbox gateway settles approved sales this long after processing
+    # (before that a refund is a void); hosted payment and payout-request links live this long.
+    settlement_delay_seconds: float = 3600.0
+    payment_link_hours: float = 24.0
+    link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
+    public_url: str | None = None
 
     data_dir: str = ".data"
     log_level: str = "info"

@@ -66,6 +66,44 @@ class UserErrorCode(enum.Enum):
         "NOT_A_USER",
         description="The API key does not belong to a user, and this needs one (e.g. notifications).",
     )
+    TOO_MANY_DECIMALS = strawberry.enum_value(
+        "TOO_MANY_DECIMALS", description="The amount has more decimals than the currency's minor unit allows."
+    )
+    CURRENCY_NOT_ACCEPTED = strawberry.enum_value(
+        "CURRENCY_NOT_ACCEPTED", description="No (or not the chosen) gateway account accepts this currency."
+    )
+    DECLINED = strawberry.enum_value(
+        "DECLINED", description="The gateway declined the payment; the declined transaction is recorded."
+    )
+    GATEWAY_TIMEOUT = strawberry.enum_value(
+        "GATEWAY_TIMEOUT",
+        description="The gateway did not answer in time; the transaction is recorded as TIMEOUT.",
+    )
+    BLOCKED = strawberry.enum_value(
+        "BLOCKED",
+        description="A blocklist entry matches the payment (the message names the blocklist type); "
+        "nothing was charged.",
+    )
+    NOT_REFUNDABLE = strawberry.enum_value(
+        "NOT_REFUNDABLE",
+        description="The transaction cannot be refunded (declined, voided, a refund or a payout).",
+    )
+    OVER_REFUND = strawberry.enum_value(
+        "OVER_REFUND", description="The refund is larger than what remains refundable on the transaction."
+    )
+    NOT_SETTLED = strawberry.enum_value(
+        "NOT_SETTLED", description="Before settlement only the whole amount can be refunded (as a void)."
+    )
+    IDEMPOTENCY_KEY_REUSED = strawberry.enum_value(
+        "IDEMPOTENCY_KEY_REUSED", description="The idempotency key was used before with a different input."
+    )
+    IDEMPOTENCY_REQUEST_IN_PROGRESS = strawberry.enum_value(
+        "IDEMPOTENCY_REQUEST_IN_PROGRESS",
+        description="A request with this idempotency key is still being processed; retry shortly.",
+    )
+    INVALID_STATUS = strawberry.enum_value(
+        "INVALID_STATUS", description="The entity's current status does not allow this change."
+    )
     EXACTLY_ONE_REQUIRED = strawberry.enum_value(
         "EXACTLY_ONE_REQUIRED", description="Give exactly one of the alternative fields (e.g. `card`, `bankAccount`, `other`)."
     )

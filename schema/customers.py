@@ -18,6 +18,7 @@ from schema.payment_instruments import PaymentInstrument, PaymentInstrumentDetai
 from schema.tags import Tag
 from schema.tax_ids import TaxId
 from schema.timeline import TimelineEvent, TimelineEventKind
+from schema.transactions import Transaction, TransactionSegment
 from schema.websites import Website
 
 if TYPE_CHECKING:
@@ -152,6 +153,25 @@ class Customer(Linkable):
     ) -> Connection[ApiLogEntry]:
         check_first(first)
         return await info.context.api_log_connection(str(self.id), first, after, filter)
+
+    @strawberry.field(
+        description="The customer's payments by the guide's payment segments, newest first by default."
+    )
+    async def transactions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        segment: Annotated[
+            TransactionSegment, strawberry.argument(description="SALES, DECLINED, REFUNDS, PAYOUTS or ALL.")
+        ] = TransactionSegment.ALL,
+        direction: Annotated[
+            SortDirection, strawberry.argument(description="By creation time: DESC newest first (default).")
+        ] = SortDirection.DESC,
+    ) -> Connection[Transaction]:
+        check_first(first)
+        descending = direction == SortDirection.DESC
+        return await info.context.transactions_connection(self.id, first, after, segment, descending)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

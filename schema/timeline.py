@@ -13,7 +13,7 @@ from typing import Any
 
 import strawberry
 
-from schema.common import Connection, Node
+from schema.common import Connection, Money, Node
 
 
 @strawberry.enum(description="What happened on a customer's timeline.")
@@ -27,6 +27,34 @@ class TimelineEventKind(enum.Enum):
     NOTE_DELETED = strawberry.enum_value("NOTE_DELETED", description="A note was deleted by its author.")
     ATTACHMENT = strawberry.enum_value("ATTACHMENT", description="A file was attached, with a description.")
     ATTACHMENT_REMOVED = strawberry.enum_value("ATTACHMENT_REMOVED", description="An attachment was removed.")
+    PAYMENT_APPROVED = strawberry.enum_value(
+        "PAYMENT_APPROVED", description="A payment was approved or registered."
+    )
+    PAYMENT_DECLINED = strawberry.enum_value(
+        "PAYMENT_DECLINED", description="A payment was declined (or timed out) at the gateway."
+    )
+    PAYMENT_BLOCKED = strawberry.enum_value(
+        "PAYMENT_BLOCKED", description="A payment was refused by a blocklist; nothing was charged."
+    )
+    PAYMENT_LINK_CREATED = strawberry.enum_value(
+        "PAYMENT_LINK_CREATED", description="A hosted payment form link was made for the customer."
+    )
+    TRANSACTION_REFUNDED = strawberry.enum_value(
+        "TRANSACTION_REFUNDED", description="A sale was (partly) refunded."
+    )
+    TRANSACTION_VOIDED = strawberry.enum_value(
+        "TRANSACTION_VOIDED", description="A sale was voided before settling."
+    )
+    PAYOUT_SENT = strawberry.enum_value(
+        "PAYOUT_SENT", description="A payout (credit) was sent to the customer."
+    )
+    PAYOUT_REQUEST_CREATED = strawberry.enum_value(
+        "PAYOUT_REQUEST_CREATED", description="A payout request was made on the customer's behalf."
+    )
+    PAYOUT_REQUEST_CHANGED = strawberry.enum_value(
+        "PAYOUT_REQUEST_CHANGED",
+        description="A payout request changed status (confirmed, fulfilled, canceled).",
+    )
     PAYMENT_INSTRUMENT_ADDED = strawberry.enum_value(
         "PAYMENT_INSTRUMENT_ADDED", description="A payment instrument was added to the customer."
     )
@@ -97,6 +125,68 @@ class CustomerCreatedEvent(TimelineEvent):
 @strawberry.type(description="The customer's details were edited.")
 class CustomerUpdatedEvent(TimelineEvent):
     changed_fields: list[str] = strawberry.field(description="Names of the fields that changed (input names).")
+
+
+def _money(doc: dict[str, Any]) -> Money:
+    return Money.from_minor(doc["data"]["amountMinor"], doc["data"]["currency"])
+
+
+@strawberry.type(description="A payment was approved (or registered as paid outside the gateway).")
+class PaymentApprovedEvent(TimelineEvent):
+    transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    amount: Money = strawberry.field(description="Amount paid.")
+
+
+@strawberry.type(description="A payment was declined or timed out at the gateway.")
+class PaymentDeclinedEvent(TimelineEvent):
+    transaction_id: strawberry.ID = strawberry.field(description="The declined sale.")
+    amount: Money = strawberry.field(description="Amount attempted.")
+    reason_code: str = strawberry.field(description="The gateway's code, e.g. `INSUFFICIENT_FUNDS`.")
+
+
+@strawberry.type(description="A payment was refused because a blocklist entry matched; nothing was charged.")
+class PaymentBlockedEvent(TimelineEvent):
+    amount: Money = strawberry.field(description="Amount attempted.")
+    blocklist_type: str = strawberry.field(description="The blocklist type that matched, e.g. `EMAIL`.")
+
+
+@strawberry.type(description="A hosted payment form link was made.")
+class PaymentLinkCreatedEvent(TimelineEvent):
+    payment_link_id: strawberry.ID = strawberry.field(description="The link.")
+    amount: Money = strawberry.field(description="Amount to pay.")
+
+
+@strawberry.type(description="A sale was refunded, fully or partly.")
+class TransactionRefundedEvent(TimelineEvent):
+    transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    refund_transaction_id: strawberry.ID = strawberry.field(description="The REFUND child transaction.")
+    amount: Money = strawberry.field(description="Amount refunded.")
+
+
+@strawberry.type(description="A sale was voided before it settled.")
+class TransactionVoidedEvent(TimelineEvent):
+    transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    void_transaction_id: strawberry.ID = strawberry.field(description="The VOID child transaction.")
+    amount: Money = strawberry.field(description="Amount voided.")
+
+
+@strawberry.type(description="A payout was sent to the customer.")
+class PayoutSentEvent(TimelineEvent):
+    transaction_id: strawberry.ID = strawberry.field(description="The CREDIT transaction.")
+    amount: Money = strawberry.field(description="Amount paid out.")
+    request_id: str = strawberry.field(description="The merchant's payout request ID.")
+
+
+@strawberry.type(description="A payout request was made on the customer's behalf.")
+class PayoutRequestCreatedEvent(TimelineEvent):
+    payout_request_id: strawberry.ID = strawberry.field(description="The payout request.")
+    amount: Money = strawberry.field(description="Amount requested.")
+
+
+@strawberry.type(description="A payout request changed status.")
+class PayoutRequestChangedEvent(TimelineEvent):
+    payout_request_id: strawberry.ID = strawberry.field(description="The payout request.")
+    status: str = strawberry.field(description="Its new status, e.g. `READY`, `FULFILLED`, `CANCELED`.")
 
 
 @strawberry.type(description="A payment instrument was added to the customer.")
@@ -186,6 +276,29 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         **_base(d), blocklist_entry_ids=d["data"].get("entryIds", []), attributes=d["data"].get("attributes", []),
         expiration_time=d["data"].get("expirationTime"),
     ),
+    "PAYMENT_APPROVED": lambda d: PaymentApprovedEvent(
+        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d)),
+    "PAYMENT_DECLINED": lambda d: PaymentDeclinedEvent(
+        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
+        reason_code=d["data"].get("code", "")),
+    "PAYMENT_BLOCKED": lambda d: PaymentBlockedEvent(
+        **_base(d), amount=_money(d), blocklist_type=d["data"].get("blocklistType", "")),
+    "PAYMENT_LINK_CREATED": lambda d: PaymentLinkCreatedEvent(
+        **_base(d), payment_link_id=strawberry.ID(d["data"]["paymentLinkId"]), amount=_money(d)),
+    "TRANSACTION_REFUNDED": lambda d: TransactionRefundedEvent(
+        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]),
+        refund_transaction_id=strawberry.ID(d["data"]["childTransactionId"]), amount=_money(d)),
+    "TRANSACTION_VOIDED": lambda d: TransactionVoidedEvent(
+        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]),
+        void_transaction_id=strawberry.ID(d["data"]["childTransactionId"]), amount=_money(d)),
+    "PAYOUT_SENT": lambda d: PayoutSentEvent(
+        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
+        request_id=d["data"].get("requestId", "")),
+    "PAYOUT_REQUEST_CREATED": lambda d: PayoutRequestCreatedEvent(
+        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
+    "PAYOUT_REQUEST_CHANGED": lambda d: PayoutRequestChangedEvent(
+        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
+        status=d["data"].get("status", "")),
 }
 
 # Every concrete event type, for the schema's `types=` (interfaces' implementations must be listed).
@@ -193,6 +306,9 @@ EVENT_CLASSES: list[type] = [
     CustomerCreatedEvent, CustomerUpdatedEvent, PaymentInstrumentAddedEvent, PaymentInstrumentUpdatedEvent,
     PaymentInstrumentDeactivatedEvent, DefaultPaymentInstrumentChangedEvent, CustomerTaggedEvent, CustomerUntaggedEvent,
     TaxIdChangedEvent, LeadSourceChangedEvent, CustomerBlockedEvent,
+    PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent,
+    TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
+    PayoutRequestChangedEvent,
 ]
 
 

@@ -17,6 +17,10 @@ PREFIXES: dict[str, str] = {
     "file": "StoredFile",
     "ntf": "Notification",
     "log": "ApiLogEntry",
+    "txn": "Transaction",
+    "gwa": "GatewayAccount",
+    "plink": "PaymentLink",
+    "pout_req": "PayoutRequest",
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
@@ -31,5 +35,10 @@ def new_id(prefix: str) -> str:
 
 def type_of_id(value: str) -> str | None:
     """The GraphQL type named by the id's prefix, or None when it has no known prefix."""
-    head, sep, _ = value.partition("_")
-    return PREFIXES.get(head) if sep else None
+    head, sep, rest = value.partition("_")
+    if not sep:
+        return None
+    second, sep2, _ = rest.partition("_")
+    if sep2 and f"{head}_{second}" in PREFIXES:  # two-word prefixes such as `pout_req_…`
+        return PREFIXES[f"{head}_{second}"]
+    return PREFIXES.get(head)

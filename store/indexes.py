@@ -4,8 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from store import api_logs, auth, blocklists, customers, files, notifications, payment_instruments, tags, timeline, users, websites
+from pymongo.errors import OperationFailure
+
+from store import (
+    api_logs,
+    auth,
+    blocklists,
+    customers,
+    files,
+    gateway_accounts,
+    idempotency,
+    notifications,
+    payment_instruments,
+    payment_links,
+    payouts,
+    tags,
+    timeline,
+    transactions,
+    users,
+    websites,
+)
 from store.db import Store
+
+NOT_IMPLEMENTED = 238
 
 IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
 
@@ -21,6 +42,11 @@ ALL: dict[str, IndexList] = {
     notifications.COLLECTION: notifications.INDEXES,
     api_logs.COLLECTION: api_logs.INDEXES,
     **files.INDEXES,
+    transactions.COLLECTION: transactions.INDEXES,
+    gateway_accounts.COLLECTION: gateway_accounts.INDEXES,
+    idempotency.COLLECTION: idempotency.INDEXES,
+    payment_links.COLLECTION: payment_links.INDEXES,
+    **payouts.INDEXES,
 }
 
 
@@ -28,4 +54,12 @@ async def ensure_indexes(store: Store) -> None:
     for collection, indexes in ALL.items():
         coll = store.raw(collection)
         for keys, options in indexes:
-            await coll.create_index(keys, **options)
+            try:
+                await coll.create_index(keys, **options)
+            except OperationFailure as exc:
+                if exc.code != NOT_IMPLEMENTED or "expireAfterSeconds" not in options:
+                    raise
+                # FerretDB v1 has no TTL indexes: keep the index without expiry; the collection's
+                # module treats documents past their TTL as absent and removes them as it meets them.
+                plain = {k: v for k, v in options.items() if k != "expireAfterSeconds"}
+                await coll.create_index(keys, **plain)

@@ -27,8 +27,10 @@ def test_every_type_field_and_enum_value_is_described():
 def test_every_index_leads_with_the_organization():
     for collection, indexes in ALL.items():
         for keys, options in indexes:
-            if collection in ("organizations",) or options["name"] == "hash_unique":
-                continue  # the lookups that establish the tenant
+            if collection in ("organizations",) or options["name"] in ("hash_unique", "token_hash_unique"):
+                continue  # the lookups that establish the tenant (API keys, hosted-link tokens)
+            if "expireAfterSeconds" in options:
+                continue  # MongoDB TTL indexes must be single-field
             if collection.startswith("attachments.") and options["name"] in ("filename_1_uploadDate_1", "files_id_1_n_1"):
                 continue  # GridFS's own indexes; files are found by a scoped lookup of their metadata first
             # GridFS keeps its own fields at the top level, so the organization lives in `metadata`.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from store import timeline
 from tests.collab import add_customer, add_user, snapshot
+from tests.money_helpers import add_customer as add_paying_customer
+from tests.money_helpers import collect
 
 NOTE_ADD = """mutation($input: TimelineNoteAddInput!) {
   timelineNoteAdd(input: $input) {
@@ -212,3 +214,20 @@ async def test_timelines_with_notes_of_a_page_of_customers_cost_the_same_round_t
         cid = await add_customer(org, f"C{i}")
         await add_note(org, cid, f"note {i}", linkIds=[link])
     assert await trips(2) == await trips(8)
+
+
+async def test_note_links_resolve_to_a_linked_transaction(org):
+    cid = await add_paying_customer(org)
+    paid = await collect(org, customerId=cid, amount="12.50", currency="USD", description="Invoice 9",
+                         paidOutside={"method": "CASH", "reference": "desk"})
+    txn_id = paid["transaction"]["id"]
+    result = await org.gql(
+        """mutation($input: TimelineNoteAddInput!) { timelineNoteAdd(input: $input) {
+            note { links { id __typename ... on Transaction { amount { amount currency } status } } }
+            userErrors { field code } } }""",
+        {"input": {"customerId": cid, "message": "Paid at the desk", "linkIds": [txn_id]}},
+    )
+    payload = result["timelineNoteAdd"]
+    assert payload["userErrors"] == []
+    assert payload["note"]["links"] == [{"id": txn_id, "__typename": "Transaction",
+                                         "amount": {"amount": "12.50", "currency": "USD"}, "status": "COMPLETED"}]
