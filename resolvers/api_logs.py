@@ -23,6 +23,7 @@ from graphql import (
     SelectionSetNode,
 )
 
+from resolvers import cards
 from resolvers.context import Principal
 from store.auth import KEY_PREFIX
 from store.db import Doc
@@ -58,20 +59,10 @@ MAX_ITEMS = 100
 MAX_DEPTH = 8
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _redact_text(text: str) -> str:
     def card(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        return "[CARD]" if 12 <= len(digits) <= 19 and luhn_ok(digits) else m.group(0)
+        return "[CARD]" if 12 <= len(digits) <= 19 and cards.luhn_ok(digits) else m.group(0)
 
     text = API_KEY_RE.sub(REDACTED, DIGIT_RUN.sub(card, text))
     return text if len(text) <= MAX_STRING else text[:MAX_STRING] + "…"
@@ -94,7 +85,7 @@ def redact(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, int):
         digits = str(abs(value))
-        return "[CARD]" if 12 <= len(digits) <= 19 and luhn_ok(digits) else value
+        return "[CARD]" if 12 <= len(digits) <= 19 and cards.luhn_ok(digits) else value
     if hasattr(value, "filename") and hasattr(value, "read"):  # an upload: keep its name, never its content
         return {
             "file": _redact_text(str(value.filename or "")),

@@ -20,13 +20,13 @@ Refunds, voids and credits (payouts) through the sandbox are always approved.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from ulid import ULID
+
+from resolvers import cards
 
 SANDBOX = "SANDBOX"
 
@@ -131,41 +131,12 @@ class SandboxGateway:
 # ---------------------------------------------------------------------------------------------- card numbers
 
 
-def luhn_ok(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def brand_of(number: str) -> str:
-    if number.startswith("4"):
-        return "VISA"
-    if number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(number[:4]) <= 2720:
-        return "MASTERCARD"
-    if number[:2] in {"34", "37"}:
-        return "AMERICAN_EXPRESS"
-    if number.startswith(("6011", "65")):
-        return "DISCOVER"
-    return "OTHER"
-
-
 def normalise_card_number(raw: str) -> str | None:
     """Digits of a card number typed with spaces or dashes; None unless 12-19 digits passing Luhn."""
-    digits = "".join(ch for ch in raw if ch not in " -")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
-        return None
-    return digits
+    number = cards.digits(raw)
+    return number if cards.is_card_number(number) else None
 
 
 def card_ref(number: str) -> CardRef:
     """The non-sensitive view of a card number (BIN, last four, brand): all that is kept of it."""
-    return CardRef(last4=number[-4:], bin=number[:6], brand=brand_of(number))
-
-
-def fingerprint(number: str, secret: str) -> str:
-    """A keyed hash of the card number (HMAC-SHA256), stable per card, for blocklists and duplicates."""
-    return hmac.new(secret.encode(), number.encode(), hashlib.sha256).hexdigest()
+    return CardRef(last4=number[-4:], bin=number[:6], brand=cards.card_brand(number) or "OTHER")

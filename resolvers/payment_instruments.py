@@ -7,20 +7,16 @@ fingerprint reach the store. No message, log line or event ever contains the num
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
-from stdnum import luhn
-from stdnum.us import rtn
 
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Context, forget, now
+from resolvers.instrument_details import bank_account, billing_address, card, customer_billing_address, expiry, other
 from schema.common import Problems, UserError, UserErrorCode
 from schema.customers import Customer
 from schema.payment_instruments import (
@@ -49,191 +45,6 @@ from store.ids import new_id, type_of_id
 Info = strawberry.Info[Context, None]
 INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 Path = list[str | int]
-
-# (brand, prefix length, lowest prefix, highest prefix, allowed lengths); first match wins.
-BIN_RANGES: list[tuple[str, int, int, int, range]] = [
-    ("AMERICAN_EXPRESS", 2, 34, 34, range(15, 16)),
-    ("AMERICAN_EXPRESS", 2, 37, 37, range(15, 16)),
-    ("DINERS_CLUB", 3, 300, 305, range(14, 20)),
-    ("DINERS_CLUB", 2, 36, 36, range(14, 20)),
-    ("DINERS_CLUB", 2, 38, 39, range(14, 20)),
-    ("JCB", 4, 3528, 3589, range(16, 20)),
-    ("VISA", 1, 4, 4, range(13, 20)),
-    ("MASTERCARD", 2, 51, 55, range(16, 17)),
-    ("MASTERCARD", 4, 2221, 2720, range(16, 17)),
-    ("DISCOVER", 4, 6011, 6011, range(16, 20)),
-    ("DISCOVER", 3, 644, 649, range(16, 20)),
-    ("DISCOVER", 2, 65, 65, range(16, 20)),
-    ("UNIONPAY", 2, 62, 62, range(16, 20)),
-    ("MAESTRO", 4, 6304, 6304, range(12, 20)),
-    ("MAESTRO", 2, 50, 50, range(12, 20)),
-    ("MAESTRO", 2, 56, 58, range(12, 20)),
-    ("MAESTRO", 2, 67, 67, range(12, 20)),
-]
-BRAND_NAMES = {
-    "VISA": "Visa",
-    "MASTERCARD": "Mastercard",
-    "AMERICAN_EXPRESS": "American Express",
-    "DISCOVER": "Discover",
-    "JCB": "JCB",
-    "DINERS_CLUB": "Diners Club",
-    "UNIONPAY": "UnionPay",
-    "MAESTRO": "Maestro",
-}
-MAX_YEARS_AHEAD = 20
-
-
-def card_brand(number: str) -> str | None:
-    for brand, size, low, high, lengths in BIN_RANGES:
-        if low <= int(number[:size]) <= high and len(number) in lengths:
-            return brand
-    return None
-
-
-def expiry(problems: Problems, path: Path, month: int, year: int, t: datetime) -> None:
-    if not 1 <= month <= 12:
-        problems.add([*path, "expMonth"], "must be a month, 1-12", UserErrorCode.INVALID)
-    if not 1000 <= year <= 9999:
-        problems.add([*path, "expYear"], "must be a 4-digit year", UserErrorCode.INVALID)
-    elif year > t.year + MAX_YEARS_AHEAD:
-        problems.add([*path, "expYear"], f"is more than {MAX_YEARS_AHEAD} years ahead", UserErrorCode.INVALID)
-    elif 1 <= month <= 12 and pi.card_expired(month, year, t):
-        problems.add(
-            [*path, "expYear"], f"the card expired in {month:02d}/{year}", UserErrorCode.CARD_EXPIRED
-        )
-
-
-def card(problems: Problems, path: Path, inp: Any, secret: str, org_id: str, t: datetime) -> dict[str, Any]:
-    """Checks a card and returns what may be kept of it. Messages never repeat the number or CVV."""
-    number = re.sub(r"[\s\-]", "", inp.number)
-    brand = None
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        problems.add(
-            [*path, "number"], "a card number has 12 to 19 digits", UserErrorCode.INVALID_CARD_NUMBER
-        )
-    elif not luhn.is_valid(number):
-        problems.add(
-            [*path, "number"], "is not a valid card number (check digit)", UserErrorCode.INVALID_CARD_NUMBER
-        )
-    else:
-        brand = card_brand(number)
-        if brand is None:
-            problems.add(
-                [*path, "number"],
-                "is not the number of a supported card brand",
-                UserErrorCode.INVALID_CARD_NUMBER,
-            )
-    expiry(problems, path, inp.exp_month, inp.exp_year, t)
-    if inp.cvv is not None:
-        size = 4 if brand == "AMERICAN_EXPRESS" else 3
-        if not (inp.cvv.isdigit() and len(inp.cvv) == size):
-            problems.add([*path, "cvv"], f"must be {size} digits", UserErrorCode.INVALID_CVV)
-    if brand is None:
-        return {}
-    return {
-        "fingerprint": pi.fingerprint(secret, org_id, "card", number),
-        "summary": f"{BRAND_NAMES[brand]} •••• {number[-4:]}",
-        "card": {
-            "brand": brand,
-            "bin": number[:6],
-            "last4": number[-4:],
-            "expMonth": inp.exp_month,
-            "expYear": inp.exp_year,
-        },
-    }
-
-
-def bank_account(problems: Problems, path: Path, inp: Any, secret: str, org_id: str) -> dict[str, Any]:
-    holder = v.text(problems, [*path, "accountHolder"], inp.account_holder, 255, required=True)
-    bank_name = v.text(problems, [*path, "bankName"], inp.bank_name, 255)
-    out: dict[str, Any] = {
-        "accountHolder": holder,
-        "accountNumberType": inp.account_number_type.value,
-        "routingNumber": None,
-        "bic": None,
-        "accountType": inp.account_type.value,
-        "bankName": bank_name,
-        "country": None,
-    }
-    number = re.sub(r"[\s\-]", "", inp.account_number).upper()
-    if inp.account_number_type.value == "IBAN":
-        try:
-            iban = IBAN(number)
-        except SchwiftyException:
-            problems.add([*path, "accountNumber"], "is not a valid IBAN", UserErrorCode.INVALID_BANK_ACCOUNT)
-            return {}
-        number = iban.compact
-        out["country"] = iban.country_code
-        if inp.bic:
-            try:
-                out["bic"] = str(BIC(inp.bic.strip()))
-            except SchwiftyException:
-                problems.add(
-                    [*path, "bic"], f"{inp.bic!r} is not a valid BIC", UserErrorCode.INVALID_BANK_ACCOUNT
-                )
-        else:
-            out["bic"] = str(iban.bic) if iban.bic else None
-        if out["bankName"] is None:
-            out["bankName"] = iban.bank_name
-    else:
-        if not number.isdigit() or not 4 <= len(number) <= 17:
-            problems.add(
-                [*path, "accountNumber"],
-                "a BBAN account number has 4 to 17 digits",
-                UserErrorCode.INVALID_BANK_ACCOUNT,
-            )
-        routing = re.sub(r"\s", "", inp.routing_number or "")
-        if not routing:
-            problems.add([*path, "routingNumber"], "is required for a BBAN account", UserErrorCode.REQUIRED)
-        elif not rtn.is_valid(routing):
-            problems.add(
-                [*path, "routingNumber"],
-                f"{routing!r} is not a valid ABA routing number",
-                UserErrorCode.INVALID_BANK_ACCOUNT,
-            )
-        out["routingNumber"] = routing
-        number = f"{routing}:{number}"
-    out["last4"] = number[-4:]
-    name = out["bankName"] or "Bank account"
-    return {
-        "fingerprint": pi.fingerprint(secret, org_id, "bank", number),
-        "summary": f"{name} •••• {number[-4:]}",
-        "bankAccount": out,
-    }
-
-
-def other(problems: Problems, path: Path, inp: Any, secret: str, org_id: str) -> dict[str, Any]:
-    method = v.text(problems, [*path, "methodName"], inp.method_name, 50, required=True)
-    ref = v.text(problems, [*path, "accountReference"], inp.account_reference, 255)
-    fp = pi.fingerprint(secret, org_id, f"other:{(method or '').lower()}", ref) if ref else None
-    return {
-        "fingerprint": fp,
-        "summary": f"{method} {ref}" if ref else str(method),
-        "other": {"methodName": method, "accountReference": ref},
-    }
-
-
-def billing_address(problems: Problems, path: Path, inp: Any) -> dict[str, Any] | None:
-    out = {
-        "firstName": v.text(problems, [*path, "firstName"], inp.first_name, 45),
-        "lastName": v.text(problems, [*path, "lastName"], inp.last_name, 45),
-        "organization": v.text(problems, [*path, "organization"], inp.organization, 255),
-        **(v.address(problems, path, inp) or {}),
-    }
-    out = {k: val for k, val in out.items() if val is not None}
-    return out or None
-
-
-def customer_billing_address(customer: dict[str, Any]) -> dict[str, Any] | None:
-    out = {
-        "firstName": customer.get("firstName"),
-        "lastName": customer.get("lastName"),
-        "organization": customer.get("organization"),
-        **(customer.get("address") or {}),
-    }
-    out = {k: val for k, val in out.items() if val is not None}
-    return out or None
-
 
 def prepare(
     ctx: Context, problems: Problems, path: Path, inp: Any, customer: dict[str, Any], t: datetime

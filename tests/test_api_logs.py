@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from resolvers.api_logs import luhn_ok, redact
+from resolvers.api_logs import redact
+from resolvers.cards import luhn_ok
 from store import api_logs
 from tests.collab import add_customer, add_user
 from tests.test_attachments import upload
