@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from store import customers, gateway_accounts, timeline, transactions, users, websites
+from resolvers.instrument_details import card, customer_billing_address
+from resolvers.settings import Settings
+from schema.common import Problems
+from store import customers, gateway_accounts, payment_instruments, tags, timeline, transactions, users, websites
 from store.auth import create_organization, get_organization
 from store.db import Store
 from store.ids import new_id
@@ -25,6 +29,9 @@ PHONES = {"US": "+1 415 555 {:04d}", "CA": "+1 604 555 {:04d}", "GB": "+44 20 79
           "FR": "+33 1 42 68 {:02d} {:02d}", "NL": "+31 20 123 {:04d}", "ES": "+34 912 34 {:04d}",
           "IT": "+39 06 1234 {:04d}", "SE": "+46 8 123 {:04d}", "AU": "+61 2 9374 {:04d}"}
 ACTOR = {"type": "SYSTEM", "id": None, "name": "Demo data"}
+TAGS = ["VIP", "Newsletter", "Wholesale", "Churn risk"]
+# Test card numbers of the major brands (never real cards); the sandbox approves all of them.
+CARDS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117"]
 DEMO_ORG_ID = "org_demo"
 # People of the demo organization (mention them in notes with `@<email>`; Support with `@support`).
 DEMO_USERS = [
@@ -40,7 +47,7 @@ def _phone(country: str, n: int) -> str:
     return pattern.format(n % 100, (n // 100) % 100) if pattern.count("{") == 2 else pattern.format(n % 10_000)
 
 
-async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str, str]:
+async def seed(store: Store, count: int = 200, seed_value: int = 42, fingerprint_secret: str | None = None) -> dict[str, str]:
     """Creates the demo organization once; returns its id (and says whether it was new)."""
     if await get_organization(store, DEMO_ORG_ID):
         return {"organizationId": DEMO_ORG_ID, "created": "no"}
@@ -56,7 +63,9 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
         await websites.insert(org, site)
     for name, email, role, teams in DEMO_USERS:
         await users.insert(org, users.user_doc(name, email, role, now - timedelta(days=400), teams))
-    docs, events, sales = [], [], []
+    docs, events, sales, cards = [], [], [], []
+    secret = fingerprint_secret or Settings().card_fingerprint_secret.get_secret_value()
+    await tags.ensure(org, TAGS, now)
     await gateway_accounts.insert(org, {"id": new_id("gwa"), "name": "Sandbox", "gatewayName": "SANDBOX",
                                         "acceptedCurrencies": ["USD", "EUR"], "active": True,
                                         "createdTime": now - timedelta(days=400)})
@@ -84,16 +93,35 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42) -> dict[str
             "paymentCount": payments,
             "revenue": {currency: {"amount": gross, "paid": gross, "count": payments}} if payments else {},
             "lastPaymentTime": created + timedelta(days=rnd.randint(0, 30)) if payments else None,
-            "tags": [],
+            "tags": sorted(t.lower() for t in rnd.sample(TAGS, rnd.choice([0, 0, 1, 1, 2]))),
             "createdTime": created, "updatedTime": created, "revision": 1, "timelineSeq": 1,
         }
+        if payments:  # paying customers have a card on file, their default instrument
+            instrument = _card(doc, CARDS[i % len(CARDS)], created, secret, DEMO_ORG_ID, rnd)
+            doc["defaultPaymentInstrumentId"] = instrument["id"]
+            cards.append(instrument)
         docs.append(customers.with_derived(doc))
         events.append(timeline.event_doc(doc["id"], 1, "CUSTOMER_CREATED", ACTOR, created))
         sales += _sales(doc, amounts, currency, events)
     await org[customers.COLLECTION].insert_many(docs)
     await org[timeline.COLLECTION].insert_many(events)
     await org[transactions.COLLECTION].insert_many(sales)
+    await org[payment_instruments.COLLECTION].insert_many(cards)
     return {"organizationId": DEMO_ORG_ID, "created": "yes"}
+
+
+def _card(customer: dict[str, Any], number: str, t: datetime, secret: str, org_id: str, rnd: random.Random) -> dict[str, Any]:
+    """An active card instrument, checked and reduced exactly as `paymentInstrumentAdd` does."""
+    problems = Problems()
+    entered = SimpleNamespace(number=number, exp_month=rnd.randint(1, 12), exp_year=t.year + rnd.randint(2, 5), cvv=None)
+    details = card(problems, ["card"], entered, secret, org_id, t)
+    problems.raise_if_any()
+    return {
+        "id": new_id("inst"), "customerId": customer["id"], "method": "PAYMENT_CARD", "status": "ACTIVE",
+        "useAsBackup": False, "billingAddress": customer_billing_address(customer), "stickyGatewayAccountId": None,
+        "card": None, "bankAccount": None, "other": None, **details,
+        "createdTime": t, "updatedTime": t, "deactivatedTime": None, "revision": 1,
+    }
 
 
 def _e164(value: str) -> str:

@@ -41,3 +41,16 @@ async def test_created_key_authenticates(store, http):
     response = await http.post("/graphql", json={"query": "{ websites(first: 1) { totalCount } }"},
                                headers={"Authorization": f"Bearer {key}"})
     assert response.json() == {"data": {"websites": {"totalCount": 0}}}
+
+
+async def test_demo_customers_who_paid_have_a_default_card_and_some_have_tags(store):
+    await seed(store)
+    org = store.for_org(DEMO_ORG_ID)
+    paying = await org["customers"].find_list({"paymentCount": {"$gt": 0}})
+    cards = await org["payment_instruments"].find_list({})
+    assert len(cards) == len(paying)
+    assert {c["customerId"] for c in cards} == {c["id"] for c in paying}
+    assert all(c["defaultPaymentInstrumentId"] in {i["id"] for i in cards} for c in paying)
+    assert all(i["status"] == "ACTIVE" and i["card"]["last4"] and "number" not in i["card"] for i in cards)
+    assert await org["tags"].count({}) == 4
+    assert await org["customers"].count({"tags": "vip"}) > 10
