@@ -56,12 +56,18 @@ class Scoped:
         *,
         sort: SortSpec | None = None,
         limit: int = 0,
+        expect: int = 0,
     ) -> AsyncCursor[Doc]:
+        """`expect`: how many documents may come back at most; the first batch is sized for them so
+        the result arrives in one round trip (the driver's default first batch is 101 documents)."""
         cursor = self.coll.find(self._f(flt), projection)
         if sort:
             cursor = cursor.sort(list(sort))
         if limit:
             cursor = cursor.limit(limit)
+        if expect or limit:
+            # One more than can come back: FerretDB keeps a cursor open after a full batch (an empty getMore follows).
+            cursor = cursor.batch_size(max(expect, limit) + 1)
         return cursor
 
     async def find_list(
@@ -71,8 +77,9 @@ class Scoped:
         *,
         sort: SortSpec | None = None,
         limit: int = 0,
+        expect: int = 0,
     ) -> list[Doc]:
-        return await self.find(flt, projection, sort=sort, limit=limit).to_list()
+        return await self.find(flt, projection, sort=sort, limit=limit, expect=expect).to_list()
 
     async def count(self, flt: Filter) -> int:
         return await self.coll.count_documents(self._f(flt))

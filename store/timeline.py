@@ -73,7 +73,8 @@ async def windows(org: OrgDb, wins: Sequence[Window]) -> list[list[Doc]]:
     found: dict[str, list[Doc]] = {}
     if clauses:
         flt = clauses[0] if len(clauses) == 1 else {"$or": clauses}
-        for doc in await org[COLLECTION].find_list(flt, {"_id": 0}):
+        expect = sum(w.high - w.low for w in wins)
+        for doc in await org[COLLECTION].find_list(flt, {"_id": 0}, expect=expect):
             found.setdefault(doc["customerId"], []).append(doc)
     out = []
     for w in wins:
@@ -96,6 +97,6 @@ async def page(
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
+    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0}, expect=len(ids))
     by_id = {d["id"]: d for d in docs}
     return [by_id.get(i) for i in ids]
