@@ -79,36 +79,39 @@ async def run_quick(
         for name in [*QUERY_SCENARIOS, "customer-update"]:
             s = SCENARIOS[name]
             try:
-                size = await paths.check_equal(s)
+                results["scenarios"][name] = await _measure(paths, s, count_commands, rounds, per_round)
             except AssertionError as exc:
                 if not s.mutation:
                     raise
                 results["scenarios"][name] = {"error": str(exc)[:300]}
-                continue
-            trips = {}
-            for path in ("gateway", "limit"):
-                before = count_commands()
-                await paths.call(path, s, 2)
-                trips[path] = count_commands() - before
-            cpu: dict[str, list[float]] = {"gateway": [], "limit": []}
-            n = 0 if s.mutation else per_round
-            order = ["gateway", "limit"]
-            for r in range(rounds if n else 0):
-                for path in order[r % 2 :] + order[: r % 2]:
-                    t0 = time.process_time()
-                    for k in range(n):
-                        await paths.call(path, s, 10 + r * n + k)
-                    cpu[path].append((time.process_time() - t0) / n * 1000)
-            row: dict[str, Any] = {"bytes": size, "roundTrips": trips}
-            if n:
-                g, lim = statistics.median(cpu["gateway"]), statistics.median(cpu["limit"])
-                row.update(
-                    {"cpuMs": {"gateway": round(g, 2), "limit": round(lim, 2)}, "cpuRatio": round(g / lim, 2)}
-                )
-            results["scenarios"][name] = row
     finally:
         await paths.close()
     return results
+
+
+async def _measure(
+    paths: Paths, s: Scenario, count_commands: Callable[[], int], rounds: int, per_round: int
+) -> dict[str, Any]:
+    size = await paths.check_equal(s)
+    trips = {}
+    for path in ("gateway", "limit"):
+        before = count_commands()
+        await paths.call(path, s, 2)
+        trips[path] = count_commands() - before
+    cpu: dict[str, list[float]] = {"gateway": [], "limit": []}
+    n = 0 if s.mutation else per_round
+    order = ["gateway", "limit"]
+    for r in range(rounds if n else 0):
+        for path in order[r % 2 :] + order[: r % 2]:
+            t0 = time.process_time()
+            for k in range(n):
+                await paths.call(path, s, 10 + r * n + k)
+            cpu[path].append((time.process_time() - t0) / n * 1000)
+    row: dict[str, Any] = {"bytes": size, "roundTrips": trips}
+    if n:
+        g, lim = statistics.median(cpu["gateway"]), statistics.median(cpu["limit"])
+        row.update({"cpuMs": {"gateway": round(g, 2), "limit": round(lim, 2)}, "cpuRatio": round(g / lim, 2)})
+    return row
 
 
 def markdown(results: dict[str, Any]) -> str:

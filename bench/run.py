@@ -356,7 +356,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"load generator {m['loadGenerator']}, document server {report['database']}.",
         f"Data set: {d['customers']:,} customers, {d['payment_instruments']:,} payment instruments, "
         f"{d['timeline_events']:,} timeline events. "
-        f"Peak RSS: gateway {report['peakRssKb']['gateway'] // 1024} MiB, limit {report['peakRssKb']['limit'] // 1024} MiB.",
+        f"Peak RSS: gateway {report['peakRssKb']['gateway'] // 1024} MiB, "
+        f"limit {report['peakRssKb']['limit'] // 1024} MiB.",
         "",
         "| scenario | bytes | CPU ms/req gateway / limit (x) | round trips gateway / limit | "
         "c | req/s gateway / limit (x) | p50 ms gw / lim | p90 ms gw / lim | p99 ms gw / lim | p99/p50 gw |",

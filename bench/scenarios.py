@@ -35,7 +35,8 @@ WALLET_FIELDS = """paymentInstruments { id brand last4 expMonth expYear status }
       taxIds { id type value isDefault }"""
 NESTED = WALLET_FIELDS if WALLET else ""
 EVENT_FIELDS = (
-    "__typename id kind occurredTime message author { type name } ... on CustomerUpdatedEvent { changedFields }"
+    "__typename id kind occurredTime message author { type name }"
+    " ... on CustomerUpdatedEvent { changedFields }"
 )
 
 DASHBOARD = f"""query Dashboard($first: Int!) {{
