@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scale", action="store_true", help="1M customers; only the filtered-list scenario")
     p.add_argument("--out", type=Path, default=RESULTS, help="where to write the Markdown and JSON results")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
+    p.add_argument("--events", help="timeline events per customer as LOW-HIGH (default 20-200)")
     p.add_argument("--load-only", action="store_true", help="load the data set, print how long it took, stop")
     p.add_argument(
         "--data-dir", type=Path, help="FerretDB data folder (kept between runs to reuse the data set)"
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> None:
         spec = SCALE if args.scale else Spec()
         if args.customers:
             spec = replace(spec, customers=args.customers)
+        if args.events:
+            low, high = (int(x) for x in args.events.split("-"))
+            spec = replace(spec, events=(low, high))
         if args.load_only:
             print(asyncio.run(_load_only(uri, spec)))
             return

@@ -285,16 +285,22 @@ def _guard(s: Scenario, run: Run) -> Iterator[tuple[str, Any]]:
         yield s.name, {"error": str(exc)[:500]}
 
 
+async def _load(uri: str, spec: Spec) -> Loaded:
+    store = Store(make_client(uri), f"bench_{spec.customers}")
+    try:
+        return await load(store, spec, progress=True)
+    finally:
+        await store.close()
+
+
 def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pid: int | None) -> int:
     with contextlib.suppress(AttributeError, OSError):
         if len(os.sched_getaffinity(0)) > 1:
             os.sched_setaffinity(0, {1})
             if db_pid:
                 os.sched_setaffinity(db_pid, {1})
-    store = Store(make_client(uri), f"bench_{spec.customers}")
     print(f"data set: {spec}", flush=True)
-    loaded = asyncio.run(load(store, spec, progress=True))
-    asyncio.run(store.close())
+    loaded = asyncio.run(_load(uri, spec))
     print(
         f"  {loaded.counts} ({'reused' if loaded.reused else f'loaded in {loaded.load_seconds} s'})",
         flush=True,
