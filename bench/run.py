@@ -79,6 +79,13 @@ class Server:
                     raise RuntimeError(f"{role} server did not start") from None
                 time.sleep(0.2)
 
+    def idle_cpu_rate(self, seconds: float = 2.0) -> float:
+        """CPU seconds per second the idle server spends (driver monitors, uvicorn's clock), to subtract."""
+        before = self.stats()
+        time.sleep(seconds)
+        after = self.stats()
+        return (after["cpu"] - before["cpu"]) / (after["wall"] - before["wall"])
+
     def stats(self) -> dict[str, Any]:
         r = httpx2.get(f"{self.url}/bench/stats", timeout=5)
         r.raise_for_status()
@@ -188,6 +195,7 @@ class Run:
         self.wrk = ensure_wrk()
         self.servers = {"gateway": Server("gateway", uri, loaded), "limit": Server("limit", uri, loaded)}
         self.client = httpx2.Client(timeout=120)
+        self.idle = {path: srv.idle_cpu_rate() for path, srv in self.servers.items()}
         self.auth = {"Authorization": f"Bearer {loaded.write_key}"}
 
     def target(self, path: str, s: Scenario) -> str:
@@ -233,9 +241,10 @@ class Run:
         after = server.stats()
         done = after["requests"] - before["requests"]
         q = statistics.quantiles(lat, n=100) if len(lat) > 1 else lat * 99
+        busy = after["cpu"] - before["cpu"] - self.idle[path] * (after["wall"] - before["wall"])
         return {
             "requests": done,
-            "cpuMs": round((after["cpu"] - before["cpu"]) / done * 1000, 2),
+            "cpuMs": round(busy / done * 1000, 2),
             "roundTrips": round((after["commands"] - before["commands"]) / done, 2),
             "p50": round(q[49], 2),
             "p90": round(q[89], 2),
@@ -331,6 +340,7 @@ def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pi
         "database": uri.split("?")[0].rsplit("@", 1)[-1],
         "dataset": {"spec": spec.key(), **loaded.counts, "loadSeconds": loaded.load_seconds},
         "peakRssKb": peaks,
+        "idleCpuPerSecond": {k: round(v, 5) for k, v in run.idle.items()},
         "scenarios": results,
     }
     out.mkdir(parents=True, exist_ok=True)
