@@ -393,7 +393,7 @@ def markdown(report: dict[str, Any]) -> str:
         for i, (c, pair) in enumerate(loads.items()):
             lg, ll = pair["gateway"], pair["limit"]
             rps = (
-                f"{lg['rps']} / {ll['rps']} ({_ratio(ll['rps'], lg['rps'])}x slower)"
+                f"{lg['rps']} / {ll['rps']} ({_ratio(lg['rps'], ll['rps'])} of limit)"
                 if lg.get("rps")
                 else "-"
             )
