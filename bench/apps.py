@@ -81,11 +81,13 @@ class Counted:
         self.app = app
         self.trips = trips
         self.requests = 0
+        self.in_flight = 0  # requests still being served (wrk leaves some when its time is up)
 
     def stats(self) -> dict[str, Any]:
         rss, peak = _rss_kb()
         return {
             "requests": self.requests,
+            "inFlight": self.in_flight,
             "commands": self.trips.total,
             "commandsByName": dict(self.trips.by_name),
             "cpu": time.process_time(),  # ns resolution, all threads
@@ -99,9 +101,15 @@ class Counted:
         if scope["type"] == "http" and scope["path"] == "/bench/stats":
             await Response(orjson.dumps(self.stats()), media_type="application/json")(scope, receive, send)
             return
-        if scope["type"] == "http":
-            self.requests += 1
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.requests += 1
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
 
 
 def gateway_app(store: Store, trips: RoundTrips) -> Counted:

@@ -86,6 +86,12 @@ class Server:
         after = self.stats()
         return (after["cpu"] - before["cpu"]) / (after["wall"] - before["wall"])
 
+    def settle(self, timeout: float = 180.0) -> None:
+        """Waits until requests left over by a previous load phase are served, so they count nowhere."""
+        deadline = time.monotonic() + timeout
+        while self.stats()["inFlight"] > 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     def stats(self) -> dict[str, Any]:
         r = httpx2.get(f"{self.url}/bench/stats", timeout=5)
         r.raise_for_status()
@@ -228,6 +234,7 @@ class Run:
         server = self.servers[path]
         n = MUTATION_REQUESTS if rate else SERIAL_REQUESTS
         lat: list[float] = []
+        server.settle()
         before = server.stats()
         stop = time.monotonic() + SERIAL_SECONDS
         for i in range(n):
@@ -253,12 +260,14 @@ class Run:
 
     def load(self, path: str, s: Scenario, connections: int) -> dict[str, Any]:
         server = self.servers[path]
+        server.settle()
         before = server.stats()
         url, body = self.target(path, s), self.body(s, 0)
         if self.wrk:
             res = run_wrk(self.wrk, url, body, self.auth, connections, self.duration)
         else:
             res = asyncio.run(_python_load(url, body, self.auth, connections, self.duration))
+        server.settle()  # the CPU of requests wrk left in flight counts here, with those requests
         after = server.stats()
         done = max(1, after["requests"] - before["requests"])
         res["cpuMs"] = round((after["cpu"] - before["cpu"]) / done * 1000, 2)
