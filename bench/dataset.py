@@ -77,7 +77,12 @@ LAST = [
 COUNTRIES = ["US", "DE", "FR", "GB", "CA", "NL", "ES", "IT", "SE", "AU"]
 EUR = {"DE", "FR", "NL", "ES", "IT"}
 TAG_NAMES = ["vip", "newsletter", "wholesale", "churn-risk", "partner", "beta", "reseller", "trial"]
-BRANDS = ["Visa", "MasterCard", "AmericanExpress", "Discover"]
+BRANDS = {
+    "VISA": "Visa",
+    "MASTERCARD": "Mastercard",
+    "AMERICAN_EXPRESS": "American Express",
+    "DISCOVER": "Discover",
+}
 TAX_TYPES = ["EU_VAT", "US_EIN", "GB_VAT", "CA_BN"]
 CHANGED = [
     ["firstName"],
@@ -113,6 +118,7 @@ class Spec:
     tax_ids: tuple[int, int] = (0, 2)
     events: tuple[int, int] = (20, 200)
     seed: int = 6
+    shape: int = 2  # bump when the documents' shape changes, so stored data sets are reloaded
 
     def key(self) -> str:
         return repr(sorted(asdict(self).items()))
@@ -196,17 +202,21 @@ def _customer(
     instruments = []
     for j in range(rnd.randint(*spec.instruments)):
         t = created + timedelta(minutes=j)
+        brand, last4 = rnd.choice(sorted(BRANDS)), f"{rnd.randint(0, 9999):04d}"
         instruments.append(
-            {
+            {  # the shape of the wallet branch's `paymentInstrumentAdd` with a card
                 "id": ids("inst"),
                 "customerId": cid,
                 "method": "PAYMENT_CARD",
                 "status": "ACTIVE",
-                "brand": rnd.choice(BRANDS),
-                "bin": f"{rnd.randint(400000, 559999)}",
-                "last4": f"{rnd.randint(0, 9999):04d}",
-                "expMonth": rnd.randint(1, 12),
-                "expYear": rnd.randint(2027, 2033),
+                "summary": f"{BRANDS[brand]} \u2022\u2022\u2022\u2022 {last4}",
+                "card": {
+                    "brand": brand,
+                    "bin": f"{rnd.randint(400000, 559999)}",
+                    "last4": last4,
+                    "expMonth": rnd.randint(1, 12),
+                    "expYear": rnd.randint(2027, 2033),
+                },
                 "fingerprint": f"fp_{rnd.randbytes(12).hex()}",
                 "useAsBackup": j == 1,
                 "billingAddress": address,

@@ -30,9 +30,10 @@ CUSTOMER_FIELDS = """id firstName lastName organization email phoneNumber isLead
       address { line1 city country postalCode }
       emails { value label primary }
       lifetimeRevenue { amount currency }"""
-WALLET_FIELDS = """paymentInstruments { id brand last4 expMonth expYear status }
+# Fields of main's wallet schema (instruments oldest first; tags and tax IDs from the customer document).
+WALLET_FIELDS = """paymentInstruments { id status summary }
       tags { name }
-      taxIds { id type value isDefault }"""
+      taxIds { type value isDefault }"""
 NESTED = WALLET_FIELDS if WALLET else ""
 EVENT_FIELDS = (
     "__typename id kind occurredTime message author { type name }"
@@ -116,17 +117,7 @@ EVENT_PROJ = {
     "actor.name": 1,
     "data.changedFields": 1,
 }
-INSTRUMENT_PROJ = {
-    "_id": 0,
-    "id": 1,
-    "customerId": 1,
-    "brand": 1,
-    "last4": 1,
-    "expMonth": 1,
-    "expYear": 1,
-    "status": 1,
-    "createdTime": 1,
-}
+INSTRUMENT_PROJ = {"_id": 0, "id": 1, "customerId": 1, "status": 1, "summary": 1, "createdTime": 1}
 FILTERED_PROJ = {
     "_id": 0,
     "id": 1,
@@ -197,20 +188,11 @@ def _customer(d: Doc, instruments: list[Doc] | None) -> dict[str, Any]:
     }
     if instruments is not None:
         out["paymentInstruments"] = [
-            {
-                "id": i["id"],
-                "brand": i["brand"],
-                "last4": i["last4"],
-                "expMonth": i["expMonth"],
-                "expYear": i["expYear"],
-                "status": i["status"],
-            }
-            for i in instruments
+            {"id": i["id"], "status": i["status"], "summary": i["summary"]} for i in instruments
         ]
         out["tags"] = [{"name": t} for t in d.get("tags", ())]
         out["taxIds"] = [
-            {"id": t["id"], "type": t["type"], "value": t["value"], "isDefault": t["isDefault"]}
-            for t in d.get("taxIds", ())
+            {"type": t["type"], "value": t["value"], "isDefault": t["isDefault"]} for t in d.get("taxIds", ())
         ]
     return out
 
@@ -237,7 +219,7 @@ async def _instruments(org: OrgDb, ids: list[str]) -> dict[str, list[Doc]]:
     grouped: dict[str, list[Doc]] = {i: [] for i in ids}
     if WALLET:
         for doc in await org[INSTRUMENTS].find_list(
-            {"customerId": {"$in": ids}}, INSTRUMENT_PROJ, sort=[("createdTime", -1)]
+            {"customerId": {"$in": ids}}, INSTRUMENT_PROJ, sort=[("createdTime", 1)]
         ):
             grouped[doc["customerId"]].append(doc)
     return grouped
