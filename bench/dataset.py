@@ -16,9 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
 from ulid import ULID
 
 from store import auth, customers, timeline, websites
@@ -92,21 +90,6 @@ CHANGED = [
     ["phoneNumbers"],
     ["jobTitle", "organization"],
 ]
-
-# Indexes for the collections this branch does not own yet (their branches declare them in store/).
-EXTRA_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
-    INSTRUMENTS: [
-        ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-        (
-            [("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", DESCENDING)],
-            {"name": "org_customer_created"},
-        ),
-    ],
-    TAGS: [
-        ([("organizationId", ASCENDING), ("name", ASCENDING)], {"unique": True, "name": "org_name_unique"})
-    ],
-}
-
 
 @dataclass(frozen=True)
 class Spec:
@@ -220,7 +203,12 @@ def _customer(
                 "fingerprint": f"fp_{rnd.randbytes(12).hex()}",
                 "useAsBackup": j == 1,
                 "billingAddress": address,
+                "stickyGatewayAccountId": None,
+                "bankAccount": None,
+                "other": None,
                 "createdTime": t,
+                "updatedTime": t,
+                "deactivatedTime": None,
                 "revision": 1,
             }
         )
@@ -276,9 +264,6 @@ class Loaded:
 
 async def ensure_all_indexes(store: Store) -> None:
     await ensure_indexes(store)
-    for name, indexes in EXTRA_INDEXES.items():
-        for keys, options in indexes:
-            await store.raw(name).create_index(keys, **options)
 
 
 async def load(store: Store, spec: Spec, *, progress: bool = False, concurrency: int = 2) -> Loaded:
@@ -310,7 +295,8 @@ async def load(store: Store, spec: Spec, *, progress: bool = False, concurrency:
             {"id": wid, "name": f"Shop {n + 1}", "url": f"https://shop{n + 1}.example", "createdTime": EPOCH},
         )
     await org[TAGS].insert_many(
-        [{"id": f"tag_{name}", "name": name, "createdTime": EPOCH} for name in TAG_NAMES]
+        [{"id": f"tag_{name}", "name": name, "nameLower": name.lower(), "createdTime": EPOCH, "revision": 1}
+         for name in TAG_NAMES]
     )
     counts = {"customers": 0, "payment_instruments": 0, "timeline_events": 0}
     sample = ""

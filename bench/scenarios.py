@@ -23,7 +23,7 @@ from schema.common import minor_to_decimal
 from store import customers, timeline, websites
 from store.db import Doc, OrgDb
 
-WALLET = False  # True once `Customer.paymentInstruments/tags/taxIds` exist in the schema
+WALLET = True  # instruments, tags and tax IDs are in the schema (issue 3)
 
 CUSTOMER_FIELDS = """id firstName lastName organization email phoneNumber isLead paymentCount
       lastPaymentTime createdTime updatedTime revision

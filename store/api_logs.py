@@ -112,6 +112,4 @@ async def count(
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)

@@ -85,9 +85,7 @@ async def remove(org: OrgDb, entry_id: str) -> Doc | None:
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 async def find_blocked(org: OrgDb, attributes: Mapping[str, Sequence[str]], now: datetime) -> list[Doc]:

@@ -50,6 +50,4 @@ async def for_currency(org: OrgDb, currency: str) -> Doc | None:
 
 async def get_many(org: OrgDb, ids: list[str]) -> list[Doc | None]:
     """Accounts in the order of `ids` (None where absent): one `$in` query."""
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)

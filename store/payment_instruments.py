@@ -64,9 +64,12 @@ async def get(org: OrgDb, instrument_id: str) -> Doc | None:
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
     """Instruments in the order of `ids` (None where absent): one `$in` query."""
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
+
+
+# First-batch size per customer for "all instruments of these customers": a page's instruments then
+# arrive in one round trip unless customers hold more than this on average (then a getMore follows).
+EXPECTED_PER_CUSTOMER = 10
 
 
 async def by_customers(org: OrgDb, customer_ids: Sequence[str]) -> list[list[Doc]]:
@@ -75,6 +78,7 @@ async def by_customers(org: OrgDb, customer_ids: Sequence[str]) -> list[list[Doc
         {"customerId": {"$in": list(set(customer_ids))}},
         {"_id": 0},
         sort=[("createdTime", ASCENDING), ("id", ASCENDING)],
+        expect=len(customer_ids) * EXPECTED_PER_CUSTOMER,
     )
     found: dict[str, list[Doc]] = {}
     for d in docs:

@@ -59,9 +59,7 @@ async def get_request(org: OrgDb, request_id: str) -> Doc | None:
 
 
 async def get_requests(org: OrgDb, ids: list[str]) -> list[Doc | None]:
-    docs = await org[REQUESTS].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[REQUESTS].by_ids(ids)
 
 
 async def requests_of_customer(org: OrgDb, customer_id: str, limit: int) -> list[Doc]:

@@ -89,16 +89,12 @@ async def get(org: OrgDb, tag_id: str) -> Doc | None:
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 async def by_names(org: OrgDb, lower_names: Sequence[str]) -> list[Doc | None]:
     """Tags by lower-cased name, in order (None where absent): one `$in` query."""
-    docs = await org[COLLECTION].find_list({"nameLower": {"$in": list(set(lower_names))}}, {"_id": 0})
-    by_name = {d["nameLower"]: d for d in docs}
-    return [by_name.get(n) for n in lower_names]
+    return await org[COLLECTION].by_ids(lower_names, key="nameLower")
 
 
 async def list_page(

@@ -110,9 +110,7 @@ async def page(
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0}, expect=len(ids))
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 async def get(org: OrgDb, event_id: str) -> Doc | None:

@@ -63,9 +63,7 @@ async def get(org: OrgDb, txn_id: str) -> Doc | None:
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
     """Transactions in the order of `ids` (None where absent): one `$in` query."""
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 def _filter(customer_id: str, segment: str) -> Doc:

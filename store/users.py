@@ -60,9 +60,7 @@ async def insert(org: OrgDb, doc: Doc) -> Doc:
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
     """Users in the order of `ids` (None where absent): one `$in` query."""
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0})
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 async def by_emails(org: OrgDb, emails: Sequence[str]) -> dict[str, Doc]:

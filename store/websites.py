@@ -23,9 +23,7 @@ async def insert(org: OrgDb, doc: Doc) -> None:
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
-    docs = await org[COLLECTION].find_list({"id": {"$in": list(set(ids))}}, {"_id": 0}, expect=len(ids))
-    by_id = {d["id"]: d for d in docs}
-    return [by_id.get(i) for i in ids]
+    return await org[COLLECTION].by_ids(ids)
 
 
 async def list_page(org: OrgDb, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
