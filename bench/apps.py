@@ -112,9 +112,9 @@ class Counted:
             self.in_flight -= 1
 
 
-def gateway_app(store: Store, trips: RoundTrips) -> Counted:
+def gateway_app(store: Store, trips: RoundTrips, **overrides: Any) -> Counted:
     settings = Settings(
-        mongodb_uri=None, graphiql_enabled=False, api_key_cache_seconds=3600, mask_errors=True
+        mongodb_uri=None, graphiql_enabled=False, api_key_cache_seconds=3600, mask_errors=True, **overrides
     )
     return Counted(create_app(settings, store), trips)
 

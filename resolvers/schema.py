@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
 from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
@@ -99,6 +100,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             Transaction, PaymentLink, GatewayAccount, PayoutRequest,
         ],
         extensions=extensions,
+        execution_context_class=LeafShortcutExecutionContext if settings.leaf_shortcut else None,
         config=strawberry.schema.config.StrawberryConfig(
             disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
         ),

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     max_aliases: int = 20
     max_tokens: int = 3_000
     max_body_bytes: int = 256 * 1024
+    # Plain leaf fields read directly instead of through graphql-core's per-field machinery
+    # (resolvers/executor.py); off = stock execution, for comparison and as an escape hatch.
+    leaf_shortcut: bool = True
 
     api_key_cache_seconds: float = 30.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
