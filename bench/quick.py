@@ -17,7 +17,7 @@ import orjson
 
 from bench.apps import RoundTrips, gateway_app, limit_app
 from bench.dataset import QUICK, Loaded, Spec, load
-from bench.scenarios import SCENARIOS, Scenario
+from bench.scenarios import MUTATION_SCENARIOS, SCENARIOS, Scenario
 from store.db import Store
 
 QUERY_SCENARIOS = ["dashboard-10", "dashboard-50", "dashboard-100", "detail", "filtered"]
@@ -76,7 +76,7 @@ async def run_quick(
     paths = Paths(store, loaded)
     results: dict[str, Any] = {"dataset": loaded.counts, "scenarios": {}}
     try:
-        for name in [*QUERY_SCENARIOS, "customer-update"]:
+        for name in [*QUERY_SCENARIOS, *MUTATION_SCENARIOS]:
             s = SCENARIOS[name]
             try:
                 results["scenarios"][name] = await _measure(paths, s, count_commands, rounds, per_round)

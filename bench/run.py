@@ -31,7 +31,7 @@ import orjson
 
 from bench.dataset import Loaded, Spec, load
 from bench.quick import QUERY_SCENARIOS, canonical
-from bench.scenarios import SCENARIOS, TIMELINE_NOTE_ADD, Scenario
+from bench.scenarios import MUTATION_SCENARIOS, SCENARIOS, Scenario
 from store.db import Store, make_client
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,14 +221,6 @@ class Run:
             raise AssertionError(f"{path} {s.name}: HTTP {r.status_code} {r.content[:400]!r}")
         return r.content
 
-    def has_mutation(self, name: str) -> bool:
-        r = self.client.post(
-            f"{self.servers['gateway'].url}/graphql",
-            headers=self.auth,
-            json={"query": '{ __type(name: "Mutation") { fields { name } } }'},
-        )
-        return name in {f["name"] for f in r.json()["data"]["__type"]["fields"]}
-
     def serial(self, path: str, s: Scenario, rate: float | None = None) -> dict[str, Any]:
         """A fixed number of requests one at a time (at `rate`/s if given): CPU and round trips each."""
         server = self.servers[path]
@@ -324,17 +316,11 @@ def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pi
         flush=True,
     )
     run = Run(uri, loaded, duration)
-    names = ["filtered"] if scale else [*QUERY_SCENARIOS, "customer-update"]
+    names = ["filtered"] if scale else [*QUERY_SCENARIOS, *MUTATION_SCENARIOS]
     results: dict[str, Any] = {}
     try:
         for name in names:
             results.update(_guard(SCENARIOS[name], run))
-        if not scale:
-            results["timeline-note-add"] = (
-                {"skipped": "timelineNoteAdd is not in the schema on this branch"}
-                if not run.has_mutation("timelineNoteAdd")
-                else {"skipped": "document TIMELINE_NOTE_ADD not wired yet", "document": TIMELINE_NOTE_ADD}
-            )
     finally:
         peaks = run.close()
     report = {

@@ -101,7 +101,8 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 plan = plan_for(parent_type, field_details_list[0].node.name.value)
                 if plan is not None:
                     # Any surprise (a raising getter or coercion, a null for a non-null field, an
-                    # awaitable or exception value) leaves `coerced` None: standard execution reports it.
+                    # Undefined, awaitable or exception value) leaves `coerced` None: standard
+                    # execution then handles the field as it always does.
                     coerced = None
                     try:
                         value = plan.get(source_value, plan.attribute)
@@ -109,7 +110,7 @@ class LeafShortcutExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             if not plan.non_null:
                                 results[response_name] = None
                                 continue
-                        elif not isinstance(value, Exception) and not is_awaitable(value):
+                        elif value is not Undefined and not isinstance(value, Exception) and not is_awaitable(value):
                             coerced = plan.coerce(value)
                     except Exception:
                         pass

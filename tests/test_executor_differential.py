@@ -276,6 +276,7 @@ ODD = [
     Odd(name="big", count=2**40, maybe=True, colour=Colour.RED, score=float("inf")),  # out of Int range
     Odd(name=RuntimeError("as value"), count=ValueError("v"), maybe=1, colour=Colour.RED, score=0.0),  # type: ignore[arg-type]
     Raising(),  # type: ignore[list-item]
+    Odd(name="u", count=Undefined, maybe=Undefined, colour=Colour.RED, score=Undefined),  # type: ignore[arg-type]
 ]
 
 
