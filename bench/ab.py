@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import tempfile
@@ -62,6 +63,7 @@ async def run(uri: str, rounds: int, per_round: int) -> str:
                 for r in range(rounds):
                     order = PATHS[r % 3:] + PATHS[: r % 3]
                     for path in order:
+                        gc.collect()  # each batch pays for its own garbage, not the previous path's
                         t0 = time.process_time()
                         for k in range(per_round):
                             await call(paths, stock, path, s, 10 + r * per_round + k)

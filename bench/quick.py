@@ -7,6 +7,7 @@ over interleaved rounds with the order rotated each round.
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -103,6 +104,7 @@ async def _measure(
     order = ["gateway", "limit"]
     for r in range(rounds if n else 0):
         for path in order[r % 2 :] + order[: r % 2]:
+            gc.collect()  # each batch pays for its own garbage, not the previous path's
             t0 = time.process_time()
             for k in range(n):
                 await paths.call(path, s, 10 + r * n + k)

@@ -35,7 +35,7 @@ from graphql import (
 )
 
 from resolvers.app import create_app
-from resolvers.executor import LeafShortcutExecutionContext
+from resolvers.executor import LeafShortcutExecutionContext, Nested
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
@@ -234,6 +234,8 @@ async def test_a_dashboard_page_is_byte_identical_and_mostly_leaves(apps):
     planned = {(t.name, f) for (t, f), plan in LeafShortcutExecutionContext.plans.items() if plan is not None}
     assert {("Customer", "firstName"), ("Money", "amount"), ("PaymentInstrument", "status")} <= planned
     assert ("Customer", "timeline") not in planned
+    nested = {(t.name, f) for (t, f), plan in LeafShortcutExecutionContext.plans.items() if isinstance(plan, Nested)}
+    assert {("Customer", "address"), ("Customer", "emails"), ("Customer", "lifetimeRevenue")} <= nested
 
 
 # Values real data never has, so the generated operations cannot reach them: the short path must
@@ -309,3 +311,60 @@ def test_bad_values_give_the_same_errors_and_nulls(query):
     assert a.errors, "each query meets at least one bad value"
     assert orjson.dumps(a.data) == orjson.dumps(b.data)
     assert [e.formatted for e in a.errors] == [e.formatted for e in b.errors]
+
+
+@strawberry.type
+class Inner:
+    label: str
+
+    @strawberry.field
+    async def later(self) -> str:
+        if self.label == "fail-later":
+            raise RuntimeError("async child failed")
+        return self.label.upper()
+
+
+@strawberry.type
+class Holder:
+    inner: Inner
+    maybe_inner: Inner | None
+    inners: list[Inner]
+    loose: list[Inner | None] | None
+
+
+HOLDERS = [
+    Holder(inner=Inner(label="a"), maybe_inner=None, inners=[Inner(label="b")], loose=[Inner(label="c"), None]),
+    Holder(inner=None, maybe_inner=Inner(label="d"), inners=[Inner(label="e")], loose=None),  # type: ignore[arg-type]
+    Holder(inner=Inner(label=None), maybe_inner=Inner(label=None), inners=[Inner(label="f"), None], loose="not a list"),  # type: ignore[arg-type,list-item]
+    Holder(inner=Inner(label="g"), maybe_inner=RuntimeError("as value"), inners=(Inner(label="t"),), loose=[ValueError("v")]),  # type: ignore[arg-type,list-item]
+    Holder(inner=Inner(label="fail-later"), maybe_inner=Inner(label="fail-later"), inners=[Inner(label="h"), Inner(label="fail-later")],
+           loose=[Inner(label="fail-later"), Inner(label=None)]),
+    Holder(inner=Inner(label=7), maybe_inner=Inner(label="i"), inners=[], loose=[]),  # type: ignore[arg-type]
+]
+
+
+@strawberry.type
+class HolderQuery:
+    @strawberry.field
+    def holders(self) -> list[Holder | None]:
+        return HOLDERS
+
+
+@pytest.mark.parametrize("query", [
+    "{ holders { inner { label } } }",
+    "{ holders { maybeInner { label } } }",
+    "{ holders { inners { label } } }",
+    "{ holders { loose { label } } }",
+    "{ holders { inner { later } maybeInner { later label } } }",
+    "{ holders { inners { later } loose { later } } }",
+    "{ holders { a: inner { label } b: inner { later } inners { l: label label } } }",
+])
+async def test_bad_nested_values_give_the_same_errors_and_nulls(query):
+    fast = strawberry.Schema(query=HolderQuery, execution_context_class=LeafShortcutExecutionContext)
+    stock = strawberry.Schema(query=HolderQuery)
+    a, b = await fast.execute(query), await stock.execute(query)
+    assert a.errors, "each query meets at least one bad value"
+    assert orjson.dumps(a.data) == orjson.dumps(b.data)
+    assert [e.formatted for e in a.errors] == [e.formatted for e in b.errors]
+    nested = {f for (t, f), p in LeafShortcutExecutionContext.plans.items() if t.name == "Holder" and isinstance(p, Nested)}
+    assert nested & {"inner", "maybeInner", "inners", "loose"}, "the nested short path ran"
