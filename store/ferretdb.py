@@ -15,7 +15,10 @@ import threading
 from pathlib import Path
 
 FERRETDB_VERSION = "v1.24.2"
-BINARY_NAME = f"customer-graph-ferretdb-{FERRETDB_VERSION}"
+# The suffix is the wrapper's own revision (tools/ferretdb/main.go): bump it when the wrapper changes,
+# so a binary cached in Go's bin folder by an older checkout is not reused.
+WRAPPER_REVISION = 2
+BINARY_NAME = f"customer-graph-ferretdb-{FERRETDB_VERSION}-w{WRAPPER_REVISION}"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WRAPPER_DIR = REPO_ROOT / "tools" / "ferretdb"
 
@@ -67,7 +70,10 @@ class FerretDB:
                 f"--listen-addr={self.listen}",
                 f"--sqlite-url=file:{self.data_dir.resolve()}/",
                 f"--log-level={self.log_level}",
+                # The server stops when this pipe closes, i.e. whenever this process ends, however it ends.
+                "--exit-on-stdin-eof",
             ],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -95,8 +101,10 @@ class FerretDB:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-        if self._proc is not None and self._proc.stdout is not None:
-            self._proc.stdout.close()
+        if self._proc is not None:
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    pipe.close()
         self._proc = None
 
     @property

@@ -7,13 +7,16 @@
 // public `ferretdb` package. Telemetry is disabled by that package and no debug server is started.
 //
 // It listens on the given loopback address (port 0 picks a free port) and prints one line,
-// `ready <mongodb-uri>`, once it accepts connections. It stops on SIGINT/SIGTERM.
+// `ready <mongodb-uri>`, once it accepts connections. It stops on SIGINT/SIGTERM and, with
+// --exit-on-stdin-eof, when its standard input closes: the parent keeps a pipe open, so however the
+// parent ends (even SIGKILL) the server shuts down instead of being orphaned.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -26,6 +29,7 @@ func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:0", "TCP address to listen on (port 0: a free port)")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite data folder URL (must end with a slash)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	exitOnEOF := flag.Bool("exit-on-stdin-eof", false, "stop when standard input reaches end of file")
 	flag.Parse()
 
 	var level slog.Level
@@ -48,6 +52,12 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *exitOnEOF {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 
 	done := make(chan struct{})
 	go func() {
