@@ -10,10 +10,11 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, forget, now
+from resolvers.context import INPUT, Info, forget, now
 from resolvers.customers import check_customer_id
 from resolvers.lead_sources import ip_address
 from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.validation import Path
 from schema.blocklists import (
     BlocklistEntry,
     BlocklistEntryAddInput,
@@ -30,9 +31,6 @@ from store import blocklists, customers, timeline
 from store import payment_instruments as pi
 from store.ids import type_of_id
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
-Path = list[str | int]
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_VALUE = 255

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 from resolvers.money import link_token
@@ -374,4 +375,9 @@ class Context:
         return Connection.build(edges, after=after, has_next=has_next, count=total)
 
 
-__all__ = ["Context", "Loaders", "Principal", "_notes", "forget", "now"]
+# What every resolver module annotates with: the resolve info of this gateway, and the one argument
+# of every mutation.
+Info = strawberry.Info[Context, None]
+INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
+
+__all__ = ["INPUT", "Context", "Info", "Loaders", "Principal", "_notes", "forget", "now"]

@@ -10,7 +10,7 @@ import strawberry
 from resolvers import payment_instruments as instruments
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import After, ClientError, Connection, Edge, First, Problems, SortDirection, UserErrorCode, check_first
 from schema.customers import (
@@ -27,7 +27,6 @@ from store import customers, timeline
 from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 
-Info = strawberry.Info[Context, None]
 MAX_UPDATE_RETRIES = 5
 
 

@@ -6,13 +6,12 @@ import strawberry
 
 from resolvers import money
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Info, now
 from schema.common import Problems, UserErrorCode
 from schema.gateways import GatewayAccount, GatewayAccountCreateInput, GatewayAccountCreatePayload
 from store import gateway_accounts
 from store.ids import new_id
 
-Info = strawberry.Info[Context, None]
 MAX_CURRENCIES = 50
 
 

@@ -15,10 +15,9 @@ from stdnum.us import rtn
 
 from resolvers import cards
 from resolvers import validation as v
+from resolvers.validation import Path
 from schema.common import Problems, UserErrorCode
 from store import payment_instruments as pi
-
-Path = list[str | int]
 
 MAX_YEARS_AHEAD = 20
 

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, forget, now
+from resolvers.context import INPUT, Info, forget, now
 from resolvers.customers import check_customer_id
 from schema.common import Problems, UserErrorCode
 from schema.customers import Customer
@@ -18,8 +18,6 @@ from schema.lead_sources import CustomerLeadSourceUpdateInput, CustomerLeadSourc
 from store import customers, lead_sources, timeline
 from store.errors import NotFound, RevisionConflict
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 MAX_TEXT = 512
 MAX_URL = 2083

@@ -13,12 +13,12 @@ from typing import Any
 
 from resolvers.gateway import GatewayAdapter, SandboxGateway
 from resolvers.settings import Settings
+from resolvers.validation import Path
 from schema.common import Problems, UserErrorCode, currency_exponent
 from store import blocklists, customers, gateway_accounts
 from store.db import Doc, OrgDb
 from store.ids import type_of_id
 
-Path = list[str | int]
 MAX_AMOUNT_MINOR = 10**15  # far beyond any payment, well inside a 64-bit integer
 MAX_KEY = 255
 REQUEST_ID_RE = re.compile(r"^[\-\w]{1,50}$", re.ASCII)
@@ -175,8 +175,6 @@ def link_token(settings: Settings, entity_id: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
 
 
 def forget(loader: Any, key: str) -> None:

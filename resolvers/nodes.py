@@ -8,14 +8,12 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.context import Context
+from resolvers.context import Context, Info
 from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
 from schema.users import SUPPORT, Notification
 from store import api_logs, notifications
 from store.ids import type_of_id
-
-Info = strawberry.Info[Context, None]
 
 # GraphQL type -> how to load one by id through the request's loaders. A new node type adds one line.
 NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {

@@ -15,8 +15,9 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, forget, now
+from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.instrument_details import bank_account, billing_address, card, customer_billing_address, expiry, other
+from resolvers.validation import Path
 from schema.common import Problems, UserError, UserErrorCode
 from schema.customers import Customer
 from schema.payment_instruments import (
@@ -42,9 +43,6 @@ from store import payment_instruments as pi
 from store.errors import NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
-Path = list[str | int]
 
 def prepare(
     ctx: Context, problems: Problems, path: Path, inp: Any, customer: dict[str, Any], t: datetime

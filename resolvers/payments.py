@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers import money
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, Info, now
 from resolvers.idempotency import Outcome, once
 from resolvers.sales import (
     blocked_problem,
@@ -32,7 +32,6 @@ from store import payment_links, timeline, transactions
 from store.db import Doc, OrgDb
 from store.ids import new_id
 
-Info = strawberry.Info[Context, None]
 MAX_LINK_HOURS = 720
 
 

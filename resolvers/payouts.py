@@ -11,7 +11,7 @@ import strawberry
 
 from resolvers import money
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, Info, now
 from resolvers.gateway import CardRef
 from resolvers.idempotency import Outcome, once
 from resolvers.sales import blocked_problem, card_of, errors_of, problems_outcome, refuse_blocked, usable
@@ -30,7 +30,6 @@ from store import payouts, timeline, transactions
 from store.db import Doc, OrgDb
 from store.ids import new_id, type_of_id
 
-Info = strawberry.Info[Context, None]
 DEFAULT_HOURS = 24
 MAX_HOURS = 720
 OPEN_STATUSES = ["PENDING", "READY"]

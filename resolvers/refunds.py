@@ -14,7 +14,7 @@ import strawberry
 
 from resolvers import money
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Context, Info, now
 from resolvers.idempotency import Outcome, once
 from resolvers.sales import errors_of, problems_outcome
 from schema.common import Money, Problems, UserErrorCode
@@ -29,7 +29,6 @@ from store import timeline, transactions
 from store.db import Doc
 from store.ids import new_id
 
-Info = strawberry.Info[Context, None]
 MAX_ITEMS = 50
 MAX_ATTEMPTS = 3
 

@@ -7,13 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.context import Context, Loaders
+from resolvers.context import Info, Loaders
 from resolvers.customers import check_customer_id
 from resolvers.events import BUS
 from schema.common import ClientError, Problems
 from schema.timeline import TimelineEvent, event_from_doc
-
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.context import Context, forget, now
+from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers import check_customer_id
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import Connection, Edge, Problems, UserErrorCode, check_first
@@ -29,8 +29,6 @@ from store import customers, tags, timeline
 from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import type_of_id
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 NAME_RE = re.compile(r"^[@~\-.\w\s+]+$")
 MAX_NAME = 255
 MAX_CUSTOMERS = 100

@@ -20,7 +20,7 @@ from stdnum.no import mva
 from stdnum.us import ein
 
 from resolvers.auth import mutation
-from resolvers.context import Context, forget, now
+from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers import check_customer_id
 from schema.common import Problems, UserError, UserErrorCode
 from schema.customers import Customer
@@ -35,8 +35,6 @@ from store import customers, timeline
 from store import tax_ids as store
 from store.errors import NotFound, RevisionConflict
 
-Info = strawberry.Info[Context, None]
-INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 MAX_OTHER = 64
 MAX_RETRIES = 5
 

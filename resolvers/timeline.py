@@ -12,7 +12,7 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import LINK_LOADERS, Context, Principal, now
+from resolvers.context import LINK_LOADERS, Context, Info, Principal, now
 from resolvers.customers import check_customer_id
 from schema.common import Problems, UserErrorCode
 from schema.notes import (
@@ -35,7 +35,6 @@ from store.db import Doc
 from store.errors import NotFound
 from store.ids import new_id, type_of_id
 
-Info = strawberry.Info[Context, None]
 MAX_MESSAGE = 10_000
 MAX_DESCRIPTION = 1_000
 MAX_MENTIONS = 20

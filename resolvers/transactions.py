@@ -6,12 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers.context import Context
+from resolvers.context import Info
 from schema.common import ClientError
 from schema.transactions import Transaction
 from store.ids import type_of_id
-
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode, check_first
 from schema.timeline import Actor
@@ -25,7 +25,6 @@ from schema.users import (
 from store import notifications, users
 from store.ids import type_of_id
 
-Info = strawberry.Info[Context, None]
 MAX_IDS = 100
 
 

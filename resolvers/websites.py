@@ -8,14 +8,13 @@ import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
-from resolvers.context import Context, now
+from resolvers.context import Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import After, Connection, Edge, First, Problems, UserErrorCode, check_first
 from schema.websites import Website, WebsiteCreateInput, WebsiteCreatePayload
 from store import websites
 from store.ids import new_id
 
-Info = strawberry.Info[Context, None]
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 

@@ -34,7 +34,7 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 
 async def ensure_ttl_index(store: Store, days: float) -> bool:
     """Creates the TTL index on `time` (replacing one with another retention); False when the server has
-    no TTL indexes (FerretDB v1 answers NotImplemented): then `expire` must be run periodically instead."""
+    no TTL indexes (FerretDB v1 refuses `expireAfterSeconds` with an error): then `expire` must be run periodically instead."""
     coll = store.raw(COLLECTION)
     seconds = max(1, int(days * 86_400))
     existing = (await coll.index_information()).get(TTL_INDEX)
