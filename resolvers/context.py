@@ -275,6 +275,11 @@ class Context:
     def actor(self) -> dict[str, Any]:
         return self.principal.actor()
 
+    def restart_execution(self) -> None:
+        """Forgets what this request has loaded: the fast path's fallback (resolvers/fastpath.py) then
+        runs the operation exactly as a first execution would, batches and order of completion alike."""
+        self.loaders = Loaders(self.org)
+
     def authenticate(self, principal: Principal) -> None:
         """Binds a websocket context to the principal its `connection_init` proved."""
         self.principal = principal

@@ -65,8 +65,11 @@ class Nested(NamedTuple):
 Plan = Leaf | Nested
 
 
-def leaf_plan(field_def: GraphQLField) -> Plan | None:
-    """How to read a plain field directly, or None when standard execution must run it."""
+def plain_field(field_def: GraphQLField) -> StrawberryField | None:
+    """The Strawberry field behind a plain field (no resolver, arguments or extension), else None.
+
+    Its value is `field.default_resolver(source, field.python_name)`: what Strawberry's basic-field
+    wrapper (`_get_basic_result`) returns."""
     strawberry_field = (field_def.extensions or {}).get(STRAWBERRY_DEFINITION)
     resolve = field_def.resolve
     if (
@@ -76,6 +79,14 @@ def leaf_plan(field_def: GraphQLField) -> Plan | None:
         or resolve is None
         or getattr(resolve, "__name__", "") != "_get_basic_result"
     ):
+        return None
+    return strawberry_field
+
+
+def leaf_plan(field_def: GraphQLField) -> Plan | None:
+    """How to read a plain field directly, or None when standard execution must run it."""
+    strawberry_field = plain_field(field_def)
+    if strawberry_field is None:
         return None
     return_type = field_def.type
     non_null = isinstance(return_type, GraphQLNonNull)

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
 from resolvers.executor import LeafShortcutExecutionContext
+from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
 from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
 from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
@@ -80,6 +81,14 @@ class GatewaySchema(strawberry.Schema):
                 log.error("internal error: %s", error.message, exc_info=error.original_error)
 
 
+def execution_context_class(settings: Settings) -> type | None:
+    """Compiled plans for queries (`FAST_PATH`), the plain-field shortcut for standard execution
+    (`LEAF_SHORTCUT`), or stock graphql-core execution (None) when both are off."""
+    if settings.fast_path:
+        return FastPathExecutionContext if settings.leaf_shortcut else FastPathStockExecutionContext
+    return LeafShortcutExecutionContext if settings.leaf_shortcut else None
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[Any] = [
@@ -100,7 +109,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             Transaction, PaymentLink, GatewayAccount, PayoutRequest,
         ],
         extensions=extensions,
-        execution_context_class=LeafShortcutExecutionContext if settings.leaf_shortcut else None,
+        execution_context_class=execution_context_class(settings),
         config=strawberry.schema.config.StrawberryConfig(
             disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
         ),

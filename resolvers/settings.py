@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # Plain leaf fields read directly instead of through graphql-core's per-field machinery
     # (resolvers/executor.py); off = stock execution, for comparison and as an escape hatch.
     leaf_shortcut: bool = True
+    # Queries run through a plan compiled once per document (resolvers/fastpath.py), falling back to
+    # standard execution for anything the plan does not answer exactly; off = standard execution.
+    fast_path: bool = True
 
     api_key_cache_seconds: float = 30.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")

@@ -1,5 +1,5 @@
-"""The leaf shortcut (resolvers/executor.py) against stock execution: many generated operations over
-real data, byte-identical responses.
+"""The compiled fast path (resolvers/fastpath.py) and the leaf shortcut (resolvers/executor.py) against
+stock execution: many generated operations over real data, byte-identical responses.
 
 Operations are generated from the schema itself (random sub-selections of every type reachable from
 the root, aliases, repeated fields, inline fragments, @include/@skip, abstract types through
@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 import orjson
@@ -33,9 +33,11 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from resolvers.app import create_app
 from resolvers.executor import LeafShortcutExecutionContext, Nested
+from resolvers.fastpath import FastPathExecutionContext, FastPathMixin, FastPathStockExecutionContext
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
@@ -123,8 +125,8 @@ class Generator:
         return f"({', '.join(out)})" if out else ""
 
     def value(self, arg_name: str, arg_type: Any) -> str | None:
-        if arg_name == "first":
-            return str(self.rnd.randint(1, 12))
+        if arg_name == "first":  # now and then out of range: a client error, and the fast path's fallback
+            return str(self.rnd.choice([0, 101])) if self.rnd.random() < 0.03 else str(self.rnd.randint(1, 12))
         if arg_name == "id":
             return f'"{self.rnd.choice(self.ids)}"'
         if arg_name == "ids" and isinstance(arg_type, GraphQLList):
@@ -160,54 +162,71 @@ async def add_variety(client: httpx2.AsyncClient, key: str, customer_ids: list[s
               {"input": {"customerId": b, "attributes": ["CUSTOMER_ID"]}})
 
 
+class Apps(NamedTuple):
+    fast: httpx2.AsyncClient  # the default: compiled plans, the shortcut where standard execution runs
+    shortcut: httpx2.AsyncClient  # FAST_PATH=false
+    stock: httpx2.AsyncClient  # FAST_PATH=false LEAF_SHORTCUT=false
+    key: str
+    ids: list[str]
+
+    async def bodies(self, body: dict[str, Any]) -> list[tuple[int, bytes]]:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        responses = [await c.post("/graphql", json=body, headers=headers) for c in (self.fast, self.shortcut, self.stock)]
+        return [(r.status_code, r.content) for r in responses]
+
+
 @pytest.fixture
-async def apps(store: Store) -> AsyncIterator[tuple[httpx2.AsyncClient, httpx2.AsyncClient, str, list[str]]]:
+async def apps(store: Store) -> AsyncIterator[Apps]:
     await seed(store, count=30)
     from datetime import UTC, datetime
 
     key, _ = await auth.create_api_key(store, DEMO_ORG_ID, "write", "differential", datetime.now(UTC))
-    fast_app = create_app(Settings(mongodb_uri=None, api_key_cache_seconds=0, **LIMITS), store)
-    stock_app = create_app(Settings(mongodb_uri=None, api_key_cache_seconds=0, leaf_shortcut=False, **LIMITS), store)
+
+    def app(**overrides: Any) -> httpx2.AsyncClient:
+        settings = Settings(mongodb_uri=None, api_key_cache_seconds=0, **LIMITS, **overrides)
+        return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=create_app(settings, store)), base_url="http://test")
+
     org = store.for_org(DEMO_ORG_ID)
     customers = [c["id"] for c in await org["customers"].find_list({}, sort=[("id", 1)])]
     users = [u["id"] for u in await org["users"].find_list({})]
-    async with (
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=fast_app), base_url="http://test") as fast,
-        httpx2.AsyncClient(transport=httpx2.ASGITransport(app=stock_app), base_url="http://test") as stock,
-    ):
+    async with app() as fast, app(fast_path=False) as shortcut, app(fast_path=False, leaf_shortcut=False) as stock:
         await add_variety(fast, key, customers, users[0])
         ids = customers[:10] + users + ["cus_does_not_exist", "not-an-id"]
         for collection in ("payment_instruments", "transactions", "timeline", "tags", "websites"):
             ids += [d["id"] for d in await org[collection].find_list({}, limit=5)]
-        yield fast, stock, key, ids
+        yield Apps(fast, shortcut, stock, key, ids)
 
 
-def test_the_shortcut_is_on_by_default_and_off_on_request():
-    assert Settings().leaf_shortcut is True
-    fast = create_app(Settings(mongodb_uri=None), None)
-    assert fast is not None
+def test_the_fast_path_and_shortcut_are_on_by_default_and_off_on_request():
+    assert Settings().leaf_shortcut is True and Settings().fast_path is True
     from resolvers.schema import build_schema as build
 
-    assert build(Settings()).execution_context_class is LeafShortcutExecutionContext
-    assert build(Settings(leaf_shortcut=False)).execution_context_class is not LeafShortcutExecutionContext
+    assert build(Settings()).execution_context_class is FastPathExecutionContext
+    assert build(Settings(leaf_shortcut=False)).execution_context_class is FastPathStockExecutionContext
+    assert build(Settings(fast_path=False)).execution_context_class is LeafShortcutExecutionContext
+    assert build(Settings(fast_path=False, leaf_shortcut=False)).execution_context_class is StrawberryGraphQLCoreExecutionContext
 
 
 async def test_generated_operations_give_byte_identical_responses(apps):
-    fast, stock, key, ids = apps
-    generator = Generator(build_schema(sdl()), ids, seed_value=20261125)
-    headers = {"Authorization": f"Bearer {key}"}
-    with_data = with_errors = 0
+    generator = Generator(build_schema(sdl()), apps.ids, seed_value=20261125)
+    with_data = with_errors = bailouts = 0
     for _ in range(OPERATIONS):
         op = generator.operation()
-        a = await fast.post("/graphql", json={"query": op}, headers=headers)
-        b = await stock.post("/graphql", json={"query": op}, headers=headers)
-        assert (a.status_code, a.content) == (b.status_code, b.content), op
-        body = a.json()
+        before = dict(FastPathMixin.stats)
+        fast, shortcut, stock = await apps.bodies({"query": op})
+        assert fast == stock, op
+        assert shortcut == stock, op
+        body = orjson.loads(fast[1])
         with_data += bool(body.get("data"))
         with_errors += bool(body.get("errors"))
+        # Every operation that succeeds is answered by its plan; only one with errors goes back to standard
+        # execution (or never reaches execution: validation errors).
+        counts = (FastPathMixin.stats["planned"] - before["planned"], FastPathMixin.stats["bailouts"] - before["bailouts"])
+        assert counts in ({(0, 1), (0, 0)} if "errors" in body else {(1, 0)}), op
+        bailouts += counts[1]
     # The generator must reach real data, and some error paths, to prove anything.
     assert with_data > OPERATIONS * 0.8
-    assert with_errors > 0
+    assert with_errors > OPERATIONS * 0.1 and bailouts > OPERATIONS * 0.1
 
 
 DASHBOARD = """query($first: Int!) { customers(first: $first, segment: ALL) { totalCount
@@ -222,13 +241,12 @@ DASHBOARD = """query($first: Int!) { customers(first: $first, segment: ALL) { to
 
 
 async def test_a_dashboard_page_is_byte_identical_and_mostly_leaves(apps):
-    fast, stock, key, _ = apps
-    headers = {"Authorization": f"Bearer {key}"}
-    body = {"query": DASHBOARD, "variables": {"first": 30}}
-    a = await fast.post("/graphql", json=body, headers=headers)
-    b = await stock.post("/graphql", json=body, headers=headers)
-    assert a.content == b.content
-    assert "errors" not in a.json() and len(a.json()["data"]["customers"]["edges"]) == 30
+    before = FastPathMixin.stats["planned"]
+    fast, shortcut, stock = await apps.bodies({"query": DASHBOARD, "variables": {"first": 30}})
+    assert fast == shortcut == stock
+    assert FastPathMixin.stats["planned"] == before + 1, "a plan answered the dashboard"
+    body = orjson.loads(fast[1])
+    assert "errors" not in body and len(body["data"]["customers"]["edges"]) == 30
     # The short path really ran (plans are only made on it): an always-present empty middleware
     # manager once sent every field to standard execution, and identical responses could not tell.
     planned = {(t.name, f) for (t, f), plan in LeafShortcutExecutionContext.plans.items() if plan is not None}
@@ -238,8 +256,10 @@ async def test_a_dashboard_page_is_byte_identical_and_mostly_leaves(apps):
     assert {("Customer", "address"), ("Customer", "emails"), ("Customer", "lifetimeRevenue")} <= nested
 
 
-# Values real data never has, so the generated operations cannot reach them: the short path must
-# hand each of these to standard execution, which reports them exactly as before.
+# Values real data never has, so the generated operations cannot reach them: the short path and the
+# compiled plans must hand each of these to standard execution, which reports them exactly as before.
+FAST_CLASSES = [LeafShortcutExecutionContext, FastPathExecutionContext, FastPathStockExecutionContext]
+
 @strawberry.enum
 class Colour(enum.Enum):
     RED = "red"
@@ -304,8 +324,9 @@ class OddQuery:
     "{ one { count maybe name } }",
     "{ one { n: name, c: count, name } odd { ... on Odd { maybe score } } }",
 ])
-def test_bad_values_give_the_same_errors_and_nulls(query):
-    fast = strawberry.Schema(query=OddQuery, execution_context_class=LeafShortcutExecutionContext)
+@pytest.mark.parametrize("fast_class", FAST_CLASSES)
+def test_bad_values_give_the_same_errors_and_nulls(query, fast_class):
+    fast = strawberry.Schema(query=OddQuery, execution_context_class=fast_class)
     stock = strawberry.Schema(query=OddQuery)
     a, b = fast.execute_sync(query), stock.execute_sync(query)
     assert a.errors, "each query meets at least one bad value"
@@ -359,12 +380,15 @@ class HolderQuery:
     "{ holders { inners { later } loose { later } } }",
     "{ holders { a: inner { label } b: inner { later } inners { l: label label } } }",
 ])
-async def test_bad_nested_values_give_the_same_errors_and_nulls(query):
-    fast = strawberry.Schema(query=HolderQuery, execution_context_class=LeafShortcutExecutionContext)
+@pytest.mark.parametrize("fast_class", FAST_CLASSES)
+async def test_bad_nested_values_give_the_same_errors_and_nulls(query, fast_class):
+    fast = strawberry.Schema(query=HolderQuery, execution_context_class=fast_class)
     stock = strawberry.Schema(query=HolderQuery)
     a, b = await fast.execute(query), await stock.execute(query)
     assert a.errors, "each query meets at least one bad value"
     assert orjson.dumps(a.data) == orjson.dumps(b.data)
     assert [e.formatted for e in a.errors] == [e.formatted for e in b.errors]
+    if fast_class is not LeafShortcutExecutionContext:
+        return  # the plan met a bad value and handed the operation to standard execution (with the shortcut)
     nested = {f for (t, f), p in LeafShortcutExecutionContext.plans.items() if t.name == "Holder" and isinstance(p, Nested)}
     assert nested & {"inner", "maybeInner", "inners", "loose"}, "the nested short path ran"

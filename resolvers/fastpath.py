@@ -1,0 +1,461 @@
+"""Compiled execution of queries: the plan of an operation is built once, then run without graphql-core's
+per-field machinery. Anything out of the ordinary is answered by standard execution instead.
+
+Standard execution (graphql-core) walks the response one field at a time: a `Path`, a resolve info,
+the resolver or Strawberry's basic-field wrapper, `is_awaitable`, and several levels of
+`complete_value` for every field of every object, and a coroutine plus `gather` for every object with
+an async field. For a dashboard page that is most of the gateway's CPU (docs/performance.md).
+
+`FastPathMixin.execute_operation` instead compiles a query operation (once per document while the
+document has no directives; per request otherwise) into an `ObjectPlan`: for every selection set the
+fields in response order, each one of
+* `__typename`: the type's name;
+* a plain field (no resolver, arguments or extension; `executor.plain_field`): read with the same
+  getter Strawberry uses, a leaf coerced with the same `coerce_output_value` graphql-core calls
+  (strings and booleans that are already `str`/`bool` pass as they are, which is what it returns);
+* a resolver field: called exactly as graphql-core calls it (`field.resolve(source, info, **args)`,
+  the same resolve info with the same path, the arguments coerced by `get_argument_values` once per
+  request).
+Values are completed by the plan of their type (non-null, list, object, interface or union: the runtime
+type from the type's own `resolve_type`, remembered per Python class where Strawberry's rule depends
+on nothing else). Async results are collected level by level and awaited together, so DataLoaders see
+every key of a level in one batch, as with standard execution.
+
+The plan covers only the happy path. The first thing that would make the response differ from a plain
+success - any error or exception, a null for a non-null field, a value that is not a `list` where a list
+belongs, an awaitable or exception where a value belongs, a failed or empty coercion, an unexpected
+runtime type, introspection, `@defer`/`@stream` or any other directive but `@include`/`@skip` - abandons
+the plan (`Bailout`; coroutines it made and did not start are closed) and the operation runs again by
+standard execution, which produces that response itself. Queries have no side effects, so running one
+twice changes nothing but the time; mutations and subscriptions always take standard execution.
+`tests/test_fastpath.py` proves byte-identical responses over generated operations and bad values.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLString,
+    OperationType,
+    Undefined,
+    is_abstract_type,
+    is_leaf_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_fields
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import get_object_definition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+
+from resolvers.executor import LeafShortcutExecutionContext, plain_field
+
+ALLOWED_DIRECTIVES = frozenset({"include", "skip"})
+PLAN_CACHE_SIZE = 512
+
+# Step kinds of an object plan, and kinds of value completion.
+TYPENAME, LEAF, VALUE, RESOLVE = range(4)
+K_LEAF, K_LIST, K_OBJECT, K_ABSTRACT = range(4)
+
+
+class Bailout(Exception):
+    """The plan cannot answer this operation exactly; standard execution must."""
+
+
+class CannotCompile(Exception):
+    """The operation has something the plan does not cover: standard execution, always."""
+
+
+def strawberry_generated(fn: Any) -> bool:
+    """Strawberry's own `is_type_of`/`resolve_type`: for a non-generic Strawberry object that is not
+    cast, their answer depends only on its class."""
+    qualname = getattr(fn, "__qualname__", "")
+    return qualname.startswith(("GraphQLCoreConverter.", "StrawberryUnion.get_type_resolver."))
+
+
+class Complete:
+    """How to complete a value of one output type at one position of the operation."""
+
+    __slots__ = (
+        "by_class", "coerce", "field_def", "field_nodes", "item", "key", "kind", "needs_path", "non_null",
+        "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
+    )
+
+    def __init__(self, kind: int, return_type: GraphQLOutputType, site: Site) -> None:
+        self.kind = kind
+        self.return_type = return_type  # named or list type (non-null is `non_null`)
+        self.non_null = False
+        self.field_def, self.field_nodes, self.parent_type, self.key = site
+        self.coerce: Callable[[Any], Any] | None = None
+        self.passthrough: type | None = None  # leaf values of this exact type are their own coercion
+        self.item: Complete | None = None
+        self.plan: ObjectPlan | None = None
+        self.plans: dict[str, ObjectPlan] = {}
+        self.type_check: Callable[..., Any] | None = None
+        self.by_class: dict[type, ObjectPlan] = {}  # classes known to be of the (runtime) type
+        self.needs_path = False
+
+
+Site = tuple[GraphQLField, list[Any], GraphQLObjectType, str]
+
+
+class ObjectPlan:
+    __slots__ = ("has_resolvers", "steps", "type")
+
+    def __init__(self, object_type: GraphQLObjectType, steps: list[tuple[Any, ...]]) -> None:
+        self.type = object_type
+        self.steps = steps
+        self.has_resolvers = any(
+            s[0] == RESOLVE or (s[0] == VALUE and s[4].needs_path) for s in steps
+        )
+
+
+class FastPathMixin:
+    """`execute_operation` through a compiled plan for queries; standard execution for the rest."""
+
+    # Plans per operation node (kept alive with it, so its id is not reused), shared by every request of
+    # the process; only for documents without directives, whose field sets do not depend on variables.
+    plan_cache: dict[int, tuple[Any, Any, ObjectPlan | None]] = {}
+    # Operations answered by a plan, and those that started on one and went to standard execution.
+    stats: dict[str, int] = {"planned": 0, "bailouts": 0}
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        ex: Any = self
+        if (
+            ex.operation.operation is not OperationType.QUERY
+            or serially
+            or ex.abort_signal is not None
+            or ex.hooks is not None
+            or (ex.middleware_manager is not None and ex.middleware_manager.middlewares)
+        ):
+            return super().execute_operation(serially)  # type: ignore[misc]
+        plan = self.plan()
+        if plan is None:
+            return super().execute_operation(serially)  # type: ignore[misc]
+        return self.run(plan, serially)
+
+    def plan(self) -> ObjectPlan | None:
+        ex: Any = self
+        operation = ex.operation
+        cached = self.plan_cache.get(id(operation))
+        if cached is not None and cached[0] is operation and cached[1] is ex.schema:
+            return cached[2]
+        try:
+            plan: ObjectPlan | None = Compiler(ex).operation()
+        except CannotCompile:
+            plan = None
+        loc = operation.loc
+        if loc is not None and "@" not in loc.source.body:
+            if len(self.plan_cache) >= PLAN_CACHE_SIZE:
+                self.plan_cache.clear()
+            self.plan_cache[id(operation)] = (operation, ex.schema, plan)
+        return plan
+
+    def run(self, plan: ObjectPlan, serially: bool | None) -> Any:
+        """The result, or an awaitable of it when resolvers are async; standard execution on any surprise."""
+        ex: Any = self
+        runner = Runner(ex)
+        try:
+            data = runner.object(plan, ex.root_value, None)
+        except Exception:  # Bailout, or a getter or coercion that failed: standard execution reports it
+            return self.standard(runner, serially)
+        if not runner.pending:
+            self.stats["planned"] += 1
+            return ex.finish(ex.build_response(data))
+        return self.run_async(runner, data, serially)
+
+    async def run_async(self, runner: Runner, data: dict[str, Any], serially: bool | None) -> Any:
+        ex: Any = self
+        try:
+            await runner.drain()
+        except Exception:
+            result = self.standard(runner, serially)
+            return (await result) if ex.is_awaitable(result) else result
+        except BaseException:  # cancelled: the coroutines not started yet must not leak
+            runner.close_pending()
+            raise
+        self.stats["planned"] += 1
+        return ex.finish(ex.build_response(data))
+
+    def standard(self, runner: Runner, serially: bool | None) -> Any:
+        ex: Any = self
+        runner.close_pending()
+        self.stats["bailouts"] += 1
+        # Warm DataLoader caches would change when each field completes, and with it which of several
+        # errors wins a non-null propagation: a context that can forget its loads is asked to.
+        restart = getattr(ex.context_value, "restart_execution", None)
+        if restart is not None:
+            restart()
+        return super().execute_operation(serially)  # type: ignore[misc]
+
+
+class Compiler:
+    """Builds the plan of one operation from graphql-core's own field collection."""
+
+    def __init__(self, executor: Any) -> None:
+        self.ex = executor
+
+    def operation(self) -> ObjectPlan:
+        ex = self.ex
+        root_type = ex.schema.get_root_type(ex.operation.operation)
+        if root_type is None:
+            raise CannotCompile("no root type")
+        grouped, defers, _forbidden = collect_fields(
+            ex.schema, ex.fragments, ex.variable_values, root_type, ex.operation, ex.hide_suggestions
+        )
+        if defers:
+            raise CannotCompile("@defer")
+        return self.object(root_type, grouped)
+
+    def object(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> ObjectPlan:
+        steps: list[tuple[Any, ...]] = []
+        for key, details in grouped.items():
+            for detail in details:
+                if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+                    raise CannotCompile("@defer or fragment arguments")
+                if any(d.name.value not in ALLOWED_DIRECTIVES for d in detail.node.directives or ()):
+                    raise CannotCompile("a directive other than @include/@skip")
+            name = details[0].node.name.value
+            if name == "__typename":
+                steps.append((TYPENAME, key, object_type.name))
+                continue
+            field_def = object_type.fields.get(name)
+            if field_def is None or name.startswith("__"):
+                raise CannotCompile("introspection (`__schema`, `__type`)")
+            nodes = [d.node for d in details]
+            complete = self.complete(field_def.type, details, (field_def, nodes, object_type, key))
+            plain = plain_field(field_def)
+            if plain is not None:
+                kind = LEAF if complete.kind == K_LEAF else VALUE
+                steps.append((kind, key, plain.default_resolver, plain.python_name, complete, object_type.name))
+            else:
+                resolve = field_def.resolve or self.ex.field_resolver
+                steps.append((RESOLVE, key, resolve, details, complete, object_type.name, field_def, nodes, object_type))
+        return ObjectPlan(object_type, steps)
+
+    def complete(self, return_type: GraphQLOutputType, details: FieldDetailsList, site: Site) -> Complete:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self.complete(return_type.of_type, details, site)
+            inner.non_null = True
+            return inner
+        if isinstance(return_type, GraphQLList):
+            c = Complete(K_LIST, return_type, site)
+            c.item = self.complete(return_type.of_type, details, site)
+            c.needs_path = c.item.needs_path
+            return c
+        if is_leaf_type(return_type):
+            c = Complete(K_LEAF, return_type, site)
+            c.coerce = return_type.coerce_output_value
+            if return_type is GraphQLString or return_type is GraphQLID:
+                c.passthrough = str
+            elif return_type is GraphQLBoolean:
+                c.passthrough = bool
+            return c
+        if is_object_type(return_type):
+            assert isinstance(return_type, GraphQLObjectType)
+            c = Complete(K_OBJECT, return_type, site)
+            c.plan = self.object(return_type, self.ex.collect_subfields(return_type, details).grouped_field_set)
+            c.type_check = return_type.is_type_of
+            c.needs_path = c.plan.has_resolvers or (c.type_check is not None and not strawberry_generated(c.type_check))
+            return c
+        if is_abstract_type(return_type):
+            assert isinstance(return_type, GraphQLAbstractType)
+            c = Complete(K_ABSTRACT, return_type, site)
+            for possible in self.ex.schema.get_possible_types(return_type):
+                grouped = self.ex.collect_subfields(possible, details).grouped_field_set
+                c.plans[possible.name] = self.object(possible, grouped)
+            resolve_type = return_type.resolve_type
+            c.type_check = resolve_type
+            c.needs_path = any(p.has_resolvers for p in c.plans.values()) or not strawberry_generated(resolve_type)
+            return c
+        raise CannotCompile("an output type of unknown kind")
+
+
+class Runner:
+    """One execution of a plan: a synchronous walk per level, then the level's async results together."""
+
+    __slots__ = ("args", "ex", "is_awaitable", "pending")
+
+    def __init__(self, executor: Any) -> None:
+        self.ex = executor
+        self.is_awaitable = executor.is_awaitable
+        self.pending: list[tuple[Any, dict[str, Any], str, Complete, Path | None]] = []
+        self.args: dict[int, dict[str, Any]] = {}
+
+    async def drain(self) -> None:
+        """Awaits the pending results level by level, completing each into its place."""
+        while self.pending:
+            batch, self.pending = self.pending, []
+            if len(batch) == 1:
+                try:
+                    values = [await batch[0][0]]
+                except Exception as error:
+                    raise Bailout from error
+            else:
+                values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
+            complete = self.complete
+            for (_, container, key, c, path), value in zip(batch, values, strict=True):
+                if isinstance(value, BaseException):
+                    if isinstance(value, Exception):
+                        raise Bailout from value
+                    raise value
+                container[key] = complete(c, value, path)
+
+    def close_pending(self) -> None:
+        for awaitable, *_ in self.pending:
+            close = getattr(awaitable, "close", None)
+            if close is not None:  # a coroutine made by a resolver and never started
+                close()
+        self.pending = []
+
+    def object(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for step in plan.steps:
+            kind = step[0]
+            if kind == LEAF:
+                _, key, get, attribute, c, _type_name = step
+                value = get(source, attribute)
+                if value is None:
+                    if c.non_null:
+                        raise Bailout
+                    result[key] = None
+                elif type(value) is c.passthrough:
+                    result[key] = value
+                else:
+                    result[key] = self.leaf(c, value)
+            elif kind == VALUE:
+                _, key, get, attribute, c, type_name = step
+                value = get(source, attribute)
+                if self.is_awaitable(value):
+                    raise Bailout  # standard execution awaits it (and nobody else does: it is not ours)
+                result[key] = self.complete(c, value, Path(path, key, type_name) if c.needs_path else None)
+            elif kind == TYPENAME:
+                result[step[1]] = step[2]
+            else:
+                _, key, resolve, details, c, type_name, field_def, nodes, parent_type = step
+                field_path = Path(path, key, type_name)
+                args = self.args.get(id(step))
+                if args is None:
+                    args = self.arguments(field_def, details)
+                    self.args[id(step)] = args
+                value = resolve(source, self.ex.build_resolve_info(field_def, nodes, parent_type, field_path), **args)
+                if self.is_awaitable(value):
+                    result[key] = None
+                    self.pending.append((value, result, key, c, field_path))
+                else:
+                    result[key] = self.complete(c, value, field_path)
+        return result
+
+    def arguments(self, field_def: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
+        node = details[0].node
+        if not (field_def.args or node.arguments):
+            return {}
+        return get_argument_values(  # an invalid argument raises: standard execution reports it
+            field_def, node, self.ex.variable_values, details[0].fragment_variable_values, self.ex.hide_suggestions
+        )
+
+    def leaf(self, c: Complete, value: Any) -> Any:
+        if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
+            raise Bailout
+        coerced = c.coerce(value)  # type: ignore[misc]  # may raise: standard execution reports it
+        if coerced is None or coerced is Undefined:
+            raise Bailout
+        return coerced
+
+    def complete(self, c: Complete, value: Any, path: Path | None) -> Any:
+        if value is None:
+            if c.non_null:
+                raise Bailout
+            return None
+        kind = c.kind
+        if kind == K_OBJECT:
+            plan = c.by_class.get(type(value))
+            if plan is None or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+                plan = self.check_object(c, value, path)
+            return self.object(plan, value, path)
+        if kind == K_LIST:
+            if type(value) is not list:
+                raise Bailout
+            item = c.item
+            assert item is not None
+            if path is None:
+                return [self.complete(item, v, None) for v in value]
+            return [self.complete(item, v, path.add_key(i, None)) for i, v in enumerate(value)]
+        if kind == K_LEAF:
+            return value if type(value) is c.passthrough else self.leaf(c, value)
+        plan = c.by_class.get(type(value))
+        if plan is None or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+            plan = self.resolve_abstract(c, value, path)
+        return self.object(plan, value, path)
+
+    def info(self, c: Complete, path: Path | None) -> Any:
+        # The resolve info of the field holding the value; the path is the real one wherever a
+        # non-Strawberry `is_type_of`/`resolve_type` could look at it (`needs_path`).
+        return self.ex.build_resolve_info(c.field_def, c.field_nodes, c.parent_type, path or Path(None, c.key, None))
+
+    def check_object(self, c: Complete, value: Any, path: Path | None) -> ObjectPlan:
+        """The object's plan after `complete_object_value`'s checks; remembers classes that pass them."""
+        plan = c.plan
+        assert plan is not None
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            raise Bailout
+        check = c.type_check
+        if check is not None:
+            if check(value, self.info(c, path)) is not True:
+                raise Bailout
+            if not strawberry_generated(check) or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+                return plan
+        if get_object_definition(value) is not None:  # a Strawberry object: awaitable or not by class
+            c.by_class[type(value)] = plan
+        return plan
+
+    def resolve_abstract(self, c: Complete, value: Any, path: Path | None) -> ObjectPlan:
+        """`complete_abstract_value` + `ensure_valid_runtime_type` + `complete_object_value`'s check."""
+        if isinstance(value, Exception) or self.is_awaitable(value):
+            raise Bailout
+        resolve_type = c.type_check or self.ex.type_resolver
+        info = self.info(c, path)
+        name = resolve_type(value, info, c.return_type)
+        if not isinstance(name, str):
+            if self.is_awaitable(name) and hasattr(name, "close"):
+                name.close()
+            raise Bailout
+        plan = c.plans.get(name)
+        if plan is None:
+            raise Bailout
+        is_type_of = plan.type.is_type_of
+        if is_type_of is not None and is_type_of(value, info) is not True:
+            raise Bailout
+        definition = get_object_definition(value)
+        if (
+            strawberry_generated(resolve_type)
+            and (is_type_of is None or strawberry_generated(is_type_of))
+            and definition is not None
+            and not definition.is_graphql_generic
+            and getattr(value, TYPE_CAST_ATTRIBUTE, None) is None
+        ):
+            c.by_class[type(value)] = plan
+        return plan
+
+
+class FastPathExecutionContext(FastPathMixin, LeafShortcutExecutionContext):
+    """Compiled plans for queries; the shortcut for plain fields wherever standard execution runs."""
+
+
+class FastPathStockExecutionContext(FastPathMixin, StrawberryGraphQLCoreExecutionContext):
+    """Compiled plans for queries; stock execution wherever standard execution runs."""
+
+
+__all__ = ["Bailout", "FastPathExecutionContext", "FastPathStockExecutionContext", "GraphQLLeafType"]
