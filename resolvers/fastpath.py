@@ -33,12 +33,14 @@ twice changes nothing but the time; mutations and subscriptions always take stan
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections.abc import Callable
 from typing import Any
 
 from graphql import (
     GraphQLAbstractType,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLID,
     GraphQLLeafType,
@@ -90,7 +92,7 @@ class Complete:
 
     __slots__ = (
         "by_class", "coerce", "field_def", "field_nodes", "item", "key", "kind", "needs_path", "non_null",
-        "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
+        "memo", "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
     )
 
     def __init__(self, kind: int, return_type: GraphQLOutputType, site: Site) -> None:
@@ -100,6 +102,9 @@ class Complete:
         self.field_def, self.field_nodes, self.parent_type, self.key = site
         self.coerce: Callable[[Any], Any] | None = None
         self.passthrough: type | None = None  # leaf values of this exact type are their own coercion
+        # Enums: id(member) -> (member, name). A member is a singleton whose coercion never changes, and
+        # Strawberry's enum coercion scans every value of the enum (170 for CurrencyCode) each time.
+        self.memo: dict[int, tuple[Any, Any]] | None = None
         self.item: Complete | None = None
         self.plan: ObjectPlan | None = None
         self.plans: dict[str, ObjectPlan] = {}
@@ -262,6 +267,8 @@ class Compiler:
                 c.passthrough = str
             elif return_type is GraphQLBoolean:
                 c.passthrough = bool
+            elif isinstance(return_type, GraphQLEnumType):
+                c.memo = {}
             return c
         if is_object_type(return_type):
             assert isinstance(return_type, GraphQLObjectType)
@@ -334,7 +341,9 @@ class Runner:
                 elif type(value) is c.passthrough:
                     result[key] = value
                 else:
-                    result[key] = self.leaf(c, value)
+                    memo = c.memo
+                    hit = memo.get(id(value)) if memo is not None else None
+                    result[key] = hit[1] if hit is not None and hit[0] is value else self.leaf(c, value)
             elif kind == VALUE:
                 _, key, get, attribute, c, type_name = step
                 value = get(source, attribute)
@@ -372,6 +381,8 @@ class Runner:
         coerced = c.coerce(value)  # type: ignore[misc]  # may raise: standard execution reports it
         if coerced is None or coerced is Undefined:
             raise Bailout
+        if c.memo is not None and isinstance(value, enum.Enum):
+            c.memo[id(value)] = (value, coerced)
         return coerced
 
     def complete(self, c: Complete, value: Any, path: Path | None) -> Any:
@@ -394,7 +405,11 @@ class Runner:
                 return [self.complete(item, v, None) for v in value]
             return [self.complete(item, v, path.add_key(i, None)) for i, v in enumerate(value)]
         if kind == K_LEAF:
-            return value if type(value) is c.passthrough else self.leaf(c, value)
+            if type(value) is c.passthrough:
+                return value
+            memo = c.memo
+            hit = memo.get(id(value)) if memo is not None else None
+            return hit[1] if hit is not None and hit[0] is value else self.leaf(c, value)
         plan = c.by_class.get(type(value))
         if plan is None or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
             plan = self.resolve_abstract(c, value, path)

@@ -9,12 +9,13 @@ import strawberry
 from graphql import GraphQLError
 from pymongo.errors import ConnectionFailure
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -91,10 +92,16 @@ def execution_context_class(settings: Settings) -> type | None:
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # The depth and alias rules are made once per schema: `QueryDepthLimiter(...)` and
+    # `MaxAliasesLimiter(...)` make a new rule class per instance, i.e. per request with factories, and
+    # the validation cache, keyed by the rule classes too, then never hits (every request validated anew).
+    limits = [
+        query_depth_limiter.create_validator(settings.max_depth, should_ignore=None),
+        max_aliases.create_validator(settings.max_aliases),
+    ]
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import httpx2
 from graphql.language import Lexer, Source, TokenKind
+from strawberry.extensions.validation_cache import _get_validate_cache
 
 from resolvers.app import create_app
 from resolvers.settings import Settings
@@ -40,6 +41,24 @@ async def test_depth_limit_accepts_the_limit_and_refuses_one_more(org, store):
         assert "errors" not in (await post(c, org.write_key, at)).json()
         body = (await post(c, org.write_key, past)).json()
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert "exceeds maximum operation depth of 5" in body["errors"][0]["message"]
+
+
+async def test_a_document_is_validated_once_with_the_limits_still_enforced(org, store):
+    validate = _get_validate_cache(512)  # the gateway's ValidationCache(maxsize=512), shared per maxsize
+    query = "query OncePerProcess { customers(first: 2) { edges { node { id firstName } } } }"
+    async with client_with(store) as c:
+        assert "errors" not in (await post(c, org.write_key, query)).json()
+        before = validate.cache_info()
+        for _ in range(3):
+            assert "errors" not in (await post(c, org.write_key, query)).json()
+        after = validate.cache_info()
+        # the same rule classes on every request, so the cache answers: no validation ran again
+        assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
+        deep = "{ customers(first: 1) { edges { node { timeline(first: 1) { edges { node { author { name } } } } } } } }"
+        assert "errors" not in (await post(c, org.write_key, deep)).json()
+    async with client_with(store, max_depth=5) as c:  # another schema, other limits: not the same answer
+        body = (await post(c, org.write_key, deep)).json()
         assert "exceeds maximum operation depth of 5" in body["errors"][0]["message"]
 
 
