@@ -91,8 +91,22 @@ class Complete:
     """How to complete a value of one output type at one position of the operation."""
 
     __slots__ = (
-        "by_class", "coerce", "field_def", "field_nodes", "item", "key", "kind", "needs_path", "non_null",
-        "memo", "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
+        "by_class",
+        "coerce",
+        "field_def",
+        "field_nodes",
+        "item",
+        "key",
+        "kind",
+        "memo",
+        "needs_path",
+        "non_null",
+        "parent_type",
+        "passthrough",
+        "plan",
+        "plans",
+        "return_type",
+        "type_check",
     )
 
     def __init__(self, kind: int, return_type: GraphQLOutputType, site: Site) -> None:
