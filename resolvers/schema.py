@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from pymongo.errors import ConnectionFailure
 from strawberry.extensions import (
     AddValidationRules,
@@ -95,7 +95,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # The depth and alias rules are made once per schema: `QueryDepthLimiter(...)` and
     # `MaxAliasesLimiter(...)` make a new rule class per instance, i.e. per request with factories, and
     # the validation cache, keyed by the rule classes too, then never hits (every request validated anew).
-    limits = [
+    limits: list[type[ASTValidationRule]] = [
         query_depth_limiter.create_validator(settings.max_depth, should_ignore=None),
         max_aliases.create_validator(settings.max_aliases),
     ]
