@@ -7,8 +7,9 @@ the resolver or Strawberry's basic-field wrapper, `is_awaitable`, and several le
 an async field. For a dashboard page that is most of the gateway's CPU (docs/performance.md).
 
 `FastPathMixin.execute_operation` instead compiles a query operation (once per document while the
-document has no directives; per request otherwise) into an `ObjectPlan`: for every selection set the
-fields in response order, each one of
+document has no directives; per request otherwise) into an `ObjectPlan` (resolvers/plans.py, where
+each is written out as a small Python function): for every selection set the fields in response
+order, each one of
 * `__typename`: the type's name;
 * a plain field (no resolver, arguments or extension; `executor.plain_field`): read with the same
   getter Strawberry uses, a leaf coerced with the same `coerce_output_value` graphql-core calls
@@ -34,111 +35,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable
 from typing import Any
 
-from graphql import (
-    GraphQLAbstractType,
-    GraphQLBoolean,
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLID,
-    GraphQLLeafType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    GraphQLString,
-    OperationType,
-    Undefined,
-    is_abstract_type,
-    is_leaf_type,
-    is_object_type,
-)
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, collect_fields
+from graphql import GraphQLField, OperationType, Undefined
+from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import get_object_definition
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from resolvers.executor import LeafShortcutExecutionContext, plain_field
+from resolvers.executor import LeafShortcutExecutionContext
+from resolvers.plans import K_LEAF, K_LIST, K_OBJECT, Bailout, CannotCompile, Compiler, Complete, ObjectPlan, strawberry_generated
 
-ALLOWED_DIRECTIVES = frozenset({"include", "skip"})
 PLAN_CACHE_SIZE = 512
-
-# Step kinds of an object plan, and kinds of value completion.
-TYPENAME, LEAF, VALUE, RESOLVE = range(4)
-K_LEAF, K_LIST, K_OBJECT, K_ABSTRACT = range(4)
-
-
-class Bailout(Exception):
-    """The plan cannot answer this operation exactly; standard execution must."""
-
-
-class CannotCompile(Exception):
-    """The operation has something the plan does not cover: standard execution, always."""
-
-
-def strawberry_generated(fn: Any) -> bool:
-    """Strawberry's own `is_type_of`/`resolve_type`: for a non-generic Strawberry object that is not
-    cast, their answer depends only on its class."""
-    qualname = getattr(fn, "__qualname__", "")
-    return qualname.startswith(("GraphQLCoreConverter.", "StrawberryUnion.get_type_resolver."))
-
-
-class Complete:
-    """How to complete a value of one output type at one position of the operation."""
-
-    __slots__ = (
-        "by_class",
-        "coerce",
-        "field_def",
-        "field_nodes",
-        "item",
-        "key",
-        "kind",
-        "memo",
-        "needs_path",
-        "non_null",
-        "parent_type",
-        "passthrough",
-        "plan",
-        "plans",
-        "return_type",
-        "type_check",
-    )
-
-    def __init__(self, kind: int, return_type: GraphQLOutputType, site: Site) -> None:
-        self.kind = kind
-        self.return_type = return_type  # named or list type (non-null is `non_null`)
-        self.non_null = False
-        self.field_def, self.field_nodes, self.parent_type, self.key = site
-        self.coerce: Callable[[Any], Any] | None = None
-        self.passthrough: type | None = None  # leaf values of this exact type are their own coercion
-        # Enums: id(member) -> (member, name). A member is a singleton whose coercion never changes, and
-        # Strawberry's enum coercion scans every value of the enum (170 for CurrencyCode) each time.
-        self.memo: dict[int, tuple[Any, Any]] | None = None
-        self.item: Complete | None = None
-        self.plan: ObjectPlan | None = None
-        self.plans: dict[str, ObjectPlan] = {}
-        self.type_check: Callable[..., Any] | None = None
-        self.by_class: dict[type, ObjectPlan] = {}  # classes known to be of the (runtime) type
-        self.needs_path = False
-
-
-Site = tuple[GraphQLField, list[Any], GraphQLObjectType, str]
-
-
-class ObjectPlan:
-    __slots__ = ("has_resolvers", "steps", "type")
-
-    def __init__(self, object_type: GraphQLObjectType, steps: list[tuple[Any, ...]]) -> None:
-        self.type = object_type
-        self.steps = steps
-        self.has_resolvers = any(
-            s[0] == RESOLVE or (s[0] == VALUE and s[4].needs_path) for s in steps
-        )
 
 
 class FastPathMixin:
@@ -187,7 +97,7 @@ class FastPathMixin:
         ex: Any = self
         runner = Runner(ex)
         try:
-            data = runner.object(plan, ex.root_value, None)
+            data = plan.run(runner, ex.root_value, None)
         except Exception:  # Bailout, or a getter or coercion that failed: standard execution reports it
             return self.standard(runner, serially)
         if not runner.pending:
@@ -220,92 +130,10 @@ class FastPathMixin:
         return super().execute_operation(serially)  # type: ignore[misc]
 
 
-class Compiler:
-    """Builds the plan of one operation from graphql-core's own field collection."""
-
-    def __init__(self, executor: Any) -> None:
-        self.ex = executor
-
-    def operation(self) -> ObjectPlan:
-        ex = self.ex
-        root_type = ex.schema.get_root_type(ex.operation.operation)
-        if root_type is None:
-            raise CannotCompile("no root type")
-        grouped, defers, _forbidden = collect_fields(
-            ex.schema, ex.fragments, ex.variable_values, root_type, ex.operation, ex.hide_suggestions
-        )
-        if defers:
-            raise CannotCompile("@defer")
-        return self.object(root_type, grouped)
-
-    def object(self, object_type: GraphQLObjectType, grouped: GroupedFieldSet) -> ObjectPlan:
-        steps: list[tuple[Any, ...]] = []
-        for key, details in grouped.items():
-            for detail in details:
-                if detail.defer_usage is not None or detail.fragment_variable_values is not None:
-                    raise CannotCompile("@defer or fragment arguments")
-                if any(d.name.value not in ALLOWED_DIRECTIVES for d in detail.node.directives or ()):
-                    raise CannotCompile("a directive other than @include/@skip")
-            name = details[0].node.name.value
-            if name == "__typename":
-                steps.append((TYPENAME, key, object_type.name))
-                continue
-            field_def = object_type.fields.get(name)
-            if field_def is None or name.startswith("__"):
-                raise CannotCompile("introspection (`__schema`, `__type`)")
-            nodes = [d.node for d in details]
-            complete = self.complete(field_def.type, details, (field_def, nodes, object_type, key))
-            plain = plain_field(field_def)
-            if plain is not None:
-                kind = LEAF if complete.kind == K_LEAF else VALUE
-                steps.append((kind, key, plain.default_resolver, plain.python_name, complete, object_type.name))
-            else:
-                resolve = field_def.resolve or self.ex.field_resolver
-                steps.append((RESOLVE, key, resolve, details, complete, object_type.name, field_def, nodes, object_type))
-        return ObjectPlan(object_type, steps)
-
-    def complete(self, return_type: GraphQLOutputType, details: FieldDetailsList, site: Site) -> Complete:
-        if isinstance(return_type, GraphQLNonNull):
-            inner = self.complete(return_type.of_type, details, site)
-            inner.non_null = True
-            return inner
-        if isinstance(return_type, GraphQLList):
-            c = Complete(K_LIST, return_type, site)
-            c.item = self.complete(return_type.of_type, details, site)
-            c.needs_path = c.item.needs_path
-            return c
-        if is_leaf_type(return_type):
-            c = Complete(K_LEAF, return_type, site)
-            c.coerce = return_type.coerce_output_value
-            if return_type is GraphQLString or return_type is GraphQLID:
-                c.passthrough = str
-            elif return_type is GraphQLBoolean:
-                c.passthrough = bool
-            elif isinstance(return_type, GraphQLEnumType):
-                c.memo = {}
-            return c
-        if is_object_type(return_type):
-            assert isinstance(return_type, GraphQLObjectType)
-            c = Complete(K_OBJECT, return_type, site)
-            c.plan = self.object(return_type, self.ex.collect_subfields(return_type, details).grouped_field_set)
-            c.type_check = return_type.is_type_of
-            c.needs_path = c.plan.has_resolvers or (c.type_check is not None and not strawberry_generated(c.type_check))
-            return c
-        if is_abstract_type(return_type):
-            assert isinstance(return_type, GraphQLAbstractType)
-            c = Complete(K_ABSTRACT, return_type, site)
-            for possible in self.ex.schema.get_possible_types(return_type):
-                grouped = self.ex.collect_subfields(possible, details).grouped_field_set
-                c.plans[possible.name] = self.object(possible, grouped)
-            resolve_type = return_type.resolve_type
-            c.type_check = resolve_type
-            c.needs_path = any(p.has_resolvers for p in c.plans.values()) or not strawberry_generated(resolve_type)
-            return c
-        raise CannotCompile("an output type of unknown kind")
-
-
 class Runner:
-    """One execution of a plan: a synchronous walk per level, then the level's async results together."""
+    """One execution of a plan: a synchronous walk per level, then the level's async results together.
+
+    The generated `ObjectPlan.run` functions call back into it for what they do not inline."""
 
     __slots__ = ("args", "ex", "is_awaitable", "pending")
 
@@ -341,45 +169,20 @@ class Runner:
                 close()
         self.pending = []
 
-    def object(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for step in plan.steps:
-            kind = step[0]
-            if kind == LEAF:
-                _, key, get, attribute, c, _type_name = step
-                value = get(source, attribute)
-                if value is None:
-                    if c.non_null:
-                        raise Bailout
-                    result[key] = None
-                elif type(value) is c.passthrough:
-                    result[key] = value
-                else:
-                    memo = c.memo
-                    hit = memo.get(id(value)) if memo is not None else None
-                    result[key] = hit[1] if hit is not None and hit[0] is value else self.leaf(c, value)
-            elif kind == VALUE:
-                _, key, get, attribute, c, type_name = step
-                value = get(source, attribute)
-                if self.is_awaitable(value):
-                    raise Bailout  # standard execution awaits it (and nobody else does: it is not ours)
-                result[key] = self.complete(c, value, Path(path, key, type_name) if c.needs_path else None)
-            elif kind == TYPENAME:
-                result[step[1]] = step[2]
-            else:
-                _, key, resolve, details, c, type_name, field_def, nodes, parent_type = step
-                field_path = Path(path, key, type_name)
-                args = self.args.get(id(step))
-                if args is None:
-                    args = self.arguments(field_def, details)
-                    self.args[id(step)] = args
-                value = resolve(source, self.ex.build_resolve_info(field_def, nodes, parent_type, field_path), **args)
-                if self.is_awaitable(value):
-                    result[key] = None
-                    self.pending.append((value, result, key, c, field_path))
-                else:
-                    result[key] = self.complete(c, value, field_path)
-        return result
+    def resolve(self, step: tuple[Any, ...], source: Any, path: Path | None, result: dict[str, Any]) -> None:
+        """A field with a resolver, called as `execute_field` calls it; an async result waits its level."""
+        _, key, resolve, details, c, type_name, field_def, nodes, parent_type = step
+        field_path = Path(path, key, type_name)
+        args = self.args.get(id(step))
+        if args is None:
+            args = self.arguments(field_def, details)
+            self.args[id(step)] = args
+        value = resolve(source, self.ex.build_resolve_info(field_def, nodes, parent_type, field_path), **args)
+        if self.is_awaitable(value):
+            result[key] = None
+            self.pending.append((value, result, key, c, field_path))
+        else:
+            result[key] = self.complete(c, value, field_path)
 
     def arguments(self, field_def: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
         node = details[0].node
@@ -400,16 +203,18 @@ class Runner:
         return coerced
 
     def complete(self, c: Complete, value: Any, path: Path | None) -> Any:
+        """`complete_value` for one value, for what the generated plans do not inline."""
         if value is None:
             if c.non_null:
                 raise Bailout
             return None
         kind = c.kind
         if kind == K_OBJECT:
-            plan = c.by_class.get(type(value))
-            if plan is None or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
-                plan = self.check_object(c, value, path)
-            return self.object(plan, value, path)
+            plan = c.plan
+            assert plan is not None
+            if type(value) not in c.ok or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
+                self.check_object(c, value, path)
+            return plan.run(self, value, path)
         if kind == K_LIST:
             if type(value) is not list:
                 raise Bailout
@@ -427,17 +232,15 @@ class Runner:
         plan = c.by_class.get(type(value))
         if plan is None or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
             plan = self.resolve_abstract(c, value, path)
-        return self.object(plan, value, path)
+        return plan.run(self, value, path)
 
     def info(self, c: Complete, path: Path | None) -> Any:
         # The resolve info of the field holding the value; the path is the real one wherever a
         # non-Strawberry `is_type_of`/`resolve_type` could look at it (`needs_path`).
         return self.ex.build_resolve_info(c.field_def, c.field_nodes, c.parent_type, path or Path(None, c.key, None))
 
-    def check_object(self, c: Complete, value: Any, path: Path | None) -> ObjectPlan:
-        """The object's plan after `complete_object_value`'s checks; remembers classes that pass them."""
-        plan = c.plan
-        assert plan is not None
+    def check_object(self, c: Complete, value: Any, path: Path | None) -> None:
+        """`complete_object_value`'s checks; remembers the classes that pass them where that is sound."""
         if isinstance(value, Exception) or self.is_awaitable(value):
             raise Bailout
         check = c.type_check
@@ -445,10 +248,9 @@ class Runner:
             if check(value, self.info(c, path)) is not True:
                 raise Bailout
             if not strawberry_generated(check) or getattr(value, TYPE_CAST_ATTRIBUTE, None) is not None:
-                return plan
+                return
         if get_object_definition(value) is not None:  # a Strawberry object: awaitable or not by class
-            c.by_class[type(value)] = plan
-        return plan
+            c.ok.add(type(value))
 
     def resolve_abstract(self, c: Complete, value: Any, path: Path | None) -> ObjectPlan:
         """`complete_abstract_value` + `ensure_valid_runtime_type` + `complete_object_value`'s check."""
@@ -487,4 +289,4 @@ class FastPathStockExecutionContext(FastPathMixin, StrawberryGraphQLCoreExecutio
     """Compiled plans for queries; stock execution wherever standard execution runs."""
 
 
-__all__ = ["Bailout", "FastPathExecutionContext", "FastPathStockExecutionContext", "GraphQLLeafType"]
+__all__ = ["Bailout", "FastPathExecutionContext", "FastPathMixin", "FastPathStockExecutionContext"]
