@@ -14,6 +14,7 @@ from bench import run
 from bench.apps import RoundTrips
 from bench.dataset import SCALE, Spec, load
 from bench.quick import markdown, run_quick
+from bench.scenarios import SCENARIOS
 from store.db import Store, make_client
 from store.ferretdb import FerretDB
 
@@ -50,10 +51,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     p.add_argument("--events", help="timeline events per customer as LOW-HIGH (default 20-200)")
     p.add_argument("--load-only", action="store_true", help="load the data set, print how long it took, stop")
+    p.add_argument("--only", help="comma-separated scenarios to run (default: all); results go to partial-*")
+    p.add_argument("--no-load", action="store_true", help="CPU per request and round trips only: no wrk phases")
+    p.add_argument("--rounds", type=int, default=1, help="serial CPU phases per path, interleaved (median counts)")
     p.add_argument(
         "--data-dir", type=Path, help="FerretDB data folder (kept between runs to reuse the data set)"
     )
     args = p.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(SCENARIOS) if args.only else set()
+    if unknown:
+        p.error(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
 
     uri = os.environ.get("MONGODB_URI")
     server = None
@@ -90,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
             out=args.out,
             duration=args.duration,
             db_pid=server.pid if server else None,
+            only=args.only.split(",") if args.only else None,
+            load=not args.no_load,
+            rounds=args.rounds,
         )
     finally:
         if server:

@@ -195,9 +195,11 @@ async def _python_load(
 
 
 class Run:
-    def __init__(self, uri: str, loaded: Loaded, duration: float) -> None:
+    def __init__(self, uri: str, loaded: Loaded, duration: float, *, load: bool = True, rounds: int = 1) -> None:
         self.loaded = loaded
         self.duration = duration
+        self.with_load = load  # False: the serial CPU phase only, no wrk
+        self.rounds = rounds  # serial phases per path, interleaved; the median CPU per request counts
         self.wrk = ensure_wrk()
         self.servers = {"gateway": Server("gateway", uri, loaded), "limit": Server("limit", uri, loaded)}
         self.client = httpx2.Client(timeout=120)
@@ -272,8 +274,15 @@ class Run:
             raise AssertionError(f"{s.name}: gateway and limit responses differ")
         row: dict[str, Any] = {"bytes": len(gw), "equal": True, "limitDbOps": s.db_ops}
         rate = MUTATION_RATE if s.mutation else None
-        row["serial"] = {path: self.serial(path, s, rate) for path in ("gateway", "limit")}
-        if not s.mutation:
+        rounds: dict[str, list[dict[str, Any]]] = {"gateway": [], "limit": []}
+        for r in range(self.rounds):
+            for path in ("gateway", "limit") if r % 2 == 0 else ("limit", "gateway"):
+                rounds[path].append(self.serial(path, s, rate))
+        row["serial"] = {}
+        for path, results in rounds.items():
+            cpu = [res["cpuMs"] for res in results]
+            row["serial"][path] = {**results[-1], "cpuMs": round(statistics.median(cpu), 2), "cpuMsRounds": cpu}
+        if not s.mutation and self.with_load:
             row["load"] = {
                 str(c): {path: self.load(path, s, c) for path in ("gateway", "limit")} for c in CONNECTIONS
             }
@@ -303,7 +312,10 @@ async def _load(uri: str, spec: Spec) -> Loaded:
         await store.close()
 
 
-def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pid: int | None) -> int:
+def main(
+    uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pid: int | None,
+    only: list[str] | None = None, load: bool = True, rounds: int = 1,
+) -> int:
     with contextlib.suppress(AttributeError, OSError):
         if len(os.sched_getaffinity(0)) > 1:
             os.sched_setaffinity(0, {1})
@@ -315,8 +327,8 @@ def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pi
         f"  {loaded.counts} ({'reused' if loaded.reused else f'loaded in {loaded.load_seconds} s'})",
         flush=True,
     )
-    run = Run(uri, loaded, duration)
-    names = ["filtered"] if scale else [*QUERY_SCENARIOS, *MUTATION_SCENARIOS]
+    run = Run(uri, loaded, duration, load=load, rounds=rounds)
+    names = only or (["filtered"] if scale else [*QUERY_SCENARIOS, *MUTATION_SCENARIOS])
     results: dict[str, Any] = {}
     try:
         for name in names:
@@ -341,7 +353,8 @@ def main(uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pi
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     md = markdown(report)
-    for name in (f"run-{stamp}", "latest"):
+    partial = only is not None or not load  # a partial run never replaces the latest full results
+    for name in (f"partial-{stamp}",) if partial else (f"run-{stamp}", "latest"):
         (out / f"{name}.json").write_text(json.dumps(report, indent=1))
         (out / f"{name}.md").write_text(md)
     print(md)

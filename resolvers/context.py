@@ -12,7 +12,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from resolvers.money import link_token
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import LazyCursorEdge, decode_cursor, encode_cursor
 from resolvers.settings import Settings
 from schema import notes as _notes  # registers the note and attachment event kinds
 from schema.api_logs import ApiLogEntry, ApiLogFilter
@@ -369,7 +369,7 @@ class Context:
         docs, has_next = await self.loaders.timeline_by_customer.load(
             (str(customer_id), top_seq, first, before, kind_names)
         )
-        edges = [Edge(cursor=encode_cursor("SEQ", d["seq"], d["id"]), node=event_from_doc(d)) for d in docs]
+        edges: list[Edge[TimelineEvent]] = [LazyCursorEdge(event_from_doc(d), "SEQ", d["seq"], d["id"]) for d in docs]
 
         async def total() -> int:
             flt: dict[str, Any] = {"customerId": str(customer_id)}

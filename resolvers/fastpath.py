@@ -25,11 +25,14 @@ every key of a level in one batch, as with standard execution.
 The plan covers only the happy path. The first thing that would make the response differ from a plain
 success - any error or exception, a null for a non-null field, a value that is not a `list` where a list
 belongs, an awaitable or exception where a value belongs, a failed or empty coercion, an unexpected
-runtime type, introspection, `@defer`/`@stream` or any other directive but `@include`/`@skip` - abandons
-the plan (`Bailout`; coroutines it made and did not start are closed) and the operation runs again by
-standard execution, which produces that response itself. Queries have no side effects, so running one
-twice changes nothing but the time; mutations and subscriptions always take standard execution.
-`tests/test_fastpath.py` proves byte-identical responses over generated operations and bad values.
+runtime type - abandons the plan (`Bailout`; coroutines it made and did not start are closed) and the
+operation runs again by standard execution on fresh DataLoaders (`Context.restart_execution`), which
+produces that response itself, exactly as a first execution would. Queries have no side effects, so
+running one twice changes nothing but the time. Introspection, `@defer`/`@stream` and directives other
+than `@include`/`@skip` are never compiled; mutations and subscriptions always take standard execution.
+tests/test_executor_differential.py requires byte-identical responses over generated operations on the
+real schema (and that each one that succeeds was answered by its plan), and bad values on small schemas;
+tests/test_fastpath.py pins batching, paths, caching, abstract types and the fallback.
 """
 from __future__ import annotations
 

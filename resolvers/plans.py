@@ -27,12 +27,15 @@ from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLString,
+    Undefined,
     is_abstract_type,
     is_leaf_type,
     is_object_type,
@@ -41,7 +44,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, 
 from graphql.pyutils import Path
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
-from resolvers.executor import plain_field
+from resolvers.executor import STRAWBERRY_DEFINITION, plain_field
 
 ALLOWED_DIRECTIVES = frozenset({"include", "skip"})
 
@@ -72,8 +75,8 @@ class Complete:
     """How to complete a value of one output type at one position of the operation."""
 
     __slots__ = (
-        "by_class", "coerce", "field_def", "field_nodes", "item", "key", "kind", "memo", "needs_path", "non_null",
-        "ok", "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
+        "by_class", "coerce", "exact", "field_def", "field_nodes", "item", "key", "kind", "memo", "needs_path",
+        "non_null", "ok", "parent_type", "passthrough", "plan", "plans", "return_type", "type_check",
     )
 
     def __init__(self, kind: int, return_type: GraphQLOutputType, site: Site) -> None:
@@ -83,6 +86,9 @@ class Complete:
         self.field_def, self.field_nodes, self.parent_type, self.key = site
         self.coerce: Callable[[Any], Any] | None = None
         self.passthrough: type | None = None  # leaf values of this exact type are their own coercion
+        # Leaf values of this exact type (the scalar's own Python type: `datetime` for DateTime, `Decimal`,
+        # `int`) cannot be Undefined, an exception or awaitable: they go straight to `coerce`.
+        self.exact: type | None = None
         # Enums: id(member) -> (member, name). A member is a singleton whose coercion never changes, and
         # Strawberry's enum coercion scans every value of the enum (170 for CurrencyCode) each time.
         self.memo: dict[int, tuple[Any, Any]] | None = None
@@ -169,6 +175,8 @@ class Compiler:
                 c.passthrough = bool
             elif isinstance(return_type, GraphQLEnumType):
                 c.memo = {}
+            else:
+                c.exact = exact_type(return_type)
             return c
         if is_object_type(return_type):
             assert isinstance(return_type, GraphQLObjectType)
@@ -190,6 +198,18 @@ class Compiler:
         raise CannotCompile("an output type of unknown kind")
 
 
+def exact_type(scalar: Any) -> type | None:
+    """The Python type a scalar is made for: values of exactly that type need no checks before coercion."""
+    if scalar is GraphQLInt:
+        return int
+    if scalar is GraphQLFloat:
+        return float
+    origin = getattr((scalar.extensions or {}).get(STRAWBERRY_DEFINITION), "origin", None)
+    if isinstance(origin, type) and not issubclass(origin, BaseException) and not hasattr(origin, "__await__"):
+        return origin
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- code
 
 
@@ -205,7 +225,7 @@ def generate(plan: ObjectPlan) -> Callable[[Any, Any, Path | None], dict[str, An
 
     `R` is the `Runner`: its `leaf`, `check_object`, `complete` and `resolve` are what standard
     execution's checks need when the inlined fast case does not apply."""
-    ns: dict[str, Any] = {"Bailout": Bailout, "Path": Path, "CAST": TYPE_CAST_ATTRIBUTE}
+    ns: dict[str, Any] = {"Bailout": Bailout, "Path": Path, "CAST": TYPE_CAST_ATTRIBUTE, "Undefined": Undefined}
     out = ["def run(R, source, path):", "    r = {}"]
 
     def emit(depth: int, *lines: str) -> None:
@@ -233,6 +253,10 @@ def generate(plan: ObjectPlan) -> Callable[[Any, Any, Path | None], dict[str, An
             if c.passthrough is not None:
                 ns[f"t{i}"] = c.passthrough
                 emit(1, f"elif type(v) is t{i}:", f"    {slot} = v")
+            elif c.exact is not None:
+                ns[f"t{i}"], ns[f"co{i}"] = c.exact, c.coerce
+                emit(1, f"elif type(v) is t{i}:", f"    x = co{i}(v)", "    if x is None or x is Undefined:",
+                     "        raise Bailout", f"    {slot} = x")
             emit(1, "else:")
             if c.memo is not None:
                 ns[f"m{i}"] = c.memo
