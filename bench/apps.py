@@ -11,6 +11,7 @@ take before/after deltas from outside the process.
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import threading
@@ -74,6 +75,23 @@ def _rss_kb() -> tuple[int, int]:
     return current, peak
 
 
+class GcClock:
+    """CPU seconds this process spends in the cyclic garbage collector, and collections per generation."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = [0, 0, 0]
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._start
+            self.collections[info["generation"]] += 1
+
+
 class Counted:
     """Counts the requests an app serves and answers `/bench/stats`."""
 
@@ -82,6 +100,7 @@ class Counted:
         self.trips = trips
         self.requests = 0
         self.in_flight = 0  # requests still being served (wrk leaves some when its time is up)
+        self.gc = GcClock()
 
     def stats(self) -> dict[str, Any]:
         rss, peak = _rss_kb()
@@ -91,6 +110,8 @@ class Counted:
             "commands": self.trips.total,
             "commandsByName": dict(self.trips.by_name),
             "cpu": time.process_time(),  # ns resolution, all threads
+            "gcCpu": self.gc.seconds,  # of which in the cyclic garbage collector
+            "gcCollections": list(self.gc.collections),
             "wall": time.perf_counter(),
             "rssKb": rss,
             "peakRssKb": peak,

@@ -246,6 +246,8 @@ class Run:
         return {
             "requests": done,
             "cpuMs": round(busy / done * 1000, 2),
+            "gcMs": round((after["gcCpu"] - before["gcCpu"]) / done * 1000, 2),
+            "gcCollections": [a - b for a, b in zip(after["gcCollections"], before["gcCollections"], strict=True)],
             "roundTrips": round((after["commands"] - before["commands"]) / done, 2),
             "p50": round(q[49], 2),
             "p90": round(q[89], 2),
@@ -383,9 +385,9 @@ def markdown(report: dict[str, Any]) -> str:
         f"Peak RSS: gateway {report['peakRssKb']['gateway'] // 1024} MiB, "
         f"limit {report['peakRssKb']['limit'] // 1024} MiB.",
         "",
-        "| scenario | bytes | CPU ms/req gateway / limit (x) | round trips gateway / limit | "
+        "| scenario | bytes | CPU ms/req gateway / limit (x) | of which GC | round trips gateway / limit | "
         "c | req/s gateway / limit (x) | p50 ms gw / lim | p90 ms gw / lim | p99 ms gw / lim | p99/p50 gw |",
-        "|---|---:|---|---|---:|---|---|---|---|---:|",
+        "|---|---:|---|---|---|---:|---|---|---|---|---:|",
     ]
     for name, row in report["scenarios"].items():
         if "error" in row or "skipped" in row:
@@ -395,7 +397,7 @@ def markdown(report: dict[str, Any]) -> str:
         head = (
             f"| {name} | {row['bytes']:,} | "
             f"{g['cpuMs']} / {lim['cpuMs']} ({_ratio(g['cpuMs'], lim['cpuMs'])}) | "
-            f"{g['roundTrips']} / {lim['roundTrips']} |"
+            f"{g.get('gcMs', '-')} / {lim.get('gcMs', '-')} | {g['roundTrips']} / {lim['roundTrips']} |"
         )
         loads = row.get("load") or {"serial": {"gateway": {**g, "rps": None}, "limit": {**lim, "rps": None}}}
         for i, (c, pair) in enumerate(loads.items()):
@@ -405,7 +407,7 @@ def markdown(report: dict[str, Any]) -> str:
                 if lg.get("rps")
                 else "-"
             )
-            prefix = head if i == 0 else "| | | | |"
+            prefix = head if i == 0 else "| | | | | |"
             lines.append(
                 f"{prefix} {c} | {rps} | {lg['p50']} / {ll['p50']} | {lg['p90']} / {ll['p90']} | "
                 f"{lg['p99']} / {ll['p99']} | {_ratio(lg['p99'], lg['p50'])} |"
