@@ -48,6 +48,8 @@ def _package(path: str | None) -> str:
     """The library (or project layer) a source file belongs to."""
     if not path:
         return "<builtin>"
+    if path == "<fast path plan>":  # resolvers/plans.py writes the plans out as Python functions
+        return "resolvers (generated plans)"
     parts = Path(path).parts
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1].removesuffix(".py")
