@@ -44,8 +44,8 @@ class LazyCursorEdge(Edge[Any]):
 
     def __init__(self, node: Any, sort: str, value: Any, entity_id: str) -> None:
         self.node = node
-        self._key = (sort, value, entity_id)
+        self._sort, self._value, self._id = sort, value, entity_id  # attributes, not a tuple: one object less
 
     @property
     def cursor(self) -> str:  # type: ignore[override]
-        return encode_cursor(*self._key)
+        return encode_cursor(self._sort, self._value, self._id)

@@ -17,7 +17,7 @@ from strawberry import Maybe
 from strawberry.file_uploads import Upload
 
 from schema.common import Linkable, UserError
-from schema.timeline import EVENT_CLASSES, EVENT_TYPES, TimelineEvent, _base
+from schema.timeline import EVENT_CLASSES, EVENT_TYPES, TimelineEvent, _event
 from schema.users import TEAMS, Mentionable
 
 if TYPE_CHECKING:
@@ -106,8 +106,7 @@ class AttachmentRemovedEvent(TimelineEvent):
 
 def _note(d: dict[str, Any]) -> NoteEvent:
     data = d["data"]
-    return NoteEvent(
-        **_base(d),
+    return _event(NoteEvent, d,
         format=NoteFormat[data.get("format", "PLAIN")],
         revision=data.get("revision", 1),
         edited_time=data.get("editedTime"),
@@ -119,11 +118,11 @@ def _note(d: dict[str, Any]) -> NoteEvent:
 EVENT_TYPES.update(
     {
         "NOTE": _note,
-        "NOTE_EDITED": lambda d: NoteEditedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
-        "NOTE_DELETED": lambda d: NoteDeletedEvent(**_base(d), note_id=strawberry.ID(d["data"]["noteId"])),
-        "ATTACHMENT": lambda d: AttachmentEvent(**_base(d), file=StoredFile.from_data(d["data"])),
-        "ATTACHMENT_REMOVED": lambda d: AttachmentRemovedEvent(
-            **_base(d), attachment_id=strawberry.ID(d["data"]["attachmentId"]), filename=d["data"]["filename"]
+        "NOTE_EDITED": lambda d: _event(NoteEditedEvent, d, note_id=strawberry.ID(d["data"]["noteId"])),
+        "NOTE_DELETED": lambda d: _event(NoteDeletedEvent, d, note_id=strawberry.ID(d["data"]["noteId"])),
+        "ATTACHMENT": lambda d: _event(AttachmentEvent, d, file=StoredFile.from_data(d["data"])),
+        "ATTACHMENT_REMOVED": lambda d: _event(AttachmentRemovedEvent, d,
+            attachment_id=strawberry.ID(d["data"]["attachmentId"]), filename=d["data"]["filename"]
         ),
     }
 )

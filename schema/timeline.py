@@ -10,7 +10,7 @@ import enum
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -119,18 +119,22 @@ class TimelineEvent(Node):
 
 
 EVENT_KINDS = TimelineEventKind.__members__
+E = TypeVar("E", bound="TimelineEvent")
 
 
-def _base(doc: dict[str, Any]) -> dict[str, Any]:
-    # ids are plain `str` at run time (`strawberry.ID` is a NewType), so they are not wrapped
-    return {
-        "id": doc["id"],
-        "kind": EVENT_KINDS[doc["kind"]],
-        "occurred_time": doc["time"],
-        "author": Actor.from_doc(doc["actor"]),
-        "message": doc.get("message"),
-        "customer_id": doc["customerId"],
-    }
+def _event(cls: Callable[..., E], doc: dict[str, Any], **kind_fields: Any) -> E:
+    """An event of type `cls` from its document: the fields every event has, then its kind's own. The
+    fields are passed by name here rather than from a dict of them, one allocation fewer per event (a
+    dashboard page builds 2,000). Ids are plain `str` at run time (`strawberry.ID` is a NewType)."""
+    return cls(
+        id=doc["id"],
+        kind=EVENT_KINDS[doc["kind"]],
+        occurred_time=doc["time"],
+        author=Actor.from_doc(doc["actor"]),
+        message=doc.get("message"),
+        customer_id=doc["customerId"],
+        **kind_fields,
+    )
 
 
 @strawberry.type(description="The customer was added.")
@@ -267,53 +271,44 @@ class CustomerBlockedEvent(TimelineEvent):
 
 
 EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
-    "CUSTOMER_CREATED": lambda d: CustomerCreatedEvent(**_base(d)),
-    "CUSTOMER_UPDATED": lambda d: CustomerUpdatedEvent(**_base(d), changed_fields=d["data"].get("changedFields", [])),
-    "PAYMENT_INSTRUMENT_ADDED": lambda d: PaymentInstrumentAddedEvent(
-        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"], summary=d["data"].get("summary", "")
+    "CUSTOMER_CREATED": lambda d: _event(CustomerCreatedEvent, d),
+    "CUSTOMER_UPDATED": lambda d: _event(CustomerUpdatedEvent, d, changed_fields=d["data"].get("changedFields", [])),
+    "PAYMENT_INSTRUMENT_ADDED": lambda d: _event(PaymentInstrumentAddedEvent, d,
+        payment_instrument_id=d["data"]["paymentInstrumentId"], summary=d["data"].get("summary", "")
     ),
-    "PAYMENT_INSTRUMENT_UPDATED": lambda d: PaymentInstrumentUpdatedEvent(
-        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"],
+    "PAYMENT_INSTRUMENT_UPDATED": lambda d: _event(PaymentInstrumentUpdatedEvent, d, payment_instrument_id=d["data"]["paymentInstrumentId"],
         changed_fields=d["data"].get("changedFields", []),
     ),
-    "PAYMENT_INSTRUMENT_DEACTIVATED": lambda d: PaymentInstrumentDeactivatedEvent(
-        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"], was_default=d["data"].get("wasDefault", False)
+    "PAYMENT_INSTRUMENT_DEACTIVATED": lambda d: _event(PaymentInstrumentDeactivatedEvent, d,
+        payment_instrument_id=d["data"]["paymentInstrumentId"], was_default=d["data"].get("wasDefault", False)
     ),
-    "DEFAULT_PAYMENT_INSTRUMENT_CHANGED": lambda d: DefaultPaymentInstrumentChangedEvent(
-        **_base(d), payment_instrument_id=d["data"]["paymentInstrumentId"]
+    "DEFAULT_PAYMENT_INSTRUMENT_CHANGED": lambda d: _event(DefaultPaymentInstrumentChangedEvent, d,
+        payment_instrument_id=d["data"]["paymentInstrumentId"]
     ),
-    "CUSTOMER_TAGGED": lambda d: CustomerTaggedEvent(**_base(d), tags=d["data"].get("tags", [])),
-    "CUSTOMER_UNTAGGED": lambda d: CustomerUntaggedEvent(**_base(d), tags=d["data"].get("tags", [])),
-    "TAX_ID_CHANGED": lambda d: TaxIdChangedEvent(
-        **_base(d), change=TaxIdChange[d["data"]["change"]], tax_id_type=d["data"]["type"], value=d["data"]["value"]
+    "CUSTOMER_TAGGED": lambda d: _event(CustomerTaggedEvent, d, tags=d["data"].get("tags", [])),
+    "CUSTOMER_UNTAGGED": lambda d: _event(CustomerUntaggedEvent, d, tags=d["data"].get("tags", [])),
+    "TAX_ID_CHANGED": lambda d: _event(TaxIdChangedEvent, d,
+        change=TaxIdChange[d["data"]["change"]], tax_id_type=d["data"]["type"], value=d["data"]["value"]
     ),
-    "LEAD_SOURCE_CHANGED": lambda d: LeadSourceChangedEvent(**_base(d), changed_fields=d["data"].get("changedFields", [])),
-    "CUSTOMER_BLOCKED": lambda d: CustomerBlockedEvent(
-        **_base(d), blocklist_entry_ids=d["data"].get("entryIds", []), attributes=d["data"].get("attributes", []),
+    "LEAD_SOURCE_CHANGED": lambda d: _event(LeadSourceChangedEvent, d, changed_fields=d["data"].get("changedFields", [])),
+    "CUSTOMER_BLOCKED": lambda d: _event(CustomerBlockedEvent, d,
+        blocklist_entry_ids=d["data"].get("entryIds", []), attributes=d["data"].get("attributes", []),
         expiration_time=d["data"].get("expirationTime"),
     ),
-    "PAYMENT_APPROVED": lambda d: PaymentApprovedEvent(
-        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d)),
-    "PAYMENT_DECLINED": lambda d: PaymentDeclinedEvent(
-        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
+    "PAYMENT_APPROVED": lambda d: _event(PaymentApprovedEvent, d, transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d)),
+    "PAYMENT_DECLINED": lambda d: _event(PaymentDeclinedEvent, d, transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
         reason_code=d["data"].get("code", "")),
-    "PAYMENT_BLOCKED": lambda d: PaymentBlockedEvent(
-        **_base(d), amount=_money(d), blocklist_type=d["data"].get("blocklistType", "")),
-    "PAYMENT_LINK_CREATED": lambda d: PaymentLinkCreatedEvent(
-        **_base(d), payment_link_id=strawberry.ID(d["data"]["paymentLinkId"]), amount=_money(d)),
-    "TRANSACTION_REFUNDED": lambda d: TransactionRefundedEvent(
-        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]),
+    "PAYMENT_BLOCKED": lambda d: _event(PaymentBlockedEvent, d, amount=_money(d), blocklist_type=d["data"].get("blocklistType", "")),
+    "PAYMENT_LINK_CREATED": lambda d: _event(PaymentLinkCreatedEvent, d, payment_link_id=strawberry.ID(d["data"]["paymentLinkId"]), amount=_money(d)),
+    "TRANSACTION_REFUNDED": lambda d: _event(TransactionRefundedEvent, d, transaction_id=strawberry.ID(d["data"]["transactionId"]),
         refund_transaction_id=strawberry.ID(d["data"]["childTransactionId"]), amount=_money(d)),
-    "TRANSACTION_VOIDED": lambda d: TransactionVoidedEvent(
-        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]),
+    "TRANSACTION_VOIDED": lambda d: _event(TransactionVoidedEvent, d, transaction_id=strawberry.ID(d["data"]["transactionId"]),
         void_transaction_id=strawberry.ID(d["data"]["childTransactionId"]), amount=_money(d)),
-    "PAYOUT_SENT": lambda d: PayoutSentEvent(
-        **_base(d), transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
+    "PAYOUT_SENT": lambda d: _event(PayoutSentEvent, d, transaction_id=strawberry.ID(d["data"]["transactionId"]), amount=_money(d),
         request_id=d["data"].get("requestId", "")),
-    "PAYOUT_REQUEST_CREATED": lambda d: PayoutRequestCreatedEvent(
-        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
-    "PAYOUT_REQUEST_CHANGED": lambda d: PayoutRequestChangedEvent(
-        **_base(d), payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
+    "PAYOUT_REQUEST_CREATED": lambda d: _event(PayoutRequestCreatedEvent, d,
+        payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
+    "PAYOUT_REQUEST_CHANGED": lambda d: _event(PayoutRequestChangedEvent, d, payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
         status=d["data"].get("status", "")),
 }
 
