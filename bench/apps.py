@@ -92,6 +92,10 @@ class GcClock:
             self.collections[info["generation"]] += 1
 
 
+# One per process: the collector is the process's, and a callback per app would run on every collection.
+GC_CLOCK = GcClock()
+
+
 class Counted:
     """Counts the requests an app serves and answers `/bench/stats`."""
 
@@ -100,7 +104,7 @@ class Counted:
         self.trips = trips
         self.requests = 0
         self.in_flight = 0  # requests still being served (wrk leaves some when its time is up)
-        self.gc = GcClock()
+        self.gc = GC_CLOCK
 
     def stats(self) -> dict[str, Any]:
         rss, peak = _rss_kb()
