@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,11 +116,23 @@ def forget(loader: DataLoader[Any, Any], key: Any) -> None:
         pass
 
 
+# Loaders registered by their domain (`@loader` in resolvers/<context>/loaders.py), built lazily per
+# request on first use: `ctx.loaders.<name>`.
+LOADER_FACTORIES: dict[str, Callable[[Loaders], DataLoader[Any, Any]]] = {}
+
+
+def loader(factory: Callable[[Loaders], DataLoader[Any, Any]]) -> Callable[[Loaders], DataLoader[Any, Any]]:
+    LOADER_FACTORIES[factory.__name__] = factory
+    return factory
+
+
 @dataclass(slots=True)
 class Loaders:
     """One loader per batch read; built per request so nothing leaks between requests or tenants."""
 
     org: OrgDb
+    now: datetime = field(init=False)
+    registered: dict[str, DataLoader[Any, Any]] = field(init=False, default_factory=dict)
     customer_by_id: DataLoader[str, Customer | None] = field(init=False)
     website_by_id: DataLoader[str, Website | None] = field(init=False)
     timeline_event_by_id: DataLoader[str, TimelineEvent | None] = field(init=False)
@@ -137,9 +150,18 @@ class Loaders:
     blocklist_entry_by_id: DataLoader[str, BlocklistEntry | None] = field(init=False)
     blocklist_entries_by_attribute: DataLoader[tuple[str, str], list[Doc]] = field(init=False)
 
+    def __getattr__(self, name: str) -> Any:
+        factory = LOADER_FACTORIES.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        built = self.registered.get(name)
+        if built is None:
+            built = self.registered[name] = factory(self)
+        return built
+
     def __post_init__(self) -> None:
         org = self.org
-        t = now()
+        t = self.now = now()
 
         async def load_instruments(ids: list[str]) -> list[PaymentInstrument | None]:
             docs = await payment_instruments.get_many(org, ids)
@@ -254,6 +276,15 @@ def _time_cursor(after: str | None) -> tuple[datetime, str] | None:
     return value, last_id
 
 
+# Per-domain context helpers (`@context_method`), called as methods: `ctx.invoices_connection(...)`.
+CONTEXT_METHODS: dict[str, Callable[..., Any]] = {}
+
+
+def context_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    CONTEXT_METHODS[fn.__name__] = fn
+    return fn
+
+
 @dataclass(slots=True)
 class Context:
     store: Store
@@ -274,6 +305,12 @@ class Context:
 
     def actor(self) -> dict[str, Any]:
         return self.principal.actor()
+
+    def __getattr__(self, name: str) -> Any:
+        fn = CONTEXT_METHODS.get(name)
+        if fn is None:
+            raise AttributeError(name)
+        return functools.partial(fn, self)
 
     def restart_execution(self) -> None:
         """Forgets what this request has loaded: the fast path's fallback (resolvers/fastpath.py) then
@@ -385,4 +422,4 @@ class Context:
 Info = strawberry.Info[Context, None]
 INPUT = strawberry.argument(description="Everything the mutation needs; see the input type.")
 
-__all__ = ["INPUT", "Context", "Info", "Loaders", "Principal", "_notes", "forget", "now"]
+__all__ = ["INPUT", "Context", "Info", "Loaders", "Principal", "_notes", "context_method", "forget", "loader", "now"]

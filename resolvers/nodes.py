@@ -34,6 +34,11 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
 }
 
 
+def register_node(type_name: str, load: Callable[[Context, str], Awaitable[Node | None]]) -> None:
+    """Makes `node(id:)` refetch ids of `type_name` (their prefix is in store/ids.py) with `load`."""
+    NODE_LOADERS[type_name] = load
+
+
 async def _notification(ctx: Context, notification_id: str) -> Node | None:
     """Only the viewer's own notifications can be refetched."""
     if ctx.principal.user_id is None:

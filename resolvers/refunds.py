@@ -14,6 +14,7 @@ import strawberry
 
 from resolvers import money
 from resolvers.auth import mutation
+from resolvers.billing import invoicing
 from resolvers.context import Context, Info, now
 from resolvers.idempotency import Outcome, once
 from resolvers.sales import errors_of, problems_outcome
@@ -172,6 +173,7 @@ async def refund_one(
         )
         await transactions.insert(org, child)
         await money.count_refund(org, sale["customerId"], amount, sale["currency"], t)
+        await invoicing.record_refund(org, sale, amount, t)  # billing: the invoice it paid, if any
         left = Money.from_minor(amount, sale["currency"]).amount
         await timeline.record(
             org,

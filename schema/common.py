@@ -132,6 +132,35 @@ class UserErrorCode(enum.Enum):
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
+    # billing (issue 11): catalog, orders, invoices
+    METERED_NEEDS_POSTPAID = strawberry.enum_value(
+        "METERED_NEEDS_POSTPAID", description="Metered billing is only for plans billed in arrears (POSTPAID)."
+    )
+    PERIOD_MISMATCH = strawberry.enum_value(
+        "PERIOD_MISMATCH", description="All items of a subscription must share one billing period length."
+    )
+    CURRENCY_MISMATCH = strawberry.enum_value(
+        "CURRENCY_MISMATCH", description="All items of an order must share one currency."
+    )
+    ORDER_TYPE_MISMATCH = strawberry.enum_value(
+        "ORDER_TYPE_MISMATCH",
+        description="The plan's type does not fit the order (a one-time order takes ONE_TIME plans only; "
+        "a subscription takes SUBSCRIPTION and TRIAL_ONLY plans).",
+    )
+    QUANTITY_OUT_OF_RANGE = strawberry.enum_value(
+        "QUANTITY_OUT_OF_RANGE", description="The quantity is outside the plan's minimum/maximum or brackets."
+    )
+    INACTIVE = strawberry.enum_value(
+        "INACTIVE", description="The product or plan is deactivated: it takes no new orders."
+    )
+    INSTRUMENT_NOT_USABLE = strawberry.enum_value(
+        "INSTRUMENT_NOT_USABLE",
+        description="The payment instrument cannot pay this order (another customer's, deactivated, expired, "
+        "or a method the gateway does not charge).",
+    )
+    OVER_PAYMENT = strawberry.enum_value(
+        "OVER_PAYMENT", description="The payment is larger than the invoice's amount due."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

@@ -12,6 +12,8 @@ from strawberry import Maybe
 from strawberry.scalars import JSON
 
 from schema.api_logs import ApiLogEntry, ApiLogFilter
+from schema.billing.invoices import Invoice, InvoiceStatus
+from schema.billing.orders import GROUP_STATUSES, Order, OrderStatus, SubscriptionGroup
 from schema.common import After, Connection, First, Linkable, Money, SortDirection, UserError, check_first
 from schema.lead_sources import LeadSource
 from schema.payment_instruments import PaymentInstrument, PaymentInstrumentDetailsInput
@@ -172,6 +174,49 @@ class Customer(Linkable):
         check_first(first)
         descending = direction == SortDirection.DESC
         return await info.context.transactions_connection(self.id, first, after, segment, descending)
+
+    # billing (issue 11): the guide's subscription groups, orders and invoices of the customer page
+    @strawberry.field(
+        description="Subscriptions by the guide's groups (*Active*, *Pending*, *Past subscriptions*), newest first."
+    )
+    async def subscriptions(
+        self,
+        info: Info,
+        first: First,
+        after: After = None,
+        status: Annotated[
+            SubscriptionGroup | None, strawberry.argument(description="ACTIVE, PENDING or PAST; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        statuses = GROUP_STATUSES[status.name] if status is not None else []
+        return await info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
+
+    @strawberry.field(description="Orders of every type (subscriptions and one-time), newest first.")
+    async def orders(
+        self,
+        info: Info,
+        first: First,
+        after: After = None,
+        statuses: Annotated[
+            list[OrderStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        return await info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
+
+    @strawberry.field(description="Invoices, newest first (the guide's *Billing* segments by status).")
+    async def invoices(
+        self,
+        info: Info,
+        first: First,
+        after: After = None,
+        statuses: Annotated[
+            list[InvoiceStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Invoice]:
+        check_first(first)
+        return await info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

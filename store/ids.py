@@ -24,6 +24,14 @@ PREFIXES: dict[str, str] = {
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
+    # billing (issue 11)
+    "prod": "Product",
+    "plan": "Plan",
+    "ord": "Order",
+    "in": "Invoice",
+    "ordi": "OrderItem",
+    "ini": "InvoiceItem",
+    "mail": "EmailMessage",
 }
 
 

@@ -9,6 +9,7 @@ from pymongo.errors import OperationFailure
 from store import (
     api_logs,
     auth,
+    billing,
     blocklists,
     customers,
     files,
@@ -47,6 +48,7 @@ ALL: dict[str, IndexList] = {
     idempotency.COLLECTION: idempotency.INDEXES,
     payment_links.COLLECTION: payment_links.INDEXES,
     **payouts.INDEXES,
+    **billing.INDEXES,
 }
 
 

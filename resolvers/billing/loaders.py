@@ -1,0 +1,173 @@
+"""Billing's loaders (one `$in` query per batch) and the connection helpers its schema fields call."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import orjson
+from strawberry.dataloader import DataLoader
+
+from resolvers.billing import invoicing
+from resolvers.context import Context, context_method, forget, loader
+from resolvers.loaders import Loaders
+from resolvers.pagination import LazyCursorEdge, decode_cursor
+from schema.billing.catalog import Plan, Product
+from schema.billing.invoices import Invoice
+from schema.billing.orders import Order
+from schema.common import ClientError, Connection, Edge
+from store.billing import catalog, invoices, orders
+from store.db import Doc
+
+# (customer id, extra filter as canonical JSON, after (createdTime, id) or None, first)
+PageKey = tuple[str, str, tuple[datetime, str] | None, int]
+Page = tuple[list[Doc], bool]
+
+
+@loader
+def product_by_id(loaders: Loaders) -> DataLoader[str, Product | None]:
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[Product | None]:
+        return [Product.from_doc(d) if d else None for d in await catalog.get_many(org, catalog.PRODUCTS, ids)]
+
+    return DataLoader(load)
+
+
+@loader
+def plan_by_id(loaders: Loaders) -> DataLoader[str, Plan | None]:
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[Plan | None]:
+        return [Plan.from_doc(d) if d else None for d in await catalog.get_many(org, catalog.PLANS, ids)]
+
+    return DataLoader(load)
+
+
+@loader
+def order_by_id(loaders: Loaders) -> DataLoader[str, Order | None]:
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[Order | None]:
+        return [Order.from_doc(d) if d else None for d in await orders.get_many(org, ids)]
+
+    return DataLoader(load)
+
+
+@loader
+def invoice_by_id(loaders: Loaders) -> DataLoader[str, Invoice | None]:
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[Invoice | None]:
+        return [Invoice.from_doc(d) if d else None for d in await invoices.get_many(org, ids)]
+
+    return DataLoader(load)
+
+
+def _pages_loader(module: object, loaders: Loaders) -> DataLoader[PageKey, Page]:
+    """First pages of the same shape for many customers share one query; later pages are one each."""
+    org = loaders.org
+
+    async def load(keys: list[PageKey]) -> list[Page]:
+        results: dict[PageKey, Page] = {}
+        groups: dict[tuple[str, int], list[str]] = {}
+        for cid, flt, after, first in keys:
+            if after is None:
+                groups.setdefault((flt, first), []).append(cid)
+        for (flt, first), cids in groups.items():
+            found = await module.first_pages(org, cids, orjson.loads(flt), first)  # type: ignore[attr-defined]
+            for cid, page in zip(cids, found, strict=True):
+                results[(cid, flt, None, first)] = page
+        rest = [k for k in keys if k[2] is not None]
+        pages = await asyncio.gather(
+            *(module.page(org, c, orjson.loads(f), a, n) for c, f, a, n in rest)  # type: ignore[attr-defined]
+        )
+        results.update(zip(rest, pages, strict=True))
+        return [results[k] for k in keys]
+
+    return DataLoader(load)
+
+
+@loader
+def orders_by_customer(loaders: Loaders) -> DataLoader[PageKey, Page]:
+    return _pages_loader(orders, loaders)
+
+
+@loader
+def invoices_by_customer(loaders: Loaders) -> DataLoader[PageKey, Page]:
+    return _pages_loader(invoices, loaders)
+
+
+def _after(after: str | None, sort: str) -> tuple[datetime, str] | None:
+    if not after:
+        return None
+    value, last_id = decode_cursor(after, sort)
+    if not isinstance(value, datetime):
+        raise ClientError(f"`after` is not a cursor of this list: {after!r}")
+    return value, last_id
+
+
+def _filter(statuses: list[str], **fields: str | None) -> dict[str, object]:
+    flt: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
+    if statuses:
+        flt["status"] = {"$in": sorted(statuses)}
+    return flt
+
+
+def _key(flt: dict[str, object]) -> str:
+    return orjson.dumps(flt, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@context_method
+async def orders_connection(
+    ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str], order_type: str | None
+) -> Connection[Order]:
+    flt = _filter(statuses, orderType=order_type)
+    key: PageKey = (str(customer_id), _key(flt), _after(after, "ORDER_CREATED"), first)
+    docs, has_next = await ctx.loaders.orders_by_customer.load(key)
+    edges: list[Edge[Order]] = []
+    for d in docs:
+        node = Order.from_doc(d)
+        ctx.loaders.order_by_id.prime(d["id"], node)
+        edges.append(LazyCursorEdge(node, "ORDER_CREATED", d["createdTime"], d["id"]))
+
+    async def total() -> int:
+        return await orders.count(ctx.org, str(customer_id), flt)
+
+    return Connection.build(edges, after=after, has_next=has_next, count=total)
+
+
+@context_method
+async def invoices_connection(
+    ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str]
+) -> Connection[Invoice]:
+    flt = _filter(statuses)
+    key: PageKey = (str(customer_id), _key(flt), _after(after, "INVOICE_CREATED"), first)
+    docs, has_next = await ctx.loaders.invoices_by_customer.load(key)
+    edges: list[Edge[Invoice]] = []
+    for d in docs:
+        node = Invoice.from_doc(d)
+        ctx.loaders.invoice_by_id.prime(d["id"], node)
+        edges.append(LazyCursorEdge(node, "INVOICE_CREATED", d["createdTime"], d["id"]))
+
+    async def total() -> int:
+        return await invoices.count(ctx.org, str(customer_id), flt)
+
+    return Connection.build(edges, after=after, has_next=has_next, count=total)
+
+
+@context_method
+async def upcoming_invoice(ctx: Context, order_id: str) -> Invoice | None:
+    """The next renewal invoice of a subscription as it would be issued (a preview; nothing written)."""
+    doc = await orders.get(ctx.org, order_id)
+    if doc is None or doc["orderType"] != "SUBSCRIPTION" or doc["status"] not in ("ACTIVE", "PENDING"):
+        return None
+    if doc.get("isTrialOnly") or doc.get("renewalTime") is None:
+        return None
+    preview = invoicing.upcoming_doc(doc, ctx.loaders.now)
+    return Invoice.from_doc(preview) if preview else None
+
+
+def forget_order(ctx: Context, order_id: str, customer_id: str) -> None:
+    forget(ctx.loaders.order_by_id, order_id)
+    forget(ctx.loaders.customer_by_id, customer_id)
