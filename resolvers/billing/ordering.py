@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from strawberry import Some
 
 from resolvers import money
 from resolvers.billing import invoicing, plan_rules, pricing
@@ -56,6 +57,8 @@ def _plain(value: Any) -> Any:
         return value.name
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Some):
+        return {"some": _plain(value.value)}
     if hasattr(value, "__dict__"):
         return {k: _plain(v) for k, v in vars(value).items() if k != "idempotency_key"}
     if isinstance(value, list):
