@@ -5,9 +5,12 @@ repeat, so a step interrupted by a crash is finished by the next call."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from resolvers import money
 from resolvers.billing import pricing
@@ -22,6 +25,16 @@ from store.ids import new_id
 
 SYSTEM = {"type": "SYSTEM", "id": None, "name": "Billing"}
 MAX_APPLY_ATTEMPTS = 5
+
+# Fault injection for the crash tests (tests/billing/test_order_steps.py): each hook is awaited with
+# the name of every step just written; one that raises simulates a crash right there.
+StepHook = Callable[[str], Awaitable[None]]
+STEP_HOOKS: list[StepHook] = []
+
+
+async def step(name: str) -> None:
+    for hook in STEP_HOOKS:
+        await hook(name)
 
 
 def money_text(minor: int, currency: str) -> str:
@@ -219,20 +232,25 @@ async def charge_invoice(
                 inv = await invoices.get(org, invoice_id)
                 continue
             inv = claimed
+            await step("CHARGE_CLAIMED")
         txn = await transactions.get(org, claim["transactionId"])
         if txn is None:
             inst = await pi.get(org, claim["paymentInstrumentId"])
             if inst is None:
                 break
             amount = inv["totalMinor"] - inv.get("paidMinor", 0)
-            txn = await charge(
-                org, settings, actor, customer, account, amount, inv["currency"], card_of(inst),
-                f"Invoice #{inv.get('invoiceNumber')}", t,
-                {"paymentInstrumentId": inst["id"], "method": inst["method"], "invoiceId": invoice_id},
-                txn_id=claim["transactionId"],
-            )
+            try:
+                txn = await charge(
+                    org, settings, actor, customer, account, amount, inv["currency"], card_of(inst),
+                    f"Invoice #{inv.get('invoiceNumber')}", t,
+                    {"paymentInstrumentId": inst["id"], "method": inst["method"], "invoiceId": invoice_id},
+                    txn_id=claim["transactionId"],
+                )
+            except DuplicateKeyError:  # a concurrent resumer is making this very attempt
+                return inv, [*attempted, claim["transactionId"]]
             if txn["result"] == "APPROVED":
                 await pi.activate(org, inst["id"], t)
+            await step("CHARGED")
         if txn["status"] == "PENDING":
             return inv, [*attempted, txn["id"]]
         attempted.append(txn["id"])

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -39,16 +38,6 @@ from store.ids import new_id
 MAX_ITEMS = 20
 MAX_QUANTITY = 1_000_000_000
 PENDING_ORDER_DAYS = 30
-
-# Fault injection for the crash tests: called with each step's name after it is written.
-StepHook = Callable[[str], Awaitable[None]]
-STEP_HOOK: list[StepHook] = []
-
-
-async def _step(name: str) -> None:
-    for hook in STEP_HOOK:
-        await hook(name)
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -335,7 +324,7 @@ async def advance(ctx: Context, order: Doc) -> tuple[Doc, Doc | None, Doc | None
                 {"invoiceId": inv["id"], "amountMinor": inv["totalMinor"], "currency": inv["currency"]},
                 f"Invoice #{number} issued ({invoicing.money_text(inv['totalMinor'], inv['currency'])})",
             )
-        await _step("INVOICE")
+        await invoicing.step("INVOICE")
     assert inv is not None
     last: Doc | None = None
     if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
@@ -343,11 +332,11 @@ async def advance(ctx: Context, order: Doc) -> tuple[Doc, Doc | None, Doc | None
     if inv["status"] in invoices.PAYABLE and order["autopay"] and order.get("initialCharge") is None:
         inv, last = await _initial_charge(ctx, order, inv, t)
         order = await orders.get(org, order["id"]) or order
-    elif order.get("initialCharge"):
-        ids = order["initialCharge"].get("transactionIds") or []
+    else:
+        ids = (order.get("initialCharge") or {}).get("transactionIds") or inv.get("transactionIds") or []
         last = await transactions.get(org, ids[-1]) if ids else None
     order = await invoicing.settle_order(org, ctx.actor(), order, inv, t)
-    await _step("SETTLE")
+    await invoicing.step("SETTLE")
     return order, inv, last
 
 
@@ -361,7 +350,7 @@ async def _initial_charge(ctx: Context, order: Doc, inv: Doc, t: datetime) -> tu
     if first is not None and account is not None:
         after, ids = await invoicing.charge_invoice(org, ctx.settings, ctx.actor(), inv["id"], customer, first, account, t)
         inv = after or await invoices.get(org, inv["id"]) or inv
-        await _step("CHARGE")
+        await invoicing.step("CHARGE")
         last = await transactions.get(org, ids[-1]) if ids else None
         if last is not None and last["status"] == "PENDING":
             return inv, last  # the outcome of that attempt is unknown: leave the order to reconcile
@@ -386,7 +375,7 @@ async def create(ctx: Context, inp: OrderCreateInput, key: str) -> tuple[Doc | N
                 {"orderId": order["id"], "orderType": order["orderType"]},
                 f"{'Subscription' if order['orderType'] == 'SUBSCRIPTION' else 'One-time order'} created",
             )
-            await _step("ORDER")
+            await invoicing.step("ORDER")
             existing = inserted
         else:
             existing = await orders.by_creation_key(org, key)
