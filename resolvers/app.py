@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers import api_logs as logging_rules
 from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.billing.documents import pdf_route
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
 from resolvers.hosted import HostedPages
@@ -351,6 +352,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
+        Route("/invoices/{invoice_id}.pdf", pdf_route(refs), methods=["GET"]),  # billing
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),

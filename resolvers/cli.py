@@ -25,6 +25,7 @@ from pathlib import Path
 import uvicorn
 
 from resolvers.app import create_app
+from resolvers.billing import mailer
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed")
     sub.add_parser("export-schema")
     sub.add_parser("check-schema")
+    sub.add_parser("send-email", help="deliver the queued emails of the outbox over SMTP (SMTP_HOST …)")
     args = parser.parse_args(argv)
     settings = Settings()
     now = datetime.now(UTC)
@@ -131,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "export-schema":
         SCHEMA_FILE.write_text(sdl())
         print(f"wrote {SCHEMA_FILE}")
+    elif args.command == "send-email":
+        if not settings.smtp_host:
+            sys.exit("SMTP_HOST is not set: queued emails stay in the outbox")
+        print(asyncio.run(_with_store(settings, lambda s: mailer.send_queued(s, settings, now))), "sent")
     elif args.command == "check-schema":
         if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl():
             sys.exit("schema/schema.graphql is out of date: run `python -m resolvers.cli export-schema`")

@@ -6,16 +6,25 @@ from decimal import Decimal
 from typing import Annotated
 
 import strawberry
+from email_validator import EmailNotValidError, validate_email
 
 from resolvers import money
 from resolvers.auth import mutation
-from resolvers.billing import invoicing, plan_rules, pricing
+from resolvers.billing import documents, invoicing, mailer, plan_rules, pricing
 from resolvers.context import Context, Info, forget, now
 from resolvers.validation import text
-from schema.billing.invoices import Invoice, InvoiceActionInput, InvoicePayload, InvoiceUpdateInput
+from schema.billing.invoices import (
+    EmailMessage,
+    Invoice,
+    InvoiceActionInput,
+    InvoiceEmailInput,
+    InvoiceEmailPayload,
+    InvoicePayload,
+    InvoiceUpdateInput,
+)
 from schema.common import Problems, UserErrorCode
-from store import timeline
-from store.billing import invoices, orders
+from store import customers, timeline
+from store.billing import invoices, orders, outbox
 from store.db import Doc
 from store.ids import new_id
 
@@ -124,6 +133,13 @@ class InvoiceMutations:
                                   f"Invoice #{doc.get('invoiceNumber')} reissued")
         return await _done(ctx, after, problems)
 
+    @mutation(
+        "Emails an invoice to the customer with its PDF attached, through the outbox and the configured SMTP "
+        "server; without one the message stays QUEUED and says so."
+    )
+    async def invoice_email(self, info: Info, input: InvoiceEmailInput) -> InvoiceEmailPayload:
+        return await email_invoice(info.context, input)
+
     @mutation("Edits an invoice's lines, shipping, tax and notes while nothing is paid (DRAFT or UNPAID).")
     async def invoice_update(self, info: Info, input: InvoiceUpdateInput) -> InvoicePayload:
         ctx, problems, t = info.context, Problems(), now()
@@ -167,6 +183,41 @@ class InvoiceMutations:
             fields, t,
         )
         return await _done(ctx, after, problems)
+
+
+async def email_invoice(ctx: Context, input: InvoiceEmailInput) -> InvoiceEmailPayload:
+    problems, t = Problems(), now()
+    doc = await _load(ctx, problems, str(input.invoice_id), None)
+    customer = await customers.get(ctx.org, doc["customerId"]) if doc else None
+    to = validate_email_address(problems, input.to) if input.to is not None else (customer or {}).get("email")
+    if doc is not None:
+        _status(problems, doc, [s for s in ("UNPAID", "PARTIALLY_PAID", "PAID", "PAST_DUE", "PARTIALLY_REFUNDED",
+                                            "REFUNDED", "VOIDED", "ABANDONED")], "emailed")
+        if to is None and input.to is None:
+            problems.add(["to"], "the customer has no email address; give one", UserErrorCode.REQUIRED)
+    if problems or doc is None or to is None:
+        return InvoiceEmailPayload(email=None, user_errors=problems.errors)
+    number = doc.get("invoiceNumber")
+    body = (f"Hello {documents.customer_name(customer)},\n\nplease find attached invoice #{number} "
+            f"({invoicing.money_text(doc['totalMinor'], doc['currency'])}, status {doc['status'].lower()}).\n")
+    pdf = documents.invoice_pdf(doc, customer)
+    message = mailer.new_message(to, f"Invoice #{number}", body, t, invoice_id=doc["id"],
+                                 attachment=(documents.invoice_filename(doc), pdf))
+    await outbox.insert(ctx.org, message)
+    sent = await mailer.deliver(ctx.org, ctx.settings, message["id"], t) or message
+    if sent["status"] == "SENT":
+        await timeline.record(ctx.org, doc["customerId"], "INVOICE_EMAILED", ctx.actor(), t,
+                              {"invoiceId": doc["id"], "amountMinor": doc["totalMinor"], "currency": doc["currency"],
+                               "emailId": message["id"]}, f"Invoice #{number} emailed to {to}")
+    return InvoiceEmailPayload(email=EmailMessage.from_doc(sent), user_errors=[])
+
+
+def validate_email_address(problems: Problems, value: str) -> str | None:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        problems.add(["to"], str(exc), UserErrorCode.INVALID_EMAIL)
+        return None
 
 
 def _amount(problems: Problems, path: list[str | int], value: Decimal | None, currency: str, current: int) -> int:

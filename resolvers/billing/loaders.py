@@ -13,10 +13,10 @@ from resolvers.context import Context, context_method, forget, loader
 from resolvers.loaders import Loaders
 from resolvers.pagination import LazyCursorEdge, decode_cursor
 from schema.billing.catalog import Plan, Product
-from schema.billing.invoices import Invoice
+from schema.billing.invoices import EmailMessage, Invoice
 from schema.billing.orders import Order
 from schema.common import ClientError, Connection, Edge
-from store.billing import catalog, invoices, orders
+from store.billing import catalog, invoices, orders, outbox
 from store.db import Doc
 
 # (customer id, extra filter as canonical JSON, after (createdTime, id) or None, first)
@@ -166,6 +166,11 @@ async def upcoming_invoice(ctx: Context, order_id: str) -> Invoice | None:
         return None
     preview = invoicing.upcoming_doc(doc, ctx.loaders.now)
     return Invoice.from_doc(preview) if preview else None
+
+
+@context_method
+async def invoice_emails(ctx: Context, invoice_id: str) -> list[EmailMessage]:
+    return [EmailMessage.from_doc(d) for d in await outbox.of_invoice(ctx.org, invoice_id)]
 
 
 def forget_order(ctx: Context, order_id: str, customer_id: str) -> None:

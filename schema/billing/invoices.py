@@ -125,6 +125,10 @@ class Invoice(Node):
     async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.billing.orders")] | None:
         return None if self.order_id is None else await info.context.loaders.order_by_id.load(str(self.order_id))
 
+    @strawberry.field(description="Emails of this invoice sent (or queued) to the customer, oldest first.")
+    async def emails(self, info: Info) -> list[EmailMessage]:
+        return await info.context.invoice_emails(str(self.id))
+
     @strawberry.field(description="Download link of its PDF (needs the same API key as this request).")
     def pdf_path(self) -> str:
         return f"/invoices/{self.id}.pdf"
@@ -185,3 +189,53 @@ class InvoiceUpdateInput:
 class InvoicePayload:
     invoice: Invoice | None = strawberry.field(description="The invoice afterwards; null when not found.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused (nothing changed).")
+
+
+# ---------------------------------------------------------------------------------------------- email
+
+
+@strawberry.enum(description="Where an email stands in the outbox.")
+class EmailStatus(enum.Enum):
+    QUEUED = strawberry.enum_value("QUEUED", description="Waiting to be sent (e.g. no SMTP server is configured).")
+    SENDING = strawberry.enum_value("SENDING", description="Being handed to the SMTP server.")
+    SENT = strawberry.enum_value("SENT", description="Accepted by the SMTP server.")
+    FAILED = strawberry.enum_value("FAILED", description="The SMTP server refused it or could not be reached.")
+
+
+@strawberry.type(description="An email in the outbox (e.g. an invoice sent to the customer, PDF attached).")
+class EmailMessage:
+    id: strawberry.ID = strawberry.field(description="Message id (`mail_…`).")
+    to: str = strawberry.field(description="Recipient.")
+    subject: str = strawberry.field(description="Subject.")
+    status: EmailStatus = strawberry.field(description="Where it stands.")
+    status_reason: str | None = strawberry.field(
+        description="Why it is not sent (no SMTP server configured, or the server's answer)."
+    )
+    attempts: int = strawberry.field(description="Times it was handed to the SMTP server.")
+    invoice_id: strawberry.ID | None = strawberry.field(description="The invoice it carries.")
+    attachment_name: str | None = strawberry.field(description="File name of the attached PDF.")
+    created_time: datetime = strawberry.field(description="When it was queued.")
+    sent_time: datetime | None = strawberry.field(description="When the SMTP server accepted it.")
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> EmailMessage:
+        return cls(
+            id=d["id"], to=d["to"], subject=d["subject"], status=EmailStatus[d["status"]],
+            status_reason=d.get("lastError"), attempts=d.get("attempts", 0), invoice_id=d.get("invoiceId"),
+            attachment_name=(d.get("attachment") or {}).get("filename") or d.get("attachmentName"),
+            created_time=d["createdTime"], sent_time=d.get("sentTime"),
+        )
+
+
+@strawberry.input(description="Email an invoice to the customer, its PDF attached (the guide's *email an invoice*).")
+class InvoiceEmailInput:
+    invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
+    to: str | None = strawberry.field(default=None, description="Recipient (default: the customer's primary email).")
+
+
+@strawberry.type(description="Result of `invoiceEmail`.")
+class InvoiceEmailPayload:
+    email: EmailMessage | None = strawberry.field(
+        description="The message: SENT, FAILED (with the server's answer) or QUEUED (no SMTP server configured)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused (nothing queued).")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.billing import catalog, invoices, orders
+from store.billing import catalog, invoices, orders, outbox
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **catalog.INDEXES,
     orders.COLLECTION: orders.INDEXES,
     **invoices.INDEXES,
+    outbox.COLLECTION: outbox.INDEXES,
 }
