@@ -13,8 +13,8 @@ from typing import Any
 
 from resolvers.billing import invoicing
 from schema.common import minor_to_decimal
-from store import customers
 from store.billing import invoices, orders
+from store.customers import customers
 from store.db import Doc, OrgDb
 
 PRODUCT: Doc = {"id": "prod_01KBENCH00000000000000000P", "name": "Cloud storage", "unitLabel": "TB", "description": None,

@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 from ulid import ULID
 
 from bench import billing
-from store import auth, customers, timeline, websites
+from store import auth
+from store.activity import timeline
 from store.billing import catalog, invoices, orders
+from store.customers import customers, websites
 from store.db import Doc, Store
 from store.indexes import ensure_indexes
 

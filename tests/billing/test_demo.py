@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resolvers.seed import DEMO_ORG_ID, seed
 from schema.billing.orders import OrderStatus
-from store import customers
+from store.customers import customers
 
 
 async def test_demo_catalog_covers_every_formula_and_orders_every_status(store):
