@@ -46,3 +46,15 @@ class Settings(BaseSettings):
 
     data_dir: str = ".data"
     log_level: str = "info"
+
+    # The API's edge (docs/clients.md). CORS: origins allowed to call /graphql from a browser, comma
+    # separated (none by default; `scripts/dev` allows its own and localhost origins), and/or a regex.
+    cors_allow_origins: str = ""
+    cors_allow_origin_regex: str | None = None
+    # Query cost (resolvers/edge/cost.py): the most one request may cost, and each API key's leaky
+    # bucket (size in points, refill per second; a size of 0 switches the bucket off).
+    max_query_cost: int = 25_000
+    cost_bucket_size: int = 100_000
+    cost_restore_rate: float = 10_000.0
+    # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
+    query_timeout_seconds: float = 15.0
