@@ -176,6 +176,11 @@ class GraphQLView(GraphQL[Context, None]):
             response = envelope.from_exception(request.headers.get("accept"), exc)
         await response(scope, receive, send)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """The IDE for a browser's page load; a GET naming a document (a persisted query) runs it."""
+        return (request.method == "GET" and "text/html" in request.headers.get("accept", "")
+                and not PERSISTED_PARAMS & request.query_params.keys())
+
     def decode_json(self, data: str | bytes) -> object:
         return load_json(data)
 

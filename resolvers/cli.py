@@ -8,6 +8,7 @@
   seed            demo data against MONGODB_URI
   export-schema   writes schema/schema.graphql
   check-schema    fails when schema/schema.graphql differs from the code
+  register-documents ORG_ID MANIFEST [--client NAME]  trusted documents (resolvers/edge/cli.py)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
 import urllib.parse
 from datetime import UTC, datetime
@@ -25,6 +27,8 @@ from pathlib import Path
 import uvicorn
 
 from resolvers.app import create_app
+from resolvers.edge import cli as edge_cli
+from resolvers.edge.cors import DEV_ORIGIN_REGEX
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
@@ -64,7 +68,22 @@ async def _prepare_demo(settings: Settings) -> str:
     return await _with_store(settings, work)  # type: ignore[return-value]
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def cmd_dev(settings: Settings) -> None:
+    if port_in_use(settings.host, settings.port):
+        sys.exit(f"port {settings.port} on {settings.host} is in use (another `scripts/dev`?): stop it, or run with "
+                 f"PORT=<free port> scripts/dev")
+    if not settings.cors_allow_origins and settings.cors_allow_origin_regex is None:
+        settings.cors_allow_origin_regex = DEV_ORIGIN_REGEX  # the dev server's own origin and localhost dashboards
+    settings.dev_request_log = True
     server = None
     if not settings.mongodb_uri:
         data = Path(settings.data_dir) / "ferretdb"
@@ -101,10 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     p_key.add_argument("organization_id")
     p_key.add_argument("--scope", choices=auth.SCOPES, default="read")
     p_key.add_argument("--name", default="cli")
+    edge_cli.add_key_options(p_key)
     sub.add_parser("create-indexes")
     sub.add_parser("seed")
     sub.add_parser("export-schema")
     sub.add_parser("check-schema")
+    edge_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = Settings()
     now = datetime.now(UTC)
@@ -120,10 +141,13 @@ def main(argv: list[str] | None = None) -> None:
         async def make_key(store: Store) -> str:
             if await auth.get_organization(store, args.organization_id) is None:
                 sys.exit(f"no organization {args.organization_id}")
-            secret, _ = await auth.create_api_key(store, args.organization_id, args.scope, args.name, now)
+            secret, _ = await auth.create_api_key(store, args.organization_id, args.scope, args.name, now,
+                                                  trusted_documents=args.trusted_documents)
             return secret
 
         print(asyncio.run(_with_store(settings, make_key)))
+    elif args.command == "register-documents":
+        print(asyncio.run(_with_store(settings, edge_cli.register(args))))
     elif args.command == "create-indexes":
         asyncio.run(_with_store(settings, ensure_indexes))
     elif args.command == "seed":

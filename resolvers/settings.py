@@ -58,3 +58,7 @@ class Settings(BaseSettings):
     cost_restore_rate: float = 10_000.0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
     query_timeout_seconds: float = 15.0
+    # Operations: one JSON log line per request (`scripts/dev` turns it on), OpenTelemetry traces when an
+    # exporter endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT; needs the `otel` extras).
+    dev_request_log: bool = False
+    json_logs: bool = False
