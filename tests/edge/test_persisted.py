@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -19,6 +20,15 @@ from tests.helpers import Org
 
 QUERY = "query Count { customers(first: 1) { totalCount } }"
 OTHER = "query Tags { tags(first: 1) { totalCount } }"
+
+
+async def cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """Runs `python -m resolvers.cli ARGS` without blocking the event loop."""
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "resolvers.cli", *args, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
 
 
 def sha(text: str) -> str:
@@ -75,10 +85,9 @@ async def test_a_trusted_documents_key_runs_only_its_manifest(org: Org, store: S
     path = tmp_path / "manifest.json"
     path.write_bytes(orjson.dumps(manifest))
     env = {**os.environ, "MONGODB_URI": mongodb_uri, "MONGODB_DATABASE": store.db.name}
-    done = subprocess.run([sys.executable, "-m", "resolvers.cli", "register-documents", org.id, str(path), "--client", "web"],
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "registered 1 trusted documents" in done.stdout
+    code, out, err = await cli("register-documents", org.id, str(path), "--client", "web", env=env)
+    assert code == 0, err
+    assert "registered 1 trusted documents" in out
 
     by_hash = await org.http.post("/graphql", json={"extensions": apq(QUERY)}, headers=headers)
     assert by_hash.json()["data"] == {"customers": {"totalCount": 0}}
@@ -101,9 +110,8 @@ async def test_a_relay_map_registers_its_own_ids(org: Org, store: Store, mongodb
     path = tmp_path / "persisted_queries.json"
     path.write_text(json.dumps({"5d41402abc4b2a76b9719d911017c592": QUERY}))
     env = {**os.environ, "MONGODB_URI": mongodb_uri, "MONGODB_DATABASE": store.db.name}
-    done = subprocess.run([sys.executable, "-m", "resolvers.cli", "register-documents", org.id, str(path)],
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    code, _, err = await cli("register-documents", org.id, str(path), env=env)
+    assert code == 0, err
     response = await org.http.post("/graphql", json={"doc_id": "5d41402abc4b2a76b9719d911017c592"},
                                    headers={"Authorization": f"Bearer {secret}"})
     assert response.json()["data"] == {"customers": {"totalCount": 0}}
