@@ -41,6 +41,7 @@ from resolvers.edge import envelope
 from resolvers.edge.cors import Cors, origins
 from resolvers.edge.cost import Bucket
 from resolvers.edge.envelope import RequestError
+from resolvers.edge.observe import Observe, metrics, note
 from resolvers.edge.persisted import PersistedDocuments, RequestData
 from resolvers.edge.requests import Documents, check_transport, inflate, load_json, request_data
 from resolvers.files import download_route
@@ -174,6 +175,7 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:  # Strawberry's and ours: one JSON envelope with a code
             response = envelope.from_exception(request.headers.get("accept"), exc)
+            note(scope, outcome=getattr(exc, "code", None) or envelope.CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST"))
         await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -219,6 +221,7 @@ class GraphQLView(GraphQL[Context, None]):
                                "of a persisted document).")
         doc = self.documents.get(data.query)
         op = doc.operation(data.operation_name)
+        note(request.scope, operation=data.operation_name or (op.name.value if op is not None and op.name else None))
         if op is None:
             return None  # a syntax error or no operation: execution reports it as it always has
         check_transport(op, request_adapter.method, data.protocol)
@@ -240,6 +243,7 @@ class GraphQLView(GraphQL[Context, None]):
                                    headers={"Retry-After": str(retry)},
                                    extensions={"cost": status, "retryAfterSeconds": retry})
         request.state.cost = status
+        note(request.scope, cost=cost)
         return op
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -282,6 +286,7 @@ class GraphQLView(GraphQL[Context, None]):
                                        "and was stopped: ask for less (smaller pages, fewer connections).") from None
             else:
                 result = await execution
+            note(request.scope, outcome="errors" if result.errors else "ok")
         finally:
             USER_ERROR_SINK.reset(token)
             await _close_uploads(request_data.variables)
@@ -483,6 +488,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        """Ready for traffic: started (indexes ensured) and the document store answers within a second."""
+        if "keys" not in refs:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        try:
+            async with asyncio.timeout(1.0):
+                await refs["store"].db.command("ping")
+        except Exception as exc:
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ready", "store": "ok"})
+
     async def schema_sdl(request: Request) -> Response:
         return PlainTextResponse(schema_text)
 
@@ -491,6 +508,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         WebSocketRoute("/graphql", view),
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),
     ]
@@ -501,4 +520,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(RequestGuard, json_limit=settings.max_body_bytes,
                        upload_limit=settings.attachment_max_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(Cors, origins=origins(settings.cors_allow_origins), origin_regex=settings.cors_allow_origin_regex)
+    app.add_middleware(Observe, request_log=settings.dev_request_log or settings.json_logs)
     return app

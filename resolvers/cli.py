@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import socket
 import sys
@@ -29,6 +28,7 @@ import uvicorn
 from resolvers.app import create_app
 from resolvers.edge import cli as edge_cli
 from resolvers.edge.cors import DEV_ORIGIN_REGEX
+from resolvers.edge.observe import configure_logging
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
@@ -101,14 +101,14 @@ def cmd_dev(settings: Settings) -> None:
             f"  Try:       {{ customers(first: 5, segment: CUSTOMERS) {{ totalCount edges {{ node {{ id email paymentCount }} }} }} }}\n",
             flush=True,
         )
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", log_config=None,
+                    access_log=False)
     finally:
         if server:
             server.stop()
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = argparse.ArgumentParser(prog="customer-graph", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,12 +128,15 @@ def main(argv: list[str] | None = None) -> None:
     edge_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = Settings()
+    configure_logging(settings.json_logs, settings.log_level)
     now = datetime.now(UTC)
 
     if args.command == "dev":
         cmd_dev(settings)
     elif args.command == "serve":
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        # Our handler formats uvicorn's records too (JSON with JSON_LOGS); its access log is ours when logging requests.
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                    access_log=not (settings.json_logs or settings.dev_request_log))
     elif args.command == "create-org":
         doc = asyncio.run(_with_store(settings, lambda s: auth.create_organization(s, args.name, now)))
         print(doc["id"])  # type: ignore[index]
