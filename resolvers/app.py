@@ -37,13 +37,14 @@ from resolvers import api_logs as logging_rules
 from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
-from resolvers.edge import envelope
+from resolvers.edge import envelope, tracing
 from resolvers.edge.cors import Cors, origins
 from resolvers.edge.cost import Bucket
 from resolvers.edge.envelope import RequestError
 from resolvers.edge.observe import Observe, metrics, note
 from resolvers.edge.persisted import PersistedDocuments, RequestData
 from resolvers.edge.requests import Documents, check_transport, inflate, load_json, request_data
+from resolvers.edge.tracing import make_tracer
 from resolvers.files import download_route
 from resolvers.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
@@ -448,8 +449,9 @@ class RequestGuard:
         await RequestBodyLimitMiddleware(self.app, limit)(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
-    """The gateway. Pass `store` to share a client (tests); otherwise one is made from `MONGODB_URI`."""
+def create_app(settings: Settings | None = None, store: Store | None = None, tracer_provider: Any = None) -> Starlette:
+    """The gateway. Pass `store` to share a client (tests); otherwise one is made from `MONGODB_URI`.
+    `tracer_provider`: an OpenTelemetry TracerProvider to trace into (tests); else `OTEL_TRACES` decides."""
     settings = settings or Settings()
     refs: dict[str, Any] = {}
 
@@ -520,5 +522,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(RequestGuard, json_limit=settings.max_body_bytes,
                        upload_limit=settings.attachment_max_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(Cors, origins=origins(settings.cors_allow_origins), origin_regex=settings.cors_allow_origin_regex)
-    app.add_middleware(Observe, request_log=settings.dev_request_log or settings.json_logs)
+    app.add_middleware(Observe, request_log=settings.dev_request_log or settings.json_logs,
+                       tracer=make_tracer(settings.otel_traces, tracer_provider), server_kind=tracing.SERVER_KIND[0])
     return app

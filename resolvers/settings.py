@@ -54,11 +54,12 @@ class Settings(BaseSettings):
     # Query cost (resolvers/edge/cost.py): the most one request may cost, and each API key's leaky
     # bucket (size in points, refill per second; a size of 0 switches the bucket off).
     max_query_cost: int = 25_000
-    cost_bucket_size: int = 100_000
-    cost_restore_rate: float = 10_000.0
+    cost_bucket_size: int = 200_000
+    cost_restore_rate: float = 20_000.0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
     query_timeout_seconds: float = 15.0
-    # Operations: one JSON log line per request (`scripts/dev` turns it on), OpenTelemetry traces when an
-    # exporter endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT; needs the `otel` extras).
+    # Operations: a log line per request (`scripts/dev` turns it on), JSON logs, and OpenTelemetry
+    # traces (exported as OpenTelemetry's OTEL_EXPORTER_OTLP_* variables say; needs the `otel` extras).
     dev_request_log: bool = False
     json_logs: bool = False
+    otel_traces: bool = False

@@ -32,6 +32,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+
+def trace_use_span(span: Any) -> Any:
+    """OpenTelemetry's `use_span` (the span current for the request's store commands); only called with tracing on."""
+    from opentelemetry.trace import use_span  # optional extras, loaded only when tracing is configured
+
+    return use_span(span, end_on_exit=False)
+
+
 REQUEST_ID = contextvars.ContextVar("request_id", default="-")
 VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -125,9 +133,11 @@ def configure_logging(json_logs: bool, level: str = "INFO") -> None:
 
 
 class Observe:
-    def __init__(self, app: ASGIApp, request_log: bool) -> None:
+    def __init__(self, app: ASGIApp, request_log: bool, tracer: Any = None, server_kind: Any = None) -> None:
         self.app = app
         self.request_log = request_log
+        self.tracer = tracer  # OpenTelemetry (resolvers/edge/tracing.py), None when off
+        self.server_kind = server_kind
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,11 +155,24 @@ class Observe:
                 MutableHeaders(scope=message)["X-Request-Id"] = request_id
             await send(message)
 
+        span = None
+        if self.tracer is not None:
+            span = self.tracer.start_span(f"{scope['method']} {scope['path']}", kind=self.server_kind, attributes={
+                "http.request.method": scope["method"], "url.path": scope["path"], "customer_graph.request_id": request_id})
+            span_context = trace_use_span(span)
+            span_context.__enter__()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             seen = scope.get("state", {}).get("observe", {})
+            if span is not None:
+                span.set_attribute("http.response.status_code", status[0])
+                for key in ("operation", "outcome", "cost"):
+                    if seen.get(key) is not None:
+                        span.set_attribute(f"graphql.{key}", seen[key])
+                span_context.__exit__(None, None, None)
+                span.end()
             if scope["path"] == "/graphql" and scope["method"] in ("GET", "POST"):
                 operation = operation_label(seen.get("operation"))
                 outcome = seen.get("outcome") or ("ok" if status[0] < 400 else f"HTTP_{status[0]}")

@@ -51,9 +51,9 @@ async def test_a_response_reports_its_cost_and_the_bucket(org: Org):
     body = (await org.post(PAGE, {"n": 10})).json()
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 630
-    assert cost["throttleStatus"]["maximumAvailable"] == 100_000
-    assert 100_000 - 1_000 < cost["throttleStatus"]["currentlyAvailable"] <= 100_000 - 630
-    assert cost["throttleStatus"]["restoreRate"] == 10_000
+    assert cost["throttleStatus"]["maximumAvailable"] == 200_000
+    assert 200_000 - 1_000 < cost["throttleStatus"]["currentlyAvailable"] <= 200_000 - 630
+    assert cost["throttleStatus"]["restoreRate"] == 20_000
 
 
 async def test_an_empty_bucket_throttles_with_when_to_retry(org: Org, store: Store):

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 
+import httpx2
 import orjson
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from resolvers.app import create_app
 from resolvers.edge.observe import JsonFormatter, RequestIdFilter, operation_label
+from resolvers.edge.tracing import STORE_SPANS
+from resolvers.settings import Settings
 from store.db import Store
 from tests.edge.conftest import gateway
 from tests.helpers import Org
@@ -78,3 +85,24 @@ async def test_the_dev_request_log_has_a_line_per_request(org: Org, store: Store
     [record] = [r for r in caplog.records if r.name == "customer_graph.requests"]
     assert record.getMessage().startswith("POST /graphql 200 ")
     assert record.operation == "Count" and record.outcome == "ok"  # type: ignore[attr-defined]
+
+
+async def test_traces_have_a_request_span_with_store_spans_under_it(org: Org, store: Store):
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = create_app(Settings(mongodb_uri=None, api_key_cache_seconds=0), store, tracer_provider=provider)
+    try:
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test") as client:
+            response = await client.post("/graphql", json={"query": COUNT}, headers={
+                "Authorization": f"Bearer {org.write_key}", "X-Request-Id": "traced-1"})
+        assert response.status_code == 200
+    finally:
+        STORE_SPANS.tracer = None  # the listener is per process: stop tracing the other tests
+    spans = exporter.get_finished_spans()
+    [server] = [s for s in spans if s.name == "POST /graphql"]
+    assert server.attributes["graphql.operation"] == "Count" and server.attributes["graphql.outcome"] == "ok"
+    assert server.attributes["http.response.status_code"] == 200
+    assert server.attributes["customer_graph.request_id"] == "traced-1"
+    store_spans = [s for s in spans if s.name.startswith("mongodb ")]
+    assert store_spans and all(s.parent is not None and s.parent.span_id == server.context.span_id for s in store_spans)
