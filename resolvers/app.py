@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from pymongo.errors import ConnectionFailure
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -193,7 +194,14 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "GET":
             data: Any = self.parse_query_params(request.query_params)
         elif "application/json" in content_type:
-            raw = inflate(await request.get_body(), request.headers.get("content-encoding"), self.settings.max_body_bytes)
+            try:
+                body = await request.get_body()
+            except StarletteHTTPException as exc:  # a chunked body past the limit (RequestGuard)
+                if exc.status_code != 413:
+                    raise
+                raise RequestError(413, "PAYLOAD_TOO_LARGE",
+                                   f"The request body is larger than {self.settings.max_body_bytes:,} bytes.") from exc
+            raw = inflate(body, request.headers.get("content-encoding"), self.settings.max_body_bytes)
             data = load_json(raw)
         elif content_type == "multipart/form-data":
             data = await self.parse_multipart(request)
@@ -446,7 +454,15 @@ class RequestGuard:
             await response(scope, receive, send)
             return
         limit = self.upload_limit if content_type == "multipart/form-data" else self.json_limit
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await too_large(headers.get("accept"), limit)(scope, receive, send)
+            return
         await RequestBodyLimitMiddleware(self.app, limit)(scope, receive, send)
+
+
+def too_large(accept: str | None, limit: int) -> Response:
+    return envelope.error_response(accept, 413, "PAYLOAD_TOO_LARGE", f"The request body is larger than {limit:,} bytes.")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, tracer_provider: Any = None) -> Starlette:

@@ -124,3 +124,16 @@ async def test_validation_errors_are_400_with_the_graphql_response_media_type(or
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     response = await org.http.post("/graphql", json={"query": "{ nope }"}, headers=auth(org))
     assert response.status_code == 200  # application/json: as before, for older clients
+
+
+async def test_a_body_past_the_limit_is_413_in_the_envelope(org: Org):
+    big = orjson.dumps({"query": "{ a }", "variables": {"x": "y" * 300_000}})
+    response = await org.http.post("/graphql", content=big, headers={**auth(org), "Content-Type": "application/json"})
+    only_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+    async def chunks():  # no Content-Length: the limit is found while reading
+        for _ in range(30):
+            yield b" " * 10_000
+
+    response = await org.http.post("/graphql", content=chunks(), headers={**auth(org), "Content-Type": "application/json"})
+    only_error(response, 413, "PAYLOAD_TOO_LARGE")
