@@ -34,8 +34,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers import api_logs as logging_rules
 from resolvers import graphiql
+from resolvers.activity import api_logs as logging_rules
+from resolvers.activity.files import download_route
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.edge import envelope, tracing
@@ -46,12 +47,11 @@ from resolvers.edge.observe import Observe, metrics, note
 from resolvers.edge.persisted import PersistedDocuments, RequestData
 from resolvers.edge.requests import Documents, check_transport, inflate, load_json, request_data
 from resolvers.edge.tracing import make_tracer
-from resolvers.files import download_route
-from resolvers.hosted import HostedPages
+from resolvers.money.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import USER_ERROR_SINK
-from store import api_logs
+from store.activity import api_logs
 from store.db import Store, make_client
 from store.indexes import ensure_indexes
 
