@@ -355,6 +355,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_sub_response(self, request: Any) -> Response:
         sub = await super().get_sub_response(request)
         sub.accept = request.headers.get("accept")  # type: ignore[attr-defined]
+        if request.method == "GET":  # a shared cache (CDN) must key a GET's answer by the key that asked
+            sub.headers["Vary"] = "Authorization, Accept"
         return sub
 
     def encode_json(self, data: object) -> bytes:

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     cost_bucket_size: int = 200_000
     cost_restore_rate: float = 20_000.0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
-    query_timeout_seconds: float = 15.0
+    query_timeout_seconds: float = 30.0
     # Operations: a log line per request (`scripts/dev` turns it on), JSON logs, and OpenTelemetry
     # traces (exported as OpenTelemetry's OTEL_EXPORTER_OTLP_* variables say; needs the `otel` extras).
     dev_request_log: bool = False

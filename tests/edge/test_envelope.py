@@ -84,6 +84,7 @@ async def test_a_query_by_get_runs(org: Org):
     response = await org.http.get("/graphql", params={"query": CUSTOMERS}, headers=auth(org))
     assert response.status_code == 200, response.text
     assert response.json()["data"] == {"customers": {"totalCount": 0}}
+    assert "Authorization" in response.headers["vary"]  # a CDN keys the answer by the key that asked
 
 
 async def test_a_subscription_over_post_is_a_clear_400(org: Org, caplog: pytest.LogCaptureFixture):

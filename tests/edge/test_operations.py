@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import httpx2
 import orjson
@@ -12,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from resolvers.app import create_app
+from resolvers.cli import cmd_dev, port_in_use
 from resolvers.edge.observe import JsonFormatter, RequestIdFilter, operation_label
 from resolvers.edge.tracing import STORE_SPANS
 from resolvers.settings import Settings
@@ -106,3 +108,15 @@ async def test_traces_have_a_request_span_with_store_spans_under_it(org: Org, st
     assert server.attributes["customer_graph.request_id"] == "traced-1"
     store_spans = [s for s in spans if s.name.startswith("mongodb ")]
     assert store_spans and all(s.parent is not None and s.parent.span_id == server.context.span_id for s in store_spans)
+
+
+def test_the_dev_command_refuses_a_port_in_use():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert port_in_use("127.0.0.1", port)
+        settings = Settings(mongodb_uri=None, port=port)
+        with pytest.raises(SystemExit, match=f"port {port} on 127.0.0.1 is in use"):
+            cmd_dev(settings)
+    assert not port_in_use("127.0.0.1", port)
