@@ -335,7 +335,7 @@ class GraphQLView(GraphQL[Context, None]):
             data["errors"] = [format_error(e, self.settings.mask_errors) for e in result.errors]
         if result.extensions:
             data["extensions"] = result.extensions
-        cost = getattr(request.state, "cost", None) if request is not None else None
+        cost = getattr(request.state, "cost", None) if request is not None and self.settings.cost_in_extensions else None
         if cost is not None:
             data["extensions"] = {**(data.get("extensions") or {}), "cost": cost}
         return data

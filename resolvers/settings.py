@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     cost_restore_rate: float = 20_000.0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
     query_timeout_seconds: float = 30.0
+    # Each response's `extensions.cost` (the cost is computed and taken from the bucket either way).
+    cost_in_extensions: bool = True
     # Operations: a log line per request (`scripts/dev` turns it on), JSON logs, and OpenTelemetry
     # traces (exported as OpenTelemetry's OTEL_EXPORTER_OTLP_* variables say; needs the `otel` extras).
     dev_request_log: bool = False
