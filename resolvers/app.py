@@ -37,6 +37,8 @@ from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
 from resolvers.hosted import HostedPages
+from resolvers.links.customer_pages import CustomerLinkPages
+from resolvers.links.deposit_page import DepositPage
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import USER_ERROR_SINK
@@ -354,6 +356,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),
+        *DepositPage(refs, settings).routes(),
+        *CustomerLinkPages(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Context, Info
+from resolvers.links import nodes as links_nodes
 from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
 from schema.users import SUPPORT, Notification
@@ -31,6 +32,7 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
     "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
     "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
+    **links_nodes.NODES,
 }
 
 

@@ -78,6 +78,21 @@ class TimelineEventKind(enum.Enum):
     CUSTOMER_BLOCKED = strawberry.enum_value(
         "CUSTOMER_BLOCKED", description="Attributes of the customer were added to the blocklist."
     )
+    # links
+    DEPOSIT_REQUEST_CREATED = strawberry.enum_value(
+        "DEPOSIT_REQUEST_CREATED", description="A deposit request (hosted deposit page) was made for the customer."
+    )
+    DEPOSIT_REQUEST_CHANGED = strawberry.enum_value(
+        "DEPOSIT_REQUEST_CHANGED",
+        description="A deposit request changed status (opened, payment started, declined, completed, expired).",
+    )
+    CUSTOMER_LINK_CREATED = strawberry.enum_value(
+        "CUSTOMER_LINK_CREATED", description="An instrument set-up or billing portal link was made for the customer."
+    )
+    CUSTOMER_LINK_USED = strawberry.enum_value(
+        "CUSTOMER_LINK_USED",
+        description="The customer changed something through a link's page (added a card, updated the address).",
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -209,6 +224,32 @@ class PayoutRequestChangedEvent(TimelineEvent):
     status: str = strawberry.field(description="Its new status, e.g. `READY`, `FULFILLED`, `CANCELED`.")
 
 
+@strawberry.type(description="A deposit request was made for the customer.")
+class DepositRequestCreatedEvent(TimelineEvent):
+    deposit_request_id: strawberry.ID = strawberry.field(description="The deposit request.")
+    currency: str = strawberry.field(description="Its currency.")
+
+
+@strawberry.type(description="A deposit request changed status.")
+class DepositRequestChangedEvent(TimelineEvent):
+    deposit_request_id: strawberry.ID = strawberry.field(description="The deposit request.")
+    status: str = strawberry.field(description="Its new status: `PENDING`, `INITIATED`, `ATTEMPTED`, `COMPLETED`, `EXPIRED`.")
+    transaction_id: strawberry.ID | None = strawberry.field(description="The payment attempt, when there was one.")
+
+
+@strawberry.type(description="A link was made for the customer: `INSTRUMENT_SETUP` or `BILLING_PORTAL`.")
+class CustomerLinkCreatedEvent(TimelineEvent):
+    link_id: strawberry.ID = strawberry.field(description="The link.")
+    link_kind: str = strawberry.field(description="`INSTRUMENT_SETUP` or `BILLING_PORTAL`.")
+
+
+@strawberry.type(description="The customer used a link's page.")
+class CustomerLinkUsedEvent(TimelineEvent):
+    link_id: strawberry.ID = strawberry.field(description="The link.")
+    action: str = strawberry.field(description="`CARD_ADDED` or `ADDRESS_UPDATED`.")
+    payment_instrument_id: strawberry.ID | None = strawberry.field(description="The card added, if any.")
+
+
 @strawberry.type(description="A payment instrument was added to the customer.")
 class PaymentInstrumentAddedEvent(TimelineEvent):
     payment_instrument_id: strawberry.ID = strawberry.field(description="The new instrument.")
@@ -310,6 +351,16 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
     "PAYOUT_REQUEST_CHANGED": lambda d: _event(PayoutRequestChangedEvent, d, payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
         status=d["data"].get("status", "")),
+    "DEPOSIT_REQUEST_CREATED": lambda d: _event(DepositRequestCreatedEvent, d,
+        deposit_request_id=strawberry.ID(d["data"]["depositRequestId"]), currency=d["data"]["currency"]),
+    "DEPOSIT_REQUEST_CHANGED": lambda d: _event(DepositRequestChangedEvent, d,
+        deposit_request_id=strawberry.ID(d["data"]["depositRequestId"]), status=d["data"]["status"],
+        transaction_id=d["data"].get("transactionId")),
+    "CUSTOMER_LINK_CREATED": lambda d: _event(CustomerLinkCreatedEvent, d,
+        link_id=strawberry.ID(d["data"]["linkId"]), link_kind=d["data"]["linkKind"]),
+    "CUSTOMER_LINK_USED": lambda d: _event(CustomerLinkUsedEvent, d,
+        link_id=strawberry.ID(d["data"]["linkId"]), action=d["data"]["action"],
+        payment_instrument_id=d["data"].get("paymentInstrumentId")),
 }
 
 # Every concrete event type, for the schema's `types=` (interfaces' implementations must be listed).
@@ -319,7 +370,8 @@ EVENT_CLASSES: list[type] = [
     TaxIdChangedEvent, LeadSourceChangedEvent, CustomerBlockedEvent,
     PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent,
     TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
-    PayoutRequestChangedEvent,
+    PayoutRequestChangedEvent, DepositRequestCreatedEvent, DepositRequestChangedEvent, CustomerLinkCreatedEvent,
+    CustomerLinkUsedEvent,
 ]
 
 

@@ -24,6 +24,13 @@ PREFIXES: dict[str, str] = {
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
+    # links
+    "dep_str": "DepositStrategy",
+    "dep_props": "DepositCustomPropertySet",
+    "dep_req": "DepositRequest",
+    "bill_prt": "BillingPortal",
+    "setup_lnk": "InstrumentSetupLink",
+    "portal_lnk": "BillingPortalLink",
 }
 
 

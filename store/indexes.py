@@ -14,6 +14,7 @@ from store import (
     files,
     gateway_accounts,
     idempotency,
+    links,
     notifications,
     payment_instruments,
     payment_links,
@@ -47,6 +48,7 @@ ALL: dict[str, IndexList] = {
     idempotency.COLLECTION: idempotency.INDEXES,
     payment_links.COLLECTION: payment_links.INDEXES,
     **payouts.INDEXES,
+    **links.INDEXES,
 }
 
 
