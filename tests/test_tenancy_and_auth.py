@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from store import auth, customers
+from tests.links.queries import PORTAL, PORTAL_LINK, SETUP_LINK
+from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
+from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy
+from tests.money_helpers import add_account, add_customer
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""
@@ -84,3 +88,57 @@ async def test_api_keys_are_stored_hashed(org, store):
     async for doc in store.raw(auth.API_KEYS).find({}):
         assert org.write_key not in str(doc) and org.read_key not in str(doc)
         assert len(doc["hash"]) == 64
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+LINKS_READ = """query($req: ID!, $setup: ID!, $portalLink: ID!, $cid: ID!, $ids: [ID!]!) {
+  depositStrategies { id } depositCustomPropertySets { id } billingPortals { id }
+  depositRequest(id: $req) { id } depositRequests(customerId: $cid, first: 10) { id }
+  instrumentSetupLink(id: $setup) { id } billingPortalLink(id: $portalLink) { id } nodes(ids: $ids) { id } }"""
+
+
+async def test_links_of_another_organization_are_invisible_and_unusable(org, other_org):
+    await add_account(org)
+    await add_account(other_org)
+    cid = await add_customer(org)
+    theirs = await add_customer(other_org)
+    ours_strategy = await strategy(org)
+    props = (await org.gql(PROPS, {"input": {"name": "P", "properties": [{"name": "a", "label": "A"}]}}))
+    set_id = props["depositCustomPropertySetCreate"]["propertySet"]["id"]
+    req = await request(org, cid)
+    portal = (await org.gql(PORTAL, {"input": {"websiteId": org.website_id, "name": "Main", "slug": "main-portal"}}))
+    pid = portal["billingPortalCreate"]["billingPortal"]["id"]
+    plink = (await org.gql(PORTAL_LINK, {"input": {"customerId": cid, "billingPortalId": pid}}))
+    plink_id = plink["billingPortalLinkCreate"]["billingPortalLink"]["id"]
+    slink = (await org.gql(SETUP_LINK, {"input": {"customerId": cid, "currency": "USD"}}))
+    slink_id = slink["paymentInstrumentSetupLinkCreate"]["setupLink"]["id"]
+    ids = [ours_strategy["id"], set_id, req["id"], pid, plink_id, slink_id]
+    seen = await other_org.gql(LINKS_READ, {"req": req["id"], "setup": slink_id, "portalLink": plink_id, "cid": cid, "ids": ids})
+    assert seen == {"depositStrategies": [], "depositCustomPropertySets": [], "billingPortals": [], "depositRequest": None,
+                    "depositRequests": [], "instrumentSetupLink": None, "billingPortalLink": None, "nodes": [None] * 6}
+    mine = await org.gql(LINKS_READ, {"req": req["id"], "setup": slink_id, "portalLink": plink_id, "cid": cid, "ids": ids})
+    assert mine["nodes"] == [{"id": i} for i in ids] and mine["depositRequests"] == [{"id": req["id"]}]
+
+    async def codes(query, name, inp):
+        data = (await other_org.gql(query, {"input": inp}))[name]
+        return sorted((tuple(e["field"]), e["code"]) for e in data["userErrors"])
+
+    assert await codes(DEPOSIT_REQUEST_CREATE, "depositRequestCreate", {"customerId": cid, "currency": "USD"}) == [(("customerId",), "NOT_FOUND")]
+    assert await codes(DEPOSIT_REQUEST_CREATE, "depositRequestCreate", {"customerId": theirs, "currency": "USD", "strategyId": ours_strategy["id"],
+                                                        "customPropertySetId": set_id, "websiteId": org.website_id}) == sorted([
+        (("strategyId",), "NOT_FOUND"), (("customPropertySetId",), "NOT_FOUND"), (("websiteId",), "NOT_FOUND")])
+    assert await codes(STRATEGY_UPDATE, "depositStrategyUpdate", {"id": ours_strategy["id"], "isActive": False}) == [(("id",), "NOT_FOUND")]
+    assert await codes(STRATEGY, "depositStrategyCreate", {"name": "x", "websiteIds": [org.website_id], "amounts": {
+        "calculator": "ABSOLUTE", "baseAmount": "10", "increments": ["5"]}}) == [(("websiteIds", "0"), "NOT_FOUND")]
+    assert await codes(PORTAL, "billingPortalCreate", {"websiteId": org.website_id, "name": "x", "slug": "main-portal"}) == [
+        (("websiteId",), "NOT_FOUND")]
+    portal_update = """mutation($input: BillingPortalUpdateInput!) { billingPortalUpdate(input: $input) {
+      billingPortal { id } userErrors { field code } } }"""
+    assert await codes(portal_update, "billingPortalUpdate", {"id": pid, "status": "INACTIVE"}) == [(("id",), "NOT_FOUND")]
+    assert await codes(PORTAL_LINK, "billingPortalLinkCreate", {"customerId": cid, "billingPortalId": pid}) == sorted([
+        (("customerId",), "NOT_FOUND"), (("billingPortalId",), "NOT_FOUND")])
+    assert await codes(SETUP_LINK, "paymentInstrumentSetupLinkCreate", {"customerId": cid, "currency": "USD"}) == [
+        (("customerId",), "NOT_FOUND")]
+    assert await codes(PROPS, "depositCustomPropertySetCreate", {"name": "", "properties": []}) == sorted([
+        (("name",), "REQUIRED"), (("properties",), "REQUIRED")])

@@ -16,14 +16,14 @@ ODD = Strategy(Ladder("PERCENT", D("9.99"), (D("12.5"),)), CustomRange(D("1.50")
 
 # (case, currency, strategy, options, amounts (minor), default (minor), custom (min, max, step) minor)
 CASES = [
-    # the reference's examples: absolute 10 + [20, 50, 100]; percent 10 × (1 + [20, 50, 100] / 100)
+    # the reference's examples: absolute 10 + [20, 50, 100]; percent 10 x (1 + [20, 50, 100] / 100)
     ("absolute ladder, strategy custom", "USD", ABS, {}, (1000, 3000, 6000, 11000), 1000, (500, 50000, 500)),
     ("percent ladder, default index 2", "USD", PCT, {}, (1000, 1200, 1500, 2000), 1500, None),
     ("built-in default strategy", "USD", BUILT_IN, {}, (1000, 2000, 3000), 1000, (100, 1000000, 100)),
     ("hidden base: index counts shown amounts", "EUR", HIDE, {}, (5000, 10000), 10000, None),
     ("0-decimal currency", "JPY", PCT, {}, (10, 12, 15, 20), 15, None),
     ("3-decimal currency", "KWD", PCT, {}, (10000, 12000, 15000, 20000), 15000, None),
-    # 9.99 × 1.125 = 11.23875 → 11.24 USD, 11 JPY (half up); custom 1.50…10.50 step 0.75 in JPY: 2…10 step 1
+    # 9.99 x 1.125 = 11.23875 → 11.24 USD, 11 JPY (half up); custom 1.50…10.50 step 0.75 in JPY: 2…10 step 1
     ("rounding half up", "USD", ODD, {}, (999, 1124), 999, (150, 1050, 75)),
     ("rounding on JPY", "JPY", ODD, {}, (10, 11), 10, (2, 10, 1)),
     ("deny custom", "USD", ABS, {"custom_mode": "DENY"}, (1000, 3000, 6000, 11000), 1000, None),

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from resolvers.app import create_app
+from tests.links.queries import INSTRUMENTS, PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import GET, request
 from tests.money_helpers import APPROVE_CARD, add_account, add_customer, customer_money, path_of
 
@@ -22,22 +23,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
 
-PORTAL = """mutation($input: BillingPortalCreateInput!) { billingPortalCreate(input: $input) {
-  billingPortal { id } userErrors { field code } } }"""
-PORTAL_LINK = """mutation($input: BillingPortalLinkCreateInput!) { billingPortalLinkCreate(input: $input) {
-  billingPortalLink { id url } userErrors { field code } } }"""
-SETUP_LINK = """mutation($input: PaymentInstrumentSetupLinkCreateInput!) { paymentInstrumentSetupLinkCreate(input: $input) {
-  setupLink { id url status paymentInstrumentId } userErrors { field code } } }"""
-INSTRUMENTS = """query($id: ID!) { customer(id: $id) { address { line1 city country postalCode }
-  paymentInstruments { id status method } defaultPaymentInstrument { id } } }"""
-
-
 @pytest.fixture
 async def live(store, settings) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
                                            lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     yield f"http://127.0.0.1:{port}"
@@ -47,7 +38,7 @@ async def live(store, settings) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def page(tmp_path):
-    from playwright.async_api import async_playwright  # noqa: PLC0415 (a dev-only dependency)
+    from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
