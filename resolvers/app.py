@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers import api_logs as logging_rules
 from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
 from resolvers.hosted import HostedPages
@@ -358,6 +359,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         *HostedPages(refs, settings).routes(),
         *DepositPage(refs, settings).routes(),
         *CustomerLinkPages(refs, settings).routes(),
+        *KycPage(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

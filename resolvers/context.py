@@ -18,6 +18,7 @@ from schema import notes as _notes  # registers the note and attachment event ki
 from schema.api_logs import ApiLogEntry, ApiLogFilter
 from schema.blocklists import BlocklistEntry
 from schema.common import ClientError, Connection, Edge, Linkable
+from schema.compliance.kyc import KycDocument
 from schema.customers import Customer
 from schema.gateways import GatewayAccount
 from schema.payment_instruments import PaymentInstrument
@@ -42,6 +43,7 @@ from store import (
     users,
     websites,
 )
+from store.compliance import kyc
 from store.db import Doc, OrgDb, Store
 
 
@@ -64,6 +66,9 @@ class Principal:
         if self.user_id:
             return {"type": "USER", "id": self.user_id, "name": self.user_name or self.user_id}
         return {"type": "API_KEY", "id": self.key_id, "name": self.key_name}
+
+
+KYC_DOCUMENTS_PER_CUSTOMER = 100
 
 
 def now() -> datetime:
@@ -136,6 +141,8 @@ class Loaders:
     tag_by_name: DataLoader[str, Tag | None] = field(init=False)
     blocklist_entry_by_id: DataLoader[str, BlocklistEntry | None] = field(init=False)
     blocklist_entries_by_attribute: DataLoader[tuple[str, str], list[Doc]] = field(init=False)
+    # compliance
+    kyc_documents_by_customer_id: DataLoader[str, list[KycDocument]] = field(init=False)
 
     def __post_init__(self) -> None:
         org = self.org
@@ -198,6 +205,12 @@ class Loaders:
             return [User.from_doc(d) if d else None for d in await users.get_many(org, ids)]
 
         self.user_by_id = DataLoader(load_users)
+
+        async def load_kyc_documents(ids: list[str]) -> list[list[KycDocument]]:
+            lists = await kyc.of_customers(org, kyc.DOCUMENTS, list(ids), KYC_DOCUMENTS_PER_CUSTOMER)
+            return [[KycDocument.from_doc(d) for d in docs] for docs in lists]
+
+        self.kyc_documents_by_customer_id = DataLoader(load_kyc_documents)
 
 
         async def load_transactions(ids: list[str]) -> list[Transaction | None]:

@@ -140,6 +140,10 @@ class UserErrorCode(enum.Enum):
     PORTAL_INACTIVE = strawberry.enum_value(
         "PORTAL_INACTIVE", description="The billing portal is inactive: its links would not open."
     )
+    # compliance (KYC)
+    KYC_ATTEMPTS_EXHAUSTED = strawberry.enum_value(
+        "KYC_ATTEMPTS_EXHAUSTED", description="Every upload attempt the KYC request allows for this document is used."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

@@ -23,6 +23,7 @@ from schema.websites import Website
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.compliance.kyc import KycDocument
 
     Info = strawberry.Info[Context, None]
 else:
@@ -90,6 +91,11 @@ class Customer(Linkable):
     _default_instrument_id: strawberry.Private[str | None] = None
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
     _block_values: strawberry.Private[dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+
+    # compliance
+    @strawberry.field(description="Uploaded KYC documents, newest first (at most 100): *View uploaded KYC documents*.")
+    async def kyc_documents(self, info: Info) -> list[Annotated[KycDocument, strawberry.lazy("schema.compliance.kyc")]]:
+        return await info.context.loaders.kyc_documents_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
     async def payment_instruments(

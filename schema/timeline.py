@@ -93,6 +93,17 @@ class TimelineEventKind(enum.Enum):
         "CUSTOMER_LINK_USED",
         description="The customer changed something through a link's page (added a card, updated the address).",
     )
+    # compliance
+    KYC_REQUEST_CREATED = strawberry.enum_value("KYC_REQUEST_CREATED", description="KYC documents were requested.")
+    KYC_REQUEST_CHANGED = strawberry.enum_value(
+        "KYC_REQUEST_CHANGED", description="A KYC request changed status (attempted, partial, fulfilled, failed, …)."
+    )
+    KYC_DOCUMENT_UPLOADED = strawberry.enum_value(
+        "KYC_DOCUMENT_UPLOADED", description="A KYC document was uploaded and analysed."
+    )
+    KYC_DOCUMENT_REVIEWED = strawberry.enum_value(
+        "KYC_DOCUMENT_REVIEWED", description="A reviewer started reviewing, accepted or rejected a KYC document."
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -250,6 +261,32 @@ class CustomerLinkUsedEvent(TimelineEvent):
     payment_instrument_id: strawberry.ID | None = strawberry.field(description="The card added, if any.")
 
 
+@strawberry.type(description="KYC documents were requested from the customer.")
+class KycRequestCreatedEvent(TimelineEvent):
+    kyc_request_id: strawberry.ID = strawberry.field(description="The KYC request.")
+    document_types: list[str] = strawberry.field(description="The document types asked for.")
+
+
+@strawberry.type(description="A KYC request changed status.")
+class KycRequestChangedEvent(TimelineEvent):
+    kyc_request_id: strawberry.ID = strawberry.field(description="The KYC request.")
+    status: str = strawberry.field(description="Its new status, e.g. `PARTIAL`, `FULFILLED`, `FAILED`.")
+
+
+@strawberry.type(description="A KYC document was uploaded and analysed.")
+class KycDocumentUploadedEvent(TimelineEvent):
+    kyc_document_id: strawberry.ID = strawberry.field(description="The document.")
+    document_type: str = strawberry.field(description="Its type, e.g. `IDENTITY_PROOF`.")
+    status: str = strawberry.field(description="Its status after the analysis: `ACCEPTED`, `REJECTED` or `PENDING`.")
+
+
+@strawberry.type(description="A reviewer acted on a KYC document.")
+class KycDocumentReviewedEvent(TimelineEvent):
+    kyc_document_id: strawberry.ID = strawberry.field(description="The document.")
+    status: str = strawberry.field(description="Its status afterwards.")
+    rejection_reason: str | None = strawberry.field(description="The rejection reason, when rejected.")
+
+
 @strawberry.type(description="A payment instrument was added to the customer.")
 class PaymentInstrumentAddedEvent(TimelineEvent):
     payment_instrument_id: strawberry.ID = strawberry.field(description="The new instrument.")
@@ -358,6 +395,14 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         transaction_id=d["data"].get("transactionId")),
     "CUSTOMER_LINK_CREATED": lambda d: _event(CustomerLinkCreatedEvent, d,
         link_id=strawberry.ID(d["data"]["linkId"]), link_kind=d["data"]["linkKind"]),
+    "KYC_REQUEST_CREATED": lambda d: _event(KycRequestCreatedEvent, d, kyc_request_id=strawberry.ID(d["data"]["kycRequestId"]),
+        document_types=d["data"].get("documentTypes", [])),
+    "KYC_REQUEST_CHANGED": lambda d: _event(KycRequestChangedEvent, d, kyc_request_id=strawberry.ID(d["data"]["kycRequestId"]),
+        status=d["data"]["status"]),
+    "KYC_DOCUMENT_UPLOADED": lambda d: _event(KycDocumentUploadedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
+        document_type=d["data"]["documentType"], status=d["data"]["status"]),
+    "KYC_DOCUMENT_REVIEWED": lambda d: _event(KycDocumentReviewedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
+        status=d["data"]["status"], rejection_reason=d["data"].get("reason")),
     "CUSTOMER_LINK_USED": lambda d: _event(CustomerLinkUsedEvent, d,
         link_id=strawberry.ID(d["data"]["linkId"]), action=d["data"]["action"],
         payment_instrument_id=d["data"].get("paymentInstrumentId")),
@@ -371,7 +416,7 @@ EVENT_CLASSES: list[type] = [
     PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent,
     TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
     PayoutRequestChangedEvent, DepositRequestCreatedEvent, DepositRequestChangedEvent, CustomerLinkCreatedEvent,
-    CustomerLinkUsedEvent,
+    CustomerLinkUsedEvent, KycRequestCreatedEvent, KycRequestChangedEvent, KycDocumentUploadedEvent, KycDocumentReviewedEvent,
 ]
 
 

@@ -31,6 +31,9 @@ PREFIXES: dict[str, str] = {
     "bill_prt": "BillingPortal",
     "setup_lnk": "InstrumentSetupLink",
     "portal_lnk": "BillingPortalLink",
+    # compliance
+    "kyc_req": "KycRequest",
+    "kyc_doc": "KycDocument",
 }
 
 

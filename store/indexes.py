@@ -10,6 +10,7 @@ from store import (
     api_logs,
     auth,
     blocklists,
+    compliance,
     customers,
     files,
     gateway_accounts,
@@ -49,6 +50,7 @@ ALL: dict[str, IndexList] = {
     payment_links.COLLECTION: payment_links.INDEXES,
     **payouts.INDEXES,
     **links.INDEXES,
+    **compliance.INDEXES,
 }
 
 

@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from schema.common import Node
+from schema.compliance.kyc import KycDocument, KycRequest
 from schema.links.customer_links import BillingPortal, BillingPortalLink, InstrumentSetupLink
 from schema.links.deposits import DepositCustomPropertySet, DepositRequest, DepositStrategy
+from store.compliance import kyc
 from store.links import customer_links, deposit_requests, deposit_strategies
 
 Fetch = Callable[[Any, str], Awaitable[dict[str, Any] | None]]
@@ -33,3 +35,15 @@ NODES: dict[str, Load] = {
     "InstrumentSetupLink": _one(customer_links.get, InstrumentSetupLink.from_doc),
     "BillingPortalLink": _one(customer_links.get, BillingPortalLink.from_doc),
 }
+
+
+async def _kyc_request(org: Any, i: str) -> dict[str, Any] | None:
+    return await kyc.get(org, kyc.REQUESTS, i)
+
+
+async def _kyc_document(org: Any, i: str) -> dict[str, Any] | None:
+    return await kyc.get(org, kyc.DOCUMENTS, i)
+
+
+NODES["KycRequest"] = _one(_kyc_request, KycRequest.from_doc)
+NODES["KycDocument"] = _one(_kyc_document, KycDocument.from_doc)

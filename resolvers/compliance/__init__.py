@@ -1,0 +1,12 @@
+"""The `compliance` context: KYC requests and documents (with the hosted upload page, `kyc_page`), the
+sandbox analysis provider (`kyc_analysis`)."""
+
+from __future__ import annotations
+
+from resolvers.compliance.kyc import KycMutations, KycQueries
+from schema.compliance.kyc import KycDocument, KycRequest
+
+QUERIES = (KycQueries,)
+MUTATIONS = (KycMutations,)
+SUBSCRIPTIONS: tuple[type, ...] = ()
+TYPES = (KycRequest, KycDocument)
