@@ -97,7 +97,7 @@ async def test_sandbox_rules_accept_reject_with_each_reason_or_send_to_review(or
         ("scan.pdf", PDF, "application/pdf", "PENDING", None),  # a photocopy scores 85 < 90 (STRICT)
         ("please-review.png", PNG, "image/png", "PENDING", None),
     ]
-    for n, (name, content, ctype, status, reason) in enumerate(cases):
+    for name, content, ctype, status, reason in cases:
         response = await page_upload(org, req, "IDENTITY_PROOF", name, content, ctype)
         assert response.status_code == 200, (name, response.text)
         doc = (await org.gql(DOCS, {"id": cid}))["customer"]["kycDocuments"][0]
@@ -135,7 +135,6 @@ async def test_attempts_count_against_max_attempts_then_the_request_fails(org):
 async def test_upload_page_checks_files_selfie_signature_replays_and_expiry(org, store):
     cid = await add_customer(org)
     req = await kyc_request(org, cid, [{"type": "IDENTITY_PROOF", "faceLivenessRequired": True, "signatureRequired": True}])
-    url = req["url"]
     no_sig = await page_upload(org, req, "IDENTITY_PROOF", selfie=("me.png", PNG, "image/png"))
     assert no_sig.status_code == 400 and "signature" in no_sig.text
     no_selfie = await page_upload(org, req, "IDENTITY_PROOF", signature="yes")
