@@ -31,19 +31,19 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers import api_logs as logging_rules
 from resolvers import graphiql
+from resolvers.activity import api_logs as logging_rules
+from resolvers.activity.files import download_route
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
-from resolvers.files import download_route
-from resolvers.hosted import HostedPages
 from resolvers.links.customer_pages import CustomerLinkPages
 from resolvers.links.deposit_page import DepositPage
+from resolvers.money.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import USER_ERROR_SINK
-from store import api_logs
+from store.activity import api_logs
 from store.db import Store, make_client
 from store.indexes import ensure_indexes
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from store import auth, customers
+from store import auth
+from store.customers import customers
 from tests.links.queries import PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
 from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.compliance.kyc_flow import Incoming, refresh_request, slots_of, submit
-from resolvers.context import Context, Info, forget, now
+from resolvers.context import Context, Info, now
 from resolvers.links.deposits import MAX_DAYS, URL_RE
+from resolvers.loaders import forget
+from resolvers.money import money
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.compliance.kyc import (
     KycDocument,
@@ -27,7 +28,7 @@ from schema.compliance.kyc import (
     KycRequestCreateInput,
     KycRequestCreatePayload,
 )
-from store import timeline
+from store.activity import timeline
 from store.compliance import kyc
 from store.ids import new_id, type_of_id
 

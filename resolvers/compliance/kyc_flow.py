@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from resolvers.activity.timeline import check_file_type, clean_filename
 from resolvers.compliance.kyc_analysis import PROVIDER, Submission, UploadedFile
-from resolvers.timeline import check_file_type, clean_filename
 from schema.common import Problems, UserErrorCode
 from schema.compliance.kyc import OPEN_REQUEST_STATUSES
-from store import files, timeline
+from store.activity import files, timeline
 from store.compliance import kyc
 from store.db import Doc, OrgDb
 from store.ids import new_id

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers import money
 from resolvers.compliance.kyc_flow import Incoming, expire_request, submit
 from resolvers.context import now
+from resolvers.money import money
 from resolvers.pages import render
 from resolvers.settings import Settings
 from schema.common import Problems

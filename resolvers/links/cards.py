@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resolvers import money
-from resolvers.instrument_details import card as card_details
-from resolvers.instrument_details import customer_billing_address
+from resolvers.money import money
+from resolvers.wallet.instrument_details import card as card_details
+from resolvers.wallet.instrument_details import customer_billing_address
 from schema.common import Problems
-from store import payment_instruments as pi
-from store import timeline
+from store.activity import timeline
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.wallet import payment_instruments as pi
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.links.deposits import URL_RE
+from resolvers.money import money
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.links.customer_links import (
     BillingPortal,
@@ -27,7 +27,8 @@ from schema.links.customer_links import (
     PaymentInstrumentSetupLinkCreateInput,
     PaymentInstrumentSetupLinkCreatePayload,
 )
-from store import timeline, websites
+from store.activity import timeline
+from store.customers import websites
 from store.db import Doc
 from store.ids import new_id, type_of_id
 from store.links import customer_links as cl

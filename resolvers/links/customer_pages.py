@@ -21,18 +21,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers import money
 from resolvers import validation as v
 from resolvers.context import now
 from resolvers.links.cards import add_card, blocked, instrument_doc, read_card
+from resolvers.money import money
 from resolvers.pages import render
 from resolvers.settings import Settings
 from schema.common import Problems
-from store import customers, timeline
-from store import payment_instruments as pi
+from store.activity import timeline
+from store.customers import customers
 from store.db import Doc, OrgDb, Store
 from store.errors import NotFound, RevisionConflict
 from store.links import customer_links as cl
+from store.wallet import payment_instruments as pi
 
 SETUP_ACTOR = {"type": "SYSTEM", "id": None, "name": "Payment instrument set-up page"}
 PORTAL_ACTOR = {"type": "SYSTEM", "id": None, "name": "Billing portal"}

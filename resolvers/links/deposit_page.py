@@ -18,19 +18,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from resolvers import money
 from resolvers.context import now
-from resolvers.gateway import card_ref, normalise_card_number
 from resolvers.links import amounts as calc
 from resolvers.links.cards import read_card
+from resolvers.money import money
+from resolvers.money.gateway import card_ref, normalise_card_number
+from resolvers.money.sales import charge, refuse_blocked
 from resolvers.pages import render
-from resolvers.sales import charge, refuse_blocked
 from resolvers.settings import Settings
 from schema.common import minor_to_decimal
-from store import customers, gateway_accounts, timeline
-from store import payment_instruments as pi
+from store.activity import timeline
+from store.customers import customers
 from store.db import Doc, OrgDb, Store
 from store.links import deposit_requests as dr
+from store.money import gateway_accounts
+from store.wallet import payment_instruments as pi
 
 ACTOR = {"type": "SYSTEM", "id": None, "name": "Hosted deposit page"}
 

@@ -11,10 +11,10 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.links import amounts as calc
+from resolvers.money import money
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.links.deposits import (
     CustomAmountMode,
@@ -31,7 +31,8 @@ from schema.links.deposits import (
     DepositStrategyPayload,
     DepositStrategyUpdateInput,
 )
-from store import timeline, websites
+from store.activity import timeline
+from store.customers import websites
 from store.db import Doc, OrgDb
 from store.ids import new_id, type_of_id
 from store.links import deposit_requests, deposit_strategies
