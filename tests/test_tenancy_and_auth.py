@@ -6,6 +6,11 @@ from datetime import UTC, datetime
 
 from store import auth
 from store.customers import customers
+from tests.compliance.test_kyc import ACCEPT as KYC_ACCEPT
+from tests.compliance.test_kyc import CREATE as KYC_CREATE
+from tests.compliance.test_kyc import PNG, kyc_request, upload_on_behalf
+from tests.compliance.test_kyc import REJECT as KYC_REJECT
+from tests.compliance.test_kyc import REVIEW as KYC_REVIEW
 from tests.links.queries import PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
 from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy
@@ -143,3 +148,30 @@ async def test_links_of_another_organization_are_invisible_and_unusable(org, oth
         (("customerId",), "NOT_FOUND")]
     assert await codes(PROPS, "depositCustomPropertySetCreate", {"name": "", "properties": []}) == sorted([
         (("name",), "REQUIRED"), (("properties",), "REQUIRED")])
+
+
+# ---------------------------------------------------------------------------------------------- compliance
+
+KYC_READ = """query($req: ID!, $doc: ID!, $cid: ID!, $ids: [ID!]!) { kycRequest(id: $req) { id } kycDocument(id: $doc) { id }
+  customer(id: $cid) { kycDocuments { id } } nodes(ids: $ids) { id } }"""
+
+
+async def test_kyc_of_another_organization_is_invisible_and_unusable(org, other_org, store):
+    cid = await add_customer(org)
+    req = await kyc_request(org, cid, [{"type": "ADDRESS_PROOF"}])
+    await org.http.post("/kyc/" + req["url"].rsplit("/", 1)[1], data={"type": "ADDRESS_PROOF", "revision": "1"},
+                        files={"file": ("bill.png", PNG, "image/png")})
+    doc_id = (await store.raw("kyc_documents").find_one({}))["id"]
+    variables = {"req": req["id"], "doc": doc_id, "cid": cid, "ids": [req["id"], doc_id]}
+    assert await other_org.gql(KYC_READ, variables) == {"kycRequest": None, "kycDocument": None, "customer": None, "nodes": [None, None]}
+    mine = await org.gql(KYC_READ, variables)
+    assert mine["nodes"] == [{"id": req["id"]}, {"id": doc_id}] and mine["customer"]["kycDocuments"] == [{"id": doc_id}]
+    created = (await other_org.gql(KYC_CREATE, {"input": {"customerId": cid, "documents": [{"type": "ADDRESS_PROOF"}]}}))
+    assert [(e["field"], e["code"]) for e in created["kycRequestCreate"]["userErrors"]] == [(["customerId"], "NOT_FOUND")]
+    for query, name, extra in ((KYC_ACCEPT, "kycDocumentAccept", {}), (KYC_REVIEW, "kycDocumentReviewStart", {}),
+                               (KYC_REJECT, "kycDocumentReject", {"reason": "OTHER"})):
+        data = (await other_org.gql(query, {"input": {"id": doc_id, **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["id"], "NOT_FOUND")], name
+    uploaded = await upload_on_behalf(other_org, cid)
+    assert [(e["field"], e["code"]) for e in uploaded["userErrors"]] == [(["customerId"], "NOT_FOUND")]
+    assert (await store.raw("kyc_documents").find_one({"id": doc_id}))["status"] == "ACCEPTED"

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from resolvers.app import create_app
+from tests.compliance.test_kyc import PNG, kyc_request, statuses
 from tests.links.queries import INSTRUMENTS, PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import GET, request
 from tests.money_helpers import APPROVE_CARD, add_account, add_customer, customer_money, path_of
@@ -116,3 +117,27 @@ async def test_billing_portal_adds_a_card_and_updates_the_address(org, live, pag
     await stale.get_by_role("button", name="Save address").click()
     await stale.get_by_text("nothing was changed").wait_for()
     assert (await org.gql(INSTRUMENTS, {"id": cid}))["customer"]["address"]["city"] == "London"
+
+
+async def test_kyc_upload_page_takes_documents_and_a_selfie(org, live, page, tmp_path):
+    cid = await add_customer(org, lastName="Lovelace")
+    req = await kyc_request(org, cid, [{"type": "IDENTITY_PROOF", "faceProofRequired": True}, {"type": "ADDRESS_PROOF"}],
+                            message="Please verify your account", redirectUrl="https://shop.example/kyc")
+    doc = tmp_path / "passport.png"
+    doc.write_bytes(PNG)
+    selfie = tmp_path / "me.png"
+    selfie.write_bytes(PNG)
+    bill = tmp_path / "bill-review.png"
+    bill.write_bytes(PNG)
+    await page.goto(live + path_of(req["url"]))
+    await page.screenshot(path=shot(tmp_path, "kyc-form"), full_page=True)
+    await page.get_by_label("File").first.set_input_files(str(doc))
+    await page.get_by_label("Selfie").set_input_files(str(selfie))
+    await page.get_by_role("button", name="Upload").first.click()
+    await page.get_by_text("Proof of identity was accepted").wait_for()
+    await page.get_by_label("File").set_input_files(str(bill))
+    await page.get_by_role("button", name="Upload").click()
+    await page.get_by_text("is being reviewed").wait_for()
+    await page.screenshot(path=shot(tmp_path, "kyc-done"), full_page=True)
+    assert await statuses(org, req["id"]) == ("PARTIAL", [("IDENTITY_PROOF", 1, "ACCEPTED"), ("ADDRESS_PROOF", 1, "PENDING_REVIEW")])
+    assert await page.get_by_role("link", name="Continue").get_attribute("href") == "https://shop.example/kyc?info=partial"
