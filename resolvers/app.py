@@ -35,6 +35,7 @@ from resolvers import graphiql
 from resolvers.activity import api_logs as logging_rules
 from resolvers.activity.files import download_route
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.compliance import aml as compliance_aml
 from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
 from resolvers.links.customer_pages import CustomerLinkPages
@@ -323,12 +324,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await ensure_indexes(refs["store"])
             if not await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days):
                 refs["sweeper"] = asyncio.create_task(_sweep_api_logs(refs["store"], settings))
+            if settings.compliance_scheduler_enabled:
+                refs["compliance"] = asyncio.create_task(compliance_aml.scheduler_loop(refs["store"], settings))
         refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
         try:
             yield
         finally:
             if "sweeper" in refs:
                 refs["sweeper"].cancel()
+            if "compliance" in refs:
+                refs["compliance"].cancel()
             if own:
                 await refs["store"].close()
 

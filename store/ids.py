@@ -34,6 +34,7 @@ PREFIXES: dict[str, str] = {
     # compliance
     "kyc_req": "KycRequest",
     "kyc_doc": "KycDocument",
+    "aml_chk": "AmlCheck",
 }
 
 

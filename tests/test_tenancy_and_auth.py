@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from resolvers.compliance.aml import screen as aml_screen
 from store import auth
+from store.compliance import aml as aml_store
 from store.customers import customers
+from tests.compliance.test_aml import REVIEW as AML_REVIEW
+from tests.compliance.test_aml import REVIEW_START as AML_REVIEW_START
+from tests.compliance.test_aml import REVIEW_STOP as AML_REVIEW_STOP
 from tests.compliance.test_kyc import ACCEPT as KYC_ACCEPT
 from tests.compliance.test_kyc import CREATE as KYC_CREATE
 from tests.compliance.test_kyc import PNG, kyc_request, upload_on_behalf
@@ -175,3 +180,21 @@ async def test_kyc_of_another_organization_is_invisible_and_unusable(org, other_
     uploaded = await upload_on_behalf(other_org, cid)
     assert [(e["field"], e["code"]) for e in uploaded["userErrors"]] == [(["customerId"], "NOT_FOUND")]
     assert (await store.raw("kyc_documents").find_one({"id": doc_id}))["status"] == "ACCEPTED"
+
+
+AML_READ = """query($chk: ID!, $cid: ID!) { amlCheck(id: $chk) { id } customer(id: $cid) { amlChecks { id } }
+  nodes(ids: [$chk]) { id } }"""
+
+
+async def test_aml_checks_of_another_organization_are_invisible_and_unreviewable(org, other_org, store):
+    cid = await add_customer(org, firstName="Zoltan", lastName="Krevisky")
+    customer = await customers.get(store.for_org(org.id), cid)
+    check = await aml_screen(store.for_org(org.id), customer, "SIGN_UP", datetime.now(UTC), 30)
+    variables = {"chk": check["id"], "cid": cid}
+    assert await other_org.gql(AML_READ, variables) == {"amlCheck": None, "customer": None, "nodes": [None]}
+    assert (await org.gql(AML_READ, variables))["customer"]["amlChecks"] == [{"id": check["id"]}]
+    for query, name, extra in ((AML_REVIEW_START, "amlCheckReviewStart", {}), (AML_REVIEW_STOP, "amlCheckReviewStop", {}),
+                               (AML_REVIEW, "amlCheckReview", {"decision": "FALSE_POSITIVE"})):
+        data = (await other_org.gql(query, {"input": {"id": check["id"], **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["id"], "NOT_FOUND")], name
+    assert (await aml_store.get(store.for_org(org.id), check["id"]))["status"] == "PENDING_REVIEW"

@@ -8,10 +8,12 @@ from resolvers.context import Context
 from resolvers.loaders import Loaders, loader
 from resolvers.nodes import register_node
 from schema.common import Node
+from schema.compliance.aml import AmlCheck
 from schema.compliance.kyc import KycDocument, KycRequest
-from store.compliance import kyc
+from store.compliance import aml, kyc
 
 KYC_DOCUMENTS_PER_CUSTOMER = 100
+AML_CHECKS_PER_CUSTOMER = 100
 
 
 @loader
@@ -26,6 +28,23 @@ def kyc_documents_by_customer_id(loaders: Loaders) -> DataLoader[str, list[KycDo
     return DataLoader(load)
 
 
+@loader
+def aml_checks_by_customer_id(loaders: Loaders) -> DataLoader[str, list[AmlCheck]]:
+    """Each customer's AML checks, newest first (at most 100): one query for the batch."""
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[list[AmlCheck]]:
+        lists = await aml.of_customers(org, list(ids), AML_CHECKS_PER_CUSTOMER)
+        return [[AmlCheck.from_doc(d) for d in docs] for docs in lists]
+
+    return DataLoader(load)
+
+
+async def _aml_check(ctx: Context, i: str) -> Node | None:
+    doc = await aml.get(ctx.org, i)
+    return AmlCheck.from_doc(doc) if doc else None
+
+
 async def _request(ctx: Context, i: str) -> Node | None:
     doc = await kyc.get(ctx.org, kyc.REQUESTS, i)
     return KycRequest.from_doc(doc) if doc else None
@@ -38,3 +57,4 @@ async def _document(ctx: Context, i: str) -> Node | None:
 
 register_node("KycRequest", _request)
 register_node("KycDocument", _document)
+register_node("AmlCheck", _aml_check)

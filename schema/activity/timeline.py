@@ -104,6 +104,12 @@ class TimelineEventKind(enum.Enum):
     KYC_DOCUMENT_REVIEWED = strawberry.enum_value(
         "KYC_DOCUMENT_REVIEWED", description="A reviewer started reviewing, accepted or rejected a KYC document."
     )
+    AML_CHECK_COMPLETED = strawberry.enum_value(
+        "AML_CHECK_COMPLETED", description="The customer was screened against the AML watch list (sign-up, purchase, recurring)."
+    )
+    AML_CHECK_REVIEWED = strawberry.enum_value(
+        "AML_CHECK_REVIEWED", description="An AML check's review started, stopped or was decided."
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -261,6 +267,21 @@ class CustomerLinkUsedEvent(TimelineEvent):
     payment_instrument_id: strawberry.ID | None = strawberry.field(description="The card added, if any.")
 
 
+@strawberry.type(description="The customer was screened against the AML watch list.")
+class AmlCheckCompletedEvent(TimelineEvent):
+    aml_check_id: strawberry.ID = strawberry.field(description="The AML check.")
+    source: str = strawberry.field(description="`SIGN_UP`, `PURCHASE` or `RECURRING`.")
+    status: str = strawberry.field(description="`NO_MATCH` or `PENDING_REVIEW`.")
+    hit_count: int = strawberry.field(description="How many possible matches.")
+    priority: str | None = strawberry.field(description="The highest priority among the hits.")
+
+
+@strawberry.type(description="An AML check's review moved.")
+class AmlCheckReviewedEvent(TimelineEvent):
+    aml_check_id: strawberry.ID = strawberry.field(description="The AML check.")
+    status: str = strawberry.field(description="Its status afterwards.")
+
+
 @strawberry.type(description="KYC documents were requested from the customer.")
 class KycRequestCreatedEvent(TimelineEvent):
     kyc_request_id: strawberry.ID = strawberry.field(description="The KYC request.")
@@ -401,6 +422,10 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         status=d["data"]["status"]),
     "KYC_DOCUMENT_UPLOADED": lambda d: _event(KycDocumentUploadedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
         document_type=d["data"]["documentType"], status=d["data"]["status"]),
+    "AML_CHECK_COMPLETED": lambda d: _event(AmlCheckCompletedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
+        source=d["data"]["source"], status=d["data"]["status"], hit_count=d["data"]["hitCount"], priority=d["data"].get("priority")),
+    "AML_CHECK_REVIEWED": lambda d: _event(AmlCheckReviewedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
+        status=d["data"]["status"]),
     "KYC_DOCUMENT_REVIEWED": lambda d: _event(KycDocumentReviewedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
         status=d["data"]["status"], rejection_reason=d["data"].get("reason")),
     "CUSTOMER_LINK_USED": lambda d: _event(CustomerLinkUsedEvent, d,
@@ -417,6 +442,7 @@ EVENT_CLASSES: list[type] = [
     TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
     PayoutRequestChangedEvent, DepositRequestCreatedEvent, DepositRequestChangedEvent, CustomerLinkCreatedEvent,
     CustomerLinkUsedEvent, KycRequestCreatedEvent, KycRequestChangedEvent, KycDocumentUploadedEvent, KycDocumentReviewedEvent,
+    AmlCheckCompletedEvent, AmlCheckReviewedEvent,
 ]
 
 

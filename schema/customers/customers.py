@@ -23,6 +23,7 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.compliance.aml import AmlCheck
     from schema.compliance.kyc import KycDocument
 
     Info = strawberry.Info[Context, None]
@@ -96,6 +97,10 @@ class Customer(Linkable):
     @strawberry.field(description="Uploaded KYC documents, newest first (at most 100): *View uploaded KYC documents*.")
     async def kyc_documents(self, info: Info) -> list[Annotated[KycDocument, strawberry.lazy("schema.compliance.kyc")]]:
         return await info.context.loaders.kyc_documents_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Completed AML checks, newest first (at most 100): *View completed AML customer checks*.")
+    async def aml_checks(self, info: Info) -> list[Annotated[AmlCheck, strawberry.lazy("schema.compliance.aml")]]:
+        return await info.context.loaders.aml_checks_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
     async def payment_instruments(

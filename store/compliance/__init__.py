@@ -1,7 +1,12 @@
-"""Store of the `compliance` context: KYC requests and documents."""
+"""Store of the `compliance` context: KYC requests and documents, AML checks and their schedule."""
 
 from __future__ import annotations
 
-from store.compliance import kyc
+from store.compliance import aml, kyc
 
-INDEXES = {kyc.REQUESTS: kyc.REQUEST_INDEXES, kyc.DOCUMENTS: kyc.DOCUMENT_INDEXES}
+INDEXES = {
+    kyc.REQUESTS: kyc.REQUEST_INDEXES,
+    kyc.DOCUMENTS: kyc.DOCUMENT_INDEXES,
+    aml.CHECKS: aml.CHECK_INDEXES,
+    aml.SCHEDULES: aml.SCHEDULE_INDEXES,
+}

@@ -209,3 +209,11 @@ async def test_manual_accept_completes_a_request_waiting_for_review(org):
     assert await statuses(org, req["id"]) == ("FULFILLED", [("FUNDS_PROOF", 1, "ACCEPTED")])
     done = await org.http.get(path_of(req["url"]))
     assert "every document is accepted" in done.text and "info=success" in done.text
+
+
+async def test_aml_screening_is_off_until_the_add_on_is_activated(org, store):
+    # these tests run with the default settings: AML_SCREENING_ENABLED is false (tests/compliance/test_aml.py turns it on)
+    cid = await add_customer(org, firstName="Zoltan", lastName="Krevisky")
+    data = await org.gql("query($id: ID!) { customer(id: $id) { amlChecks { id } } }", {"id": cid})
+    assert data["customer"]["amlChecks"] == []
+    assert await store.raw("aml_schedules").count_documents({}) == 0
