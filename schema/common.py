@@ -144,6 +144,9 @@ class UserErrorCode(enum.Enum):
     KYC_ATTEMPTS_EXHAUSTED = strawberry.enum_value(
         "KYC_ATTEMPTS_EXHAUSTED", description="Every upload attempt the KYC request allows for this document is used."
     )
+    EDD_NOT_REQUIRED = strawberry.enum_value(
+        "EDD_NOT_REQUIRED", description="EDD is not required for this customer: turn it on (customerEddSet) first."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

@@ -35,6 +35,7 @@ PREFIXES: dict[str, str] = {
     "kyc_req": "KycRequest",
     "kyc_doc": "KycDocument",
     "aml_chk": "AmlCheck",
+    "edd_log": "EddSearchLog",
 }
 
 

@@ -11,6 +11,10 @@ from store.customers import customers
 from tests.compliance.test_aml import REVIEW as AML_REVIEW
 from tests.compliance.test_aml import REVIEW_START as AML_REVIEW_START
 from tests.compliance.test_aml import REVIEW_STOP as AML_REVIEW_STOP
+from tests.compliance.test_edd import GET as EDD_GET
+from tests.compliance.test_edd import MANUAL as EDD_MANUAL
+from tests.compliance.test_edd import SCORES as EDD_SCORES
+from tests.compliance.test_edd import SET as EDD_SET
 from tests.compliance.test_kyc import ACCEPT as KYC_ACCEPT
 from tests.compliance.test_kyc import CREATE as KYC_CREATE
 from tests.compliance.test_kyc import PNG, kyc_request, upload_on_behalf
@@ -198,3 +202,15 @@ async def test_aml_checks_of_another_organization_are_invisible_and_unreviewable
         data = (await other_org.gql(query, {"input": {"id": check["id"], **extra}}))[name]
         assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["id"], "NOT_FOUND")], name
     assert (await aml_store.get(store.for_org(org.id), check["id"]))["status"] == "PENDING_REVIEW"
+
+
+async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, other_org, store):
+    cid = await add_customer(org)
+    assert (await org.gql(EDD_SET, {"input": {"customerId": cid, "required": True}}))["customerEddSet"]["userErrors"] == []
+    for query, name, extra in ((EDD_SET, "customerEddSet", {"required": False}),
+                               (EDD_SCORES, "customerEddScoresUpdate", EDD_MANUAL)):
+        data = (await other_org.gql(query, {"input": {"customerId": cid, **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["customerId"], "NOT_FOUND")], name
+    assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
+    assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
+    assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0

@@ -22,6 +22,7 @@ import strawberry
 
 from resolvers.auth import mutation
 from resolvers.compliance.aml_screening import PROVIDER, Person
+from resolvers.compliance.edd import run_due_edd_searches
 from resolvers.context import Context, Info, now
 from resolvers.customers.customers import AFTER_CREATE
 from resolvers.loaders import forget
@@ -111,8 +112,9 @@ async def scheduler_loop(store: Store, settings: Settings) -> None:
     while True:
         try:
             await run_due_checks(store, settings, now())
+            await run_due_edd_searches(store, now())
         except Exception:  # retried at the next round; leases make a half-done round safe
-            log.exception("recurring AML checks failed")
+            log.exception("recurring compliance work failed")
         await asyncio.sleep(settings.compliance_scheduler_seconds)
 
 

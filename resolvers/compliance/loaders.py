@@ -9,8 +9,9 @@ from resolvers.loaders import Loaders, loader
 from resolvers.nodes import register_node
 from schema.common import Node
 from schema.compliance.aml import AmlCheck
+from schema.compliance.edd import CustomerEdd, EddSearchLog
 from schema.compliance.kyc import KycDocument, KycRequest
-from store.compliance import aml, kyc
+from store.compliance import aml, edd, kyc
 
 KYC_DOCUMENTS_PER_CUSTOMER = 100
 AML_CHECKS_PER_CUSTOMER = 100
@@ -40,6 +41,17 @@ def aml_checks_by_customer_id(loaders: Loaders) -> DataLoader[str, list[AmlCheck
     return DataLoader(load)
 
 
+@loader
+def edd_by_customer_id(loaders: Loaders) -> DataLoader[str, CustomerEdd | None]:
+    """Each customer's EDD (None: never turned on): one query for the batch."""
+    org = loaders.org
+
+    async def load(ids: list[str]) -> list[CustomerEdd | None]:
+        return [CustomerEdd.from_doc(d) if d else None for d in await edd.get_many(org, list(ids))]
+
+    return DataLoader(load)
+
+
 async def _aml_check(ctx: Context, i: str) -> Node | None:
     doc = await aml.get(ctx.org, i)
     return AmlCheck.from_doc(doc) if doc else None
@@ -58,3 +70,11 @@ async def _document(ctx: Context, i: str) -> Node | None:
 register_node("KycRequest", _request)
 register_node("KycDocument", _document)
 register_node("AmlCheck", _aml_check)
+
+
+async def _edd_log(ctx: Context, i: str) -> Node | None:
+    doc = await edd.get_log(ctx.org, i)
+    return EddSearchLog.from_doc(doc) if doc else None
+
+
+register_node("EddSearchLog", _edd_log)

@@ -110,6 +110,11 @@ class TimelineEventKind(enum.Enum):
     AML_CHECK_REVIEWED = strawberry.enum_value(
         "AML_CHECK_REVIEWED", description="An AML check's review started, stopped or was decided."
     )
+    EDD_CHANGED = strawberry.enum_value("EDD_CHANGED", description="EDD was turned on or off for the customer.")
+    EDD_SCORES_UPDATED = strawberry.enum_value("EDD_SCORES_UPDATED", description="EDD scores were set by hand.")
+    EDD_SEARCH_PERFORMED = strawberry.enum_value(
+        "EDD_SEARCH_PERFORMED", description="The monthly automatic EDD search ran (its logs are in `Customer.edd`)."
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -265,6 +270,21 @@ class CustomerLinkUsedEvent(TimelineEvent):
     link_id: strawberry.ID = strawberry.field(description="The link.")
     action: str = strawberry.field(description="`CARD_ADDED` or `ADDRESS_UPDATED`.")
     payment_instrument_id: strawberry.ID | None = strawberry.field(description="The card added, if any.")
+
+
+@strawberry.type(description="EDD was turned on or off for the customer.")
+class EddChangedEvent(TimelineEvent):
+    required: bool = strawberry.field(description="Whether EDD is now required.")
+
+
+@strawberry.type(description="EDD scores were set by hand.")
+class EddScoresUpdatedEvent(TimelineEvent):
+    scores: list[str] = strawberry.field(description="`factor:LIKELIHOOD` pairs, e.g. `arrest:UNLIKELY`.")
+
+
+@strawberry.type(description="The monthly automatic EDD search ran.")
+class EddSearchPerformedEvent(TimelineEvent):
+    manual_kept: list[str] = strawberry.field(description="Factors whose manual score the search did not overwrite.")
 
 
 @strawberry.type(description="The customer was screened against the AML watch list.")
@@ -424,6 +444,9 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         document_type=d["data"]["documentType"], status=d["data"]["status"]),
     "AML_CHECK_COMPLETED": lambda d: _event(AmlCheckCompletedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
         source=d["data"]["source"], status=d["data"]["status"], hit_count=d["data"]["hitCount"], priority=d["data"].get("priority")),
+    "EDD_CHANGED": lambda d: _event(EddChangedEvent, d, required=d["data"]["required"]),
+    "EDD_SCORES_UPDATED": lambda d: _event(EddScoresUpdatedEvent, d, scores=[f"{k}:{v}" for k, v in d["data"]["scores"].items()]),
+    "EDD_SEARCH_PERFORMED": lambda d: _event(EddSearchPerformedEvent, d, manual_kept=d["data"].get("manualKept", [])),
     "AML_CHECK_REVIEWED": lambda d: _event(AmlCheckReviewedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
         status=d["data"]["status"]),
     "KYC_DOCUMENT_REVIEWED": lambda d: _event(KycDocumentReviewedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
@@ -442,7 +465,7 @@ EVENT_CLASSES: list[type] = [
     TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
     PayoutRequestChangedEvent, DepositRequestCreatedEvent, DepositRequestChangedEvent, CustomerLinkCreatedEvent,
     CustomerLinkUsedEvent, KycRequestCreatedEvent, KycRequestChangedEvent, KycDocumentUploadedEvent, KycDocumentReviewedEvent,
-    AmlCheckCompletedEvent, AmlCheckReviewedEvent,
+    AmlCheckCompletedEvent, AmlCheckReviewedEvent, EddChangedEvent, EddScoresUpdatedEvent, EddSearchPerformedEvent,
 ]
 
 

@@ -24,6 +24,7 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 if TYPE_CHECKING:
     from resolvers.context import Context
     from schema.compliance.aml import AmlCheck
+    from schema.compliance.edd import CustomerEdd
     from schema.compliance.kyc import KycDocument
 
     Info = strawberry.Info[Context, None]
@@ -101,6 +102,10 @@ class Customer(Linkable):
     @strawberry.field(description="Completed AML checks, newest first (at most 100): *View completed AML customer checks*.")
     async def aml_checks(self, info: Info) -> list[Annotated[AmlCheck, strawberry.lazy("schema.compliance.aml")]]:
         return await info.context.loaders.aml_checks_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Enhanced Due Diligence: required or not, scores, next search, search logs; null: never turned on.")
+    async def edd(self, info: Info) -> Annotated[CustomerEdd, strawberry.lazy("schema.compliance.edd")] | None:
+        return await info.context.loaders.edd_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
     async def payment_instruments(

@@ -1,12 +1,14 @@
-"""Store of the `compliance` context: KYC requests and documents, AML checks and their schedule."""
+"""Store of the `compliance` context: KYC requests and documents, AML checks and their schedule, EDD profiles and search logs."""
 
 from __future__ import annotations
 
-from store.compliance import aml, kyc
+from store.compliance import aml, edd, kyc
 
 INDEXES = {
     kyc.REQUESTS: kyc.REQUEST_INDEXES,
     kyc.DOCUMENTS: kyc.DOCUMENT_INDEXES,
     aml.CHECKS: aml.CHECK_INDEXES,
     aml.SCHEDULES: aml.SCHEDULE_INDEXES,
+    edd.PROFILES: edd.PROFILE_INDEXES,
+    edd.LOGS: edd.LOG_INDEXES,
 }
