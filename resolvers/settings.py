@@ -41,14 +41,18 @@ class Settings(BaseSettings):
     # Rebilly to activate"); when on, customers are screened on sign-up, first payment and every N days
     aml_screening_enabled: bool = False
     aml_recurring_days: float = 30.0
-    compliance_scheduler_enabled: bool = True
-    compliance_scheduler_seconds: float = 300.0
     # Money (docs/money.md): the sandbox gateway settles approved sales this long after processing
     # (before that a refund is a void); hosted payment and payout-request links live this long.
     settlement_delay_seconds: float = 3600.0
     payment_link_hours: float = 24.0
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
+
+    # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
+    # when workers run on their own (`python -m resolvers.cli worker`).
+    scheduler_enabled: bool = True
+    scheduler_poll_seconds: float = 1.0
+    scheduler_lease_seconds: float = 60.0
 
     data_dir: str = ".data"
     log_level: str = "info"

@@ -3,18 +3,14 @@ recurring schedule, `Customer.amlChecks`, `amlCheck(id)`, and the review flow (`
 `amlCheckReviewStop`, `amlCheckReview` → confirmed match / false positive). Each check and each review
 step is on the customer's timeline.
 
-Recurring work: every screened customer has a schedule document (`aml_schedules`) due
-`AML_RECURRING_DAYS` after its last check. `run_due_checks` claims due schedules one at a time with a
-lease and screens them; a runner that dies mid-way leaves its lease to expire, so another run picks the
-customer up (durable, restart-safe). The gateway runs it in-process every
-`COMPLIANCE_SCHEDULER_SECONDS` (`COMPLIANCE_SCHEDULER_ENABLED=false` turns the loop off, e.g. when
-several gateways share a store and one is enough; leases keep them from double-checking anyway).
+Recurring work runs on the scheduler (resolvers/scheduler.py): every screened customer has one
+`compliance.aml_recurring` job (key: the customer id) due `AML_RECURRING_DAYS` after its last check;
+its handler screens the customer and returns the next due time. Durable and restart-safe through the
+scheduler's leases; screening twice in a race only records one more check.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -22,23 +18,23 @@ import strawberry
 
 from resolvers.auth import mutation
 from resolvers.compliance.aml_screening import PROVIDER, Person
-from resolvers.compliance.edd import run_due_edd_searches
 from resolvers.context import Context, Info, now
 from resolvers.customers.customers import AFTER_CREATE
 from resolvers.loaders import forget
 from resolvers.money import money
+from resolvers.scheduler import JobRun, job_handler
 from resolvers.settings import Settings
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.compliance.aml import AmlCheck, AmlCheckPayload, AmlCheckReviewInput, AmlCheckReviewStartInput
+from store import jobs
 from store.activity import timeline
 from store.compliance import aml
 from store.customers import customers
-from store.db import Doc, OrgDb, Store
+from store.db import Doc, OrgDb
 from store.ids import new_id, type_of_id
 
-log = logging.getLogger("customer_graph.compliance")
 ACTOR = {"type": "SYSTEM", "id": None, "name": "AML screening"}
-LEASE = timedelta(minutes=5)
+AML_RECURRING = "compliance.aml_recurring"
 
 
 def _person(customer: Doc) -> Person:
@@ -46,7 +42,9 @@ def _person(customer: Doc) -> Person:
                   (customer.get("address") or {}).get("country"))
 
 
-async def screen(org: OrgDb, customer: Doc, source: str, t: datetime, recurring_days: float) -> Doc:
+async def screen(
+    org: OrgDb, customer: Doc, source: str, t: datetime, recurring_days: float, *, schedule_next: bool = True
+) -> Doc:
     """Screens the customer now, records the check and its timeline event, and schedules the next one."""
     person = _person(customer)
     hits = await PROVIDER.screen(person)
@@ -70,7 +68,11 @@ async def screen(org: OrgDb, customer: Doc, source: str, t: datetime, recurring_
                           {"amlCheckId": doc["id"], "source": source, "status": doc["status"], "hitCount": len(hits),
                            "priority": doc["priority"]},
                           f"AML check ({source.lower().replace('_', '-')}): {words}")
-    await aml.schedule(org, customer["id"], t + timedelta(days=recurring_days))
+    if schedule_next:
+        due = t + timedelta(days=recurring_days)
+        job = await jobs.schedule(org, AML_RECURRING, customer["id"], due, t)
+        if job["dueTime"] != due:
+            await jobs.reschedule(org, AML_RECURRING, customer["id"], due, t)
     return doc
 
 
@@ -88,34 +90,15 @@ AFTER_CREATE.append(on_customer_created)
 money.AFTER_FIRST_PAYMENT.append(on_first_payment)
 
 
-async def run_due_checks(store: Store, settings: Settings, t: datetime, limit: int = 100) -> int:
-    """Screens up to `limit` customers whose recurring check is due at `t`; returns how many."""
-    if not settings.aml_screening_enabled:
-        return 0
-    done = 0
-    while done < limit:
-        due = await aml.claim_due(store, t, LEASE)
-        if due is None:
-            break
-        org = store.for_org(due["organizationId"])
-        customer = await customers.get(org, due["customerId"])
-        if customer is None:  # deleted since: nothing more to screen
-            await org[aml.SCHEDULES].delete_one({"customerId": due["customerId"]})
-            continue
-        await screen(org, customer, "RECURRING", t, settings.aml_recurring_days)
-        done += 1
-    return done
-
-
-async def scheduler_loop(store: Store, settings: Settings) -> None:
-    """The in-process runner of recurring compliance work (started by the app when enabled)."""
-    while True:
-        try:
-            await run_due_checks(store, settings, now())
-            await run_due_edd_searches(store, now())
-        except Exception:  # retried at the next round; leases make a half-done round safe
-            log.exception("recurring compliance work failed")
-        await asyncio.sleep(settings.compliance_scheduler_seconds)
+@job_handler(AML_RECURRING)
+async def recurring_check(run: JobRun) -> datetime | None:
+    """The recurring screening of one customer (job key: the customer id); runs again in N days."""
+    customer = await customers.get(run.org, run.job["key"])
+    if customer is None:  # deleted since: nothing more to screen
+        return None
+    if run.settings.aml_screening_enabled:
+        await screen(run.org, customer, "RECURRING", run.now, run.settings.aml_recurring_days, schedule_next=False)
+    return run.now + timedelta(days=run.settings.aml_recurring_days)
 
 
 async def _review(ctx: Context, check_id: str, from_statuses: list[str], revision: int | None, changes: dict[str, Any],

@@ -3,14 +3,15 @@
 automatic search date and the search logs, and the monthly automatic search.
 
 The guide's rule: a manual score is never overwritten by the automatic search, whose logs are still
-collected (`applied: false`). The monthly searches run through `run_due_edd_searches`, claimed with a
-lease like the recurring AML checks (resolvers/compliance/aml.py runs both in its loop).
+collected (`applied: false`). The monthly searches are scheduler jobs (`compliance.edd_search`, one
+per activation: key `<customer id>:<activation>`), so turning EDD off and on again starts a fresh
+schedule and a job of an earlier activation does nothing.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import strawberry
 
@@ -19,16 +20,18 @@ from resolvers.compliance.edd_search import FACTORS, PROVIDER
 from resolvers.context import Context, Info, context_method, now
 from resolvers.loaders import forget
 from resolvers.money import money
+from resolvers.scheduler import JobRun, job_handler
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.compliance.edd import CustomerEdd, CustomerEddPayload, CustomerEddScoresUpdateInput, CustomerEddSetInput, EddSearchLog
+from store import jobs
 from store.activity import timeline
 from store.compliance import edd
 from store.customers import customers
-from store.db import Doc, OrgDb, Store
+from store.db import Doc, OrgDb
 from store.ids import new_id
 
 ACTOR = {"type": "SYSTEM", "id": None, "name": "EDD search"}
-LEASE = timedelta(minutes=5)
+EDD_SEARCH = "compliance.edd_search"
 MAX_RETRIES = 5
 
 
@@ -42,16 +45,21 @@ def new_profile(customer_id: str, t: datetime) -> Doc:
     return {
         "customerId": customer_id, "required": False, "manualScores": None, "automaticScores": None,
         "manualUpdatedTime": None, "manualUpdatedBy": None, "lastSearchTime": None, "nextSearchTime": None,
-        "leaseUntil": edd.NEVER, "createdTime": t, "updatedTime": t, "revision": 1,
+        "activation": 0, "createdTime": t, "updatedTime": t, "revision": 1,
     }
 
 
-async def search(org: OrgDb, customer: Doc, t: datetime) -> Doc | None:
-    """One automatic search: logs every factor, updates the automatic scores, schedules the next month.
-    Manual scores stay as they are (the logs say `applied: false` for the factors they cover)."""
+def job_key(customer_id: str, activation: int) -> str:
+    return f"{customer_id}:{activation}"
+
+
+async def search(org: OrgDb, customer: Doc, t: datetime, activation: int) -> Doc | None:
+    """One automatic search: logs every factor, updates the automatic scores and the next search date.
+    Manual scores stay as they are (the logs say `applied: false` for the factors they cover). Does
+    nothing (None) when EDD was turned off, or on again since (another activation)."""
     profile = await edd.get(org, customer["id"])
-    if profile is None or not profile["required"]:
-        return profile
+    if profile is None or not profile["required"] or profile.get("activation") != activation:
+        return None
     results = await PROVIDER.search(customer)
     manual = profile.get("manualScores") or {}
     for r in results:
@@ -61,7 +69,7 @@ async def search(org: OrgDb, customer: Doc, t: datetime) -> Doc | None:
             "results": [{"url": u, "details": d} for u, d in r.results],
         })
     changes = {"automaticScores": {r.factor: r.likelihood for r in results}, "lastSearchTime": t,
-               "nextSearchTime": next_month(t), "leaseUntil": edd.NEVER}
+               "nextSearchTime": next_month(t)}
     for _ in range(MAX_RETRIES):  # a concurrent manual edit only bumps the revision: re-read and apply
         moved = await edd.update(org, customer["id"], profile["revision"], changes, t)
         if moved is not None:
@@ -71,26 +79,20 @@ async def search(org: OrgDb, customer: Doc, t: datetime) -> Doc | None:
                                   {"manualKept": kept}, f"EDD automatic search performed{note}")
             return moved
         profile = await edd.get(org, customer["id"])
-        if profile is None:
+        if profile is None or profile.get("activation") != activation:
             return None
     return profile
 
 
-async def run_due_edd_searches(store: Store, t: datetime, limit: int = 100) -> int:
-    """Runs up to `limit` automatic searches due at `t` (any organization); returns how many."""
-    done = 0
-    while done < limit:
-        due = await edd.claim_due(store, t, LEASE)
-        if due is None:
-            break
-        org = store.for_org(due["organizationId"])
-        customer = await customers.get(org, due["customerId"])
-        if customer is None:
-            await org[edd.PROFILES].delete_one({"customerId": due["customerId"]})
-            continue
-        await search(org, customer, t)
-        done += 1
-    return done
+@job_handler(EDD_SEARCH)
+async def monthly_search(run: JobRun) -> datetime | None:
+    """The automatic EDD search of one customer's activation; runs again a month later while it lasts."""
+    customer_id, _, activation = run.job["key"].rpartition(":")
+    customer = await customers.get(run.org, customer_id)
+    if customer is None:
+        return None
+    done = await search(run.org, customer, run.now, int(activation))
+    return next_month(run.now) if done is not None else None
 
 
 async def _profile(ctx: Context, problems: Problems, customer_id: str) -> Doc | None:
@@ -109,10 +111,15 @@ async def _set(ctx: Context, inp: CustomerEddSetInput) -> CustomerEddPayload:
         if profile["required"] == inp.required:
             return CustomerEddPayload(edd=CustomerEdd.from_doc(profile), user_errors=[])
         changes: Doc = {"required": inp.required}
-        if inp.required:
-            changes["nextSearchTime"] = t  # the first automatic search is due at once
+        if inp.required:  # a new activation: its first automatic search is due at once
+            changes.update({"nextSearchTime": t, "activation": profile.get("activation", 0) + 1})
         moved = await edd.update(ctx.org, profile["customerId"], profile["revision"], changes, t)
         if moved is not None:
+            key = job_key(moved["customerId"], moved["activation"])
+            if inp.required:
+                await jobs.schedule(ctx.org, EDD_SEARCH, key, t, t)
+            else:
+                await jobs.cancel(ctx.org, EDD_SEARCH, key, t)
             await timeline.record(ctx.org, profile["customerId"], "EDD_CHANGED", ctx.actor(), t,
                                   {"required": inp.required}, "EDD required" if inp.required else "EDD no longer required")
             forget(ctx.loaders.edd_by_customer_id, profile["customerId"])

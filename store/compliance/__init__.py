@@ -1,4 +1,4 @@
-"""Store of the `compliance` context: KYC requests and documents, AML checks and their schedule, EDD profiles and search logs."""
+"""Store of the `compliance` context: KYC requests and documents, AML checks, EDD profiles and search logs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ INDEXES = {
     kyc.REQUESTS: kyc.REQUEST_INDEXES,
     kyc.DOCUMENTS: kyc.DOCUMENT_INDEXES,
     aml.CHECKS: aml.CHECK_INDEXES,
-    aml.SCHEDULES: aml.SCHEDULE_INDEXES,
     edd.PROFILES: edd.PROFILE_INDEXES,
     edd.LOGS: edd.LOG_INDEXES,
 }

@@ -1,26 +1,23 @@
 """`edd_profiles` (one per customer: whether EDD is required, the manual and automatic scores, when the
 next automatic search is due) and `edd_search_logs` (every automatic search, kept whether or not it
 changed a score).
-
-Due searches are claimed with a lease, as the AML schedule is (`claim_due`): durable and restart-safe.
+The monthly searches are scheduler jobs (resolvers/compliance/edd.py).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 
-from store.db import Doc, OrgDb, Store
+from store.db import Doc, OrgDb
 
 PROFILES = "edd_profiles"
 LOGS = "edd_search_logs"
-NEVER = datetime(1970, 1, 1)
 
 PROFILE_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("customerId", ASCENDING)], {"unique": True, "name": "org_customer_unique"}),
-    ([("nextSearchTime", ASCENDING)], {"name": "due_across_organizations"}),
 ]
 LOG_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
@@ -69,16 +66,3 @@ async def logs_of(org: OrgDb, customer_id: str, limit: int) -> list[Doc]:
     return await org[LOGS].find_list(
         {"customerId": customer_id}, {"_id": 0}, sort=[("time", DESCENDING), ("id", DESCENDING)], limit=limit
     )
-
-
-async def claim_due(store: Store, now: datetime, lease: timedelta) -> Doc | None:
-    """Takes one profile whose automatic search is due (any organization) for `lease`."""
-    doc = await store.raw(PROFILES).find_one_and_update(
-        {"required": True, "nextSearchTime": {"$lte": now}, "leaseUntil": {"$lte": now}},
-        {"$set": {"leaseUntil": now + lease}},
-        sort=[("nextSearchTime", ASCENDING)],
-        return_document=ReturnDocument.AFTER,
-    )  # (FerretDB v1 takes no projection on findAndModify)
-    if doc is not None:
-        doc.pop("_id", None)
-    return doc

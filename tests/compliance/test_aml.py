@@ -1,5 +1,5 @@
 """AML screening against the fictional watch list: on sign-up, on the first payment and on the recurring
-schedule (leases, restart-safe), `Customer.amlChecks` with hits, confidence, source type and priority,
+schedule (scheduler jobs: leases, restart-safe), `Customer.amlChecks` with hits, confidence, source type and priority,
 the review flow, and the timeline."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from resolvers.compliance.aml import run_due_checks
+from resolvers.compliance.aml import AML_RECURRING
 from resolvers.compliance.aml_screening import Person, match
+from resolvers.scheduler import FixedClock, Worker
 from resolvers.settings import Settings
-from store.compliance import aml
+from store import jobs
 from tests.money_helpers import add_customer, paid_outside
 
 CHECKS = """query($id: ID!) { customer(id: $id) { amlChecks { id source status priority provider noMatchReason
@@ -76,21 +77,33 @@ async def test_first_payment_screens_once(org):
     assert sources == ["PURCHASE", "SIGN_UP"]
 
 
-async def test_recurring_checks_are_claimed_with_a_lease_and_rescheduled(org, store, settings):
+async def test_recurring_checks_run_on_the_scheduler_every_30_days(org, store, settings):
     cid = await add_customer(org, firstName="Oskar", lastName="Villemure")
-    due = await aml.due_time(store.for_org(org.id), cid)
-    assert timedelta(days=29, hours=23) < due.replace(tzinfo=UTC) - datetime.now(UTC) <= timedelta(days=30)
-    assert await run_due_checks(store, settings, datetime.now(UTC)) == 0  # nothing due yet
-    later = datetime.now(UTC) + timedelta(days=31)
-    # a runner that died holding the lease: nobody else takes the customer until the lease runs out
-    claimed = await aml.claim_due(store, later, timedelta(minutes=5))
-    assert claimed["customerId"] == cid
-    assert await run_due_checks(store, settings, later) == 0
-    assert await run_due_checks(store, settings, later + timedelta(minutes=6)) == 1
+    job = await jobs.by_key(store.for_org(org.id), AML_RECURRING, cid)
+    assert job["status"] == "PENDING"
+    assert timedelta(days=29, hours=23) < job["dueTime"].replace(tzinfo=UTC) - datetime.now(UTC) <= timedelta(days=30)
+    clock = FixedClock(datetime.now(UTC))
+    worker = Worker(store, settings, clock=clock, kinds=[AML_RECURRING])
+    assert await worker.run_due() == 0  # nothing due yet
+    clock.advance(timedelta(days=31))
+    assert await worker.run_due() == 1
     assert [c["source"] for c in await checks(org, cid)] == ["RECURRING", "SIGN_UP"]
-    assert await run_due_checks(store, settings, later + timedelta(minutes=7)) == 0  # rescheduled 30 days on
-    off = Settings(mongodb_uri=None, aml_screening_enabled=False)
-    assert await run_due_checks(store, off, later + timedelta(days=90)) == 0
+    assert await worker.run_due() == 0  # next one 30 days on
+    clock.advance(timedelta(days=30))
+    assert await worker.run_due() == 1
+    assert [c["source"] for c in await checks(org, cid)] == ["RECURRING", "RECURRING", "SIGN_UP"]
+
+
+async def test_a_worker_that_died_mid_check_is_taken_over_after_its_lease(org, store, settings):
+    cid = await add_customer(org, firstName="Talia", lastName="Brenngaard")
+    clock = FixedClock(datetime.now(UTC) + timedelta(days=31))
+    dead = await jobs.claim(store, "dead-worker", clock.now(), timedelta(seconds=60), [AML_RECURRING])
+    assert dead is not None and dead["key"] == cid
+    worker = Worker(store, settings, clock=clock, kinds=[AML_RECURRING], lease=timedelta(seconds=60))
+    assert await worker.run_due() == 0  # the lease still holds
+    clock.advance(timedelta(seconds=61))
+    assert await worker.run_due() == 1
+    assert [c["source"] for c in await checks(org, cid)] == ["RECURRING", "SIGN_UP"]
 
 
 async def test_review_flow_start_stop_confirm_or_false_positive(org):

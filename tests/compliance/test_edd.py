@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from resolvers.compliance.edd import next_month, run_due_edd_searches
-from store.compliance import edd as edd_store
+from resolvers.compliance.edd import EDD_SEARCH, next_month
+from resolvers.scheduler import FixedClock, Worker
+from resolvers.settings import Settings
+from store import jobs
 from tests.money_helpers import add_customer
 
 EDD_FIELDS = """required revision nextSearchTime lastSearchTime manualUpdatedBy
@@ -22,6 +24,10 @@ SCORES = f"""mutation($input: CustomerEddScoresUpdateInput!) {{ customerEddScore
 TIMELINE = """query($id: ID!) { customer(id: $id) { timeline(first: 20) { edges { node { kind message
   ... on EddSearchPerformedEvent { manualKept } ... on EddChangedEvent { required } } } } } }"""
 MANUAL = {"occupation": "CONFIRMED", "arrest": "UNLIKELY", "bankruptcy": "NOT_FOUND", "fraud": "UNCLEAR"}
+
+
+def worker(store, t):
+    return Worker(store, Settings(mongodb_uri=None), clock=FixedClock(t), kinds=[EDD_SEARCH])
 
 
 async def get(org, cid):
@@ -40,13 +46,14 @@ async def test_activate_edd_then_the_automatic_search_fills_scores_and_logs(org,
     on = (await org.gql(SET, {"input": {"customerId": cid, "required": True}}))["customerEddSet"]["edd"]
     assert on["required"] is True and on["scores"] is None and on["nextSearchTime"] is not None
     t = datetime.now(UTC) + timedelta(seconds=1)
-    assert await run_due_edd_searches(store, t) == 1
-    assert await run_due_edd_searches(store, t) == 0  # rescheduled a month on
+    assert await worker(store, t).run_due() == 1
+    assert await worker(store, t).run_due() == 0  # rescheduled a month on
+    assert await worker(store, next_month(t)).run_due() == 1
     edd = await get(org, cid)
     assert edd["automaticScores"] == {"occupation": "CONFIRMED", "arrest": "PROBABLE", "bankruptcy": "PROBABLE", "fraud": "NOT_FOUND"}
     assert edd["scores"] == edd["automaticScores"] and edd["manualScores"] is None
     next_search = datetime.fromisoformat(edd["nextSearchTime"])
-    assert next_search.date() == next_month(t).date()
+    assert next_search.date() == next_month(next_month(t)).date()  # after the second, monthly search
     logs = {log["factor"]: log for log in edd["searchLogs"]}
     assert set(logs) == {"occupation", "arrest", "bankruptcy", "fraud"} and all(log["applied"] for log in logs.values())
     assert logs["arrest"]["results"][0]["url"].startswith("https://edd.sandbox.invalid/")
@@ -58,7 +65,7 @@ async def test_manual_scores_are_never_overwritten_but_logs_are_kept(org, store)
     await org.gql(SET, {"input": {"customerId": cid, "required": True}})
     manual = (await org.gql(SCORES, {"input": {"customerId": cid, **MANUAL}}))["customerEddScoresUpdate"]
     assert manual["userErrors"] == [] and manual["edd"]["scores"] == MANUAL and manual["edd"]["manualUpdatedBy"]
-    assert await run_due_edd_searches(store, datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert await worker(store, datetime.now(UTC) + timedelta(seconds=1)).run_due() == 1
     edd = await get(org, cid)
     assert edd["manualScores"] == MANUAL and edd["scores"] == MANUAL
     assert edd["automaticScores"]["arrest"] == "CONFIRMED"  # what the search found, kept aside
@@ -82,11 +89,13 @@ async def test_scores_need_edd_required_and_a_fresh_revision(org):
     assert edd["required"] is False and edd["nextSearchTime"] is None
 
 
-async def test_a_runner_that_died_holding_the_lease_is_taken_over(org, store):
+async def test_turning_edd_off_stops_the_searches_and_on_again_starts_fresh(org, store):
     cid = await add_customer(org)
     await org.gql(SET, {"input": {"customerId": cid, "required": True}})
+    await org.gql(SET, {"input": {"customerId": cid, "required": False}})
     t = datetime.now(UTC) + timedelta(seconds=1)
-    assert (await edd_store.claim_due(store, t, timedelta(minutes=5)))["customerId"] == cid  # and never finished
-    assert await run_due_edd_searches(store, t) == 0
-    assert await run_due_edd_searches(store, t + timedelta(minutes=6)) == 1
+    assert await worker(store, t).run_due() == 0  # the first activation's job was canceled
+    await org.gql(SET, {"input": {"customerId": cid, "required": True}})
+    assert await worker(store, t).run_due() == 1
     assert (await get(org, cid))["lastSearchTime"] is not None
+    assert (await jobs.by_key(store.for_org(org.id), EDD_SEARCH, f"{cid}:1"))["status"] == "CANCELED"
