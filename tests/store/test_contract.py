@@ -22,9 +22,11 @@ import pytest
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from store import api_logs, customers, idempotency, tags, timeline
+from store.activity import api_logs, timeline
+from store.customers import customers, tags
 from store.db import Doc, Store, make_client
 from store.errors import AlreadyExists, RevisionConflict
+from store.money import idempotency
 from tests.helpers import CommandCounter
 
 pytestmark = pytest.mark.slow
