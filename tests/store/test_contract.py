@@ -22,6 +22,7 @@ import pytest
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from store import jobs
 from store.activity import api_logs, timeline
 from store.customers import customers, tags
 from store.db import Doc, Store, make_client
@@ -100,6 +101,21 @@ async def test_updates_on_separate_connections_are_atomic(store: Store, mongodb_
     doc = await store.for_org(ORG)[customers.COLLECTION].find_one({"id": "c1"})
     assert doc is not None and doc["timelineSeq"] == 3 * RACERS
     assert sum(w is not None for w in winners) == 1 and doc["revision"] == 2
+
+
+async def test_racing_sorted_claims_take_each_due_job_once_oldest_first(store: Store) -> None:
+    org = store.for_org(ORG)
+    now = datetime.now(UTC)
+    for k in range(5):
+        await jobs.schedule(org, "contract", f"k{k}", now - timedelta(minutes=10 - k), now)
+    await jobs.schedule(org, "contract", "later", now + timedelta(hours=1), now)
+    first = await jobs.claim(store, "w0", now, timedelta(minutes=5))
+    assert first is not None and first["key"] == "k0" and first["attempts"] == 1  # findAndModify's sort: oldest due
+    claims = await asyncio.gather(*(jobs.claim(store, f"w{i}", now, timedelta(minutes=5)) for i in range(1, 10)))
+    taken = {c["key"]: c["leaseOwner"] for c in claims if c is not None}
+    assert sorted(taken) == ["k1", "k2", "k3", "k4"] and claims.count(None) == 5  # each once, nothing early
+    assert all(taken[c["key"]] == f"w{i}" for i, c in enumerate(claims, 1) if c is not None)
+    assert await jobs.finish(store, first, "w9", now) is False and await jobs.finish(store, first, "w0", now) is True
 
 
 # --- unique indexes, duplicate errors, upserts ---------------------------------------------------
