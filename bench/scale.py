@@ -159,7 +159,8 @@ def markdown(report: dict[str, Any]) -> str:
     for name in ("page", "detail", "update"):
         cells = [f"{s['ops'][name]['p50_ms']:,} / {s['ops'][name]['p99_ms']:,} ({s['ops'][name]['samples']})" for s in sizes]
         growth = last["ops"][name]["p50_ms"] / max(first["ops"][name]["p50_ms"], 0.001)
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {last['ops'][name]['round_trips']} | {growth:.2f}x |")
+        shown = f"{growth:.2f}x" if len(sizes) > 1 else "-"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {last['ops'][name]['round_trips']} | {shown} |")
     loads = ", ".join(
         f"{s['customers']:,}: {s['load_seconds']} s for {sum(s['counts'].values()):,} documents" for s in sizes
     )
