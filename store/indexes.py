@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import OperationFailure
 
-from store import activity, auth, customers, jobs, money, wallet
+from store import activity, auth, compliance, customers, jobs, links, money, wallet
 from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
@@ -17,6 +17,8 @@ ALL: dict[str, IndexList] = {
     **money.INDEXES,
     **auth.INDEXES,
     jobs.COLLECTION: jobs.INDEXES,
+    **links.INDEXES,
+    **compliance.INDEXES,
 }
 
 
