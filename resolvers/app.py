@@ -39,6 +39,7 @@ from resolvers.activity import api_logs as logging_rules
 from resolvers.activity.files import download_route
 from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
 from resolvers.edge import envelope, tracing
 from resolvers.edge.cors import Cors, origins
@@ -48,6 +49,8 @@ from resolvers.edge.observe import Observe, metrics, note
 from resolvers.edge.persisted import PersistedDocuments, RequestData
 from resolvers.edge.requests import Documents, check_transport, inflate, load_json, request_data
 from resolvers.edge.tracing import make_tracer
+from resolvers.links.customer_pages import CustomerLinkPages
+from resolvers.links.deposit_page import DepositPage
 from resolvers.money.hosted import HostedPages
 from resolvers.scheduler import Worker
 from resolvers.schema import build_schema, is_expected, sdl
@@ -529,6 +532,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
         Route("/metrics", metrics),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),
+        *DepositPage(refs, settings).routes(),
+        *CustomerLinkPages(refs, settings).routes(),
+        *KycPage(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))
