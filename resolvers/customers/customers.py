@@ -13,7 +13,7 @@ from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.wallet import payment_instruments as instruments
-from schema.common import After, ClientError, Connection, Edge, First, Problems, SortDirection, UserErrorCode, check_first
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, SortDirection, UserErrorCode, page_of
 from schema.customers.customers import (
     Customer,
     CustomerCreateInput,
@@ -81,19 +81,21 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[CustomerFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[CustomerSort | None, strawberry.argument(description="Default: newest first.")] = None,
         segment: Annotated[
             CustomerSegment, strawberry.argument(description="LEADS, CUSTOMERS or ALL.")
         ] = CustomerSegment.ALL,
     ) -> Connection[Customer]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         q = list_query(filter, sort, segment)
-        position = decode_cursor(after, q.sort) if after else None
+        position = decode_cursor(page.cursor, q.sort) if page.cursor else None
         ctx = info.context
-        docs, has_next = await customers.list_page(ctx.org, q, position, first)
+        docs, has_next = await customers.list_page(ctx.org, q, position, page.size, page.backward)
         edges = []
         for d in docs:
             node = Customer.from_doc(d)
@@ -103,7 +105,7 @@ class CustomerQueries:
         async def total() -> int:
             return await customers.count(ctx.org, q)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
     @strawberry.field(description="One customer or lead by id; null when there is none in this organization.")
     async def customer(

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind
-from schema.common import After, Connection, First, Linkable, Money, SortDirection, UserError, check_first
+from schema.common import After, Before, Connection, First, Last, Linkable, Money, SortDirection, UserError, page_of
 from schema.customers.lead_sources import LeadSource
 from schema.customers.tags import Tag
 from schema.customers.tax_ids import TaxId
@@ -150,25 +150,29 @@ class Customer(Linkable):
     async def timeline(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         kinds: Annotated[
             list[TimelineEventKind] | None, strawberry.argument(description="Only events of these kinds.")
         ] = None,
     ) -> Connection[TimelineEvent]:
-        check_first(first)
-        return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
+        page = page_of(first, after, last, before)
+        return await info.context.timeline_connection(self.id, self._timeline_seq, page, kinds)
 
     @strawberry.field(description="API requests that touched this customer, newest first (*View log data*).")
     async def api_logs(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[ApiLogFilter | None, strawberry.argument(description="Outcome, time.")] = None,
     ) -> Connection[ApiLogEntry]:
-        check_first(first)
-        return await info.context.api_log_connection(str(self.id), first, after, filter)
+        page = page_of(first, after, last, before)
+        return await info.context.api_log_connection(str(self.id), page, filter)
 
     @strawberry.field(
         description="The customer's payments by the guide's payment segments, newest first by default."
@@ -176,8 +180,10 @@ class Customer(Linkable):
     async def transactions(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         segment: Annotated[
             TransactionSegment, strawberry.argument(description="SALES, DECLINED, REFUNDS, PAYOUTS or ALL.")
         ] = TransactionSegment.ALL,
@@ -185,9 +191,9 @@ class Customer(Linkable):
             SortDirection, strawberry.argument(description="By creation time: DESC newest first (default).")
         ] = SortDirection.DESC,
     ) -> Connection[Transaction]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         descending = direction == SortDirection.DESC
-        return await info.context.transactions_connection(self.id, first, after, segment, descending)
+        return await info.context.transactions_connection(self.id, page, segment, descending)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:
