@@ -55,6 +55,10 @@ COST = Histogram("graphql_query_cost", "Static cost of the GraphQL operations as
 STORE_COMMANDS = Counter("store_commands", "Commands sent to the document store.", ["command"], registry=REGISTRY)
 STORE_DURATION = Histogram("store_command_duration_seconds", "Time of a document-store command.",
                            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5), registry=REGISTRY)
+SCHEDULER_JOBS = Counter("scheduler_jobs", "Due jobs run by this process, by kind and outcome (done, again, retry, failed).",
+                         ["kind", "outcome"], registry=REGISTRY)
+SCHEDULER_LAG = Histogram("scheduler_lag_seconds", "How late a due job started: claim time minus its due time.",
+                          buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600), registry=REGISTRY)
 
 requests_log = logging.getLogger("customer_graph.requests")
 _names: set[str] = set()
