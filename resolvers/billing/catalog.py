@@ -23,7 +23,8 @@ from schema.billing.catalog import (
     ProductPayload,
     ProductUpdateInput,
 )
-from schema.common import After, ClientError, Connection, Edge, First, Problems, UserErrorCode, check_first
+from schema.common import After, ClientError, Connection, Edge, Problems, UserErrorCode, check_first
+from schema.common import ForwardFirst as First
 from store.billing import catalog
 from store.db import Doc
 from store.ids import new_id, type_of_id
