@@ -11,9 +11,11 @@ import strawberry
 from resolvers.context import Context, Info
 from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
+from schema.tables.segments import Segment
 from schema.users import SUPPORT, Notification
 from store import api_logs, notifications
 from store.ids import type_of_id
+from store.tables import segments
 
 # GraphQL type -> how to load one by id through the request's loaders. A new node type adds one line.
 NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
@@ -31,7 +33,13 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
     "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
     "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
+    "Segment": lambda ctx, i: _segment(ctx, i),
 }
+
+
+async def _segment(ctx: Context, segment_id: str) -> Node | None:
+    doc = await segments.get(ctx.org, segment_id)
+    return Segment.from_doc(doc) if doc else None
 
 
 async def _notification(ctx: Context, notification_id: str) -> Node | None:

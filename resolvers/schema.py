@@ -20,6 +20,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from resolvers import tables
 from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
 from resolvers.executor import LeafShortcutExecutionContext
@@ -56,13 +57,13 @@ log = logging.getLogger("customer_graph.errors")
 Query = merge_types(
     "Query",
     (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries, TagQueries, BlocklistQueries, TransactionQueries,
-     GatewayAccountQueries, PayoutQueries),
+     GatewayAccountQueries, PayoutQueries, *tables.QUERIES),
 )
 Mutation = merge_types(
     "Mutation",
     (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations, PaymentInstrumentMutations,
      TaxIdMutations, TagMutations, LeadSourceMutations, BlocklistMutations, PaymentMutations, RefundMutations,
-     PayoutMutations, GatewayAccountMutations),
+     PayoutMutations, GatewayAccountMutations, *tables.MUTATIONS),
 )
 Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
@@ -113,7 +114,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=Subscription,
         types=[
             Customer, Website, User, Team, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES,
-            Transaction, PaymentLink, GatewayAccount, PayoutRequest,
+            Transaction, PaymentLink, GatewayAccount, PayoutRequest, *tables.TYPES,
         ],
         extensions=extensions,
         execution_context_class=execution_context_class(settings),

@@ -132,6 +132,13 @@ class UserErrorCode(enum.Enum):
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
+    # tables (segments, exports, merges)
+    NOT_OWNER = strawberry.enum_value(
+        "NOT_OWNER", description="Only the operator who saved this segment (same user, or same API key) may change it."
+    )
+    BUILT_IN = strawberry.enum_value(
+        "BUILT_IN", description="A built-in segment (Leads, Customers) cannot be edited or deleted; save a copy."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

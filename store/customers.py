@@ -88,16 +88,23 @@ def keyset_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
     return {"$or": [{key: {op: value}}, {key: value, "id": {op: last_id}}]}
 
 
-async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
-    """One page in keyset order and whether more follow; one round trip."""
+def page_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
+    """The list's filter with the keyset condition of the position `after` (sort value, id)."""
     flt = query_filter(q)
     ks = keyset_filter(q, after)
     if ks:
         flt = {"$and": [*flt.pop("$and", []), ks], **flt}
+    return flt
+
+
+def page_sort(q: CustomerQuery) -> list[tuple[str, int]]:
     direction = DESCENDING if q.descending else ASCENDING
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[(SORT_FIELDS[q.sort], direction), ("id", direction)], limit=first + 1
-    )
+    return [(SORT_FIELDS[q.sort], direction), ("id", direction)]
+
+
+async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
+    """One page in keyset order and whether more follow; one round trip."""
+    docs = await org[COLLECTION].find_list(page_filter(q, after), {"_id": 0}, sort=page_sort(q), limit=first + 1)
     return docs[:first], len(docs) > first
 
 

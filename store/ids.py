@@ -24,6 +24,9 @@ PREFIXES: dict[str, str] = {
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
+    # tables
+    "seg": "Segment",
+    "dexp": "DataExport",
 }
 
 

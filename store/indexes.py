@@ -18,6 +18,7 @@ from store import (
     payment_instruments,
     payment_links,
     payouts,
+    tables,
     tags,
     timeline,
     transactions,
@@ -47,6 +48,7 @@ ALL: dict[str, IndexList] = {
     idempotency.COLLECTION: idempotency.INDEXES,
     payment_links.COLLECTION: payment_links.INDEXES,
     **payouts.INDEXES,
+    **tables.INDEXES,
 }
 
 

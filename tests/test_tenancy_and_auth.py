@@ -84,3 +84,38 @@ async def test_api_keys_are_stored_hashed(org, store):
     async for doc in store.raw(auth.API_KEYS).find({}):
         assert org.write_key not in str(doc) and org.read_key not in str(doc)
         assert len(doc["hash"]) == 64
+
+
+# ------------------------------------------------------------------------------------ tables (issue 15)
+
+SEGMENT_CREATE = """mutation($input: SegmentCreateInput!) { segmentCreate(input: $input) {
+  segment { id } userErrors { code field message } } }"""
+SEGMENT_UPDATE = """mutation($input: SegmentUpdateInput!) { segmentUpdate(input: $input) {
+  segment { id } userErrors { code field message } } }"""
+SEGMENT_DELETE = """mutation($input: SegmentDeleteInput!) { segmentDelete(input: $input) {
+  deletedSegmentId userErrors { code field message } } }"""
+
+
+async def test_other_organizations_segments_and_payments_table_are_invisible(org, other_org, store):
+    await make_customer(org, "only-a")
+    seg = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A's", "customers": {"filter": {"country": "US"}}}}))
+    sid = seg["segmentCreate"]["segment"]["id"]
+    pay = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A pay", "transactions": {}}}))["segmentCreate"]["segment"]["id"]
+    b = other_org
+    data = await b.gql("query($id: ID!) { segment(id: $id) { id } node(id: $id) { id } }", {"id": sid})
+    assert data == {"segment": None, "node": None}
+    listed = await b.gql("{ c: segments(table: CUSTOMERS) { id } t: segments(table: TRANSACTIONS) { id } }")
+    assert [s["id"] for s in listed["c"]] == ["seg_leads", "seg_customers"] and listed["t"] == []
+    for query, segment_id in (("{ customers(first: 5, segmentId: $id) { totalCount } }", sid),
+                              ("{ transactions(first: 5, segmentId: $id) { totalCount } }", pay)):
+        errors = await b.errors("query($id: ID!) " + query, {"id": segment_id})
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND" and segment_id in errors[0]["message"]
+    # The built-ins list B's own rows only.
+    assert (await b.gql('{ customers(first: 5, segmentId: "seg_leads") { totalCount } }'))["customers"]["totalCount"] == 0
+    assert (await b.gql("{ transactions(first: 5) { totalCount } }"))["transactions"]["totalCount"] == 0
+    for op, root in ((SEGMENT_UPDATE, "segmentUpdate"), (SEGMENT_DELETE, "segmentDelete")):
+        inp = {"id": sid, **({"name": "hacked"} if root == "segmentUpdate" else {})}
+        refused = (await b.gql(op, {"input": inp}))[root]
+        assert refused["userErrors"][0]["code"] == "NOT_FOUND"
+    doc = await store.for_org(org.id)["segments"].find_one({"id": sid})
+    assert doc["name"] == "A's" and doc["revision"] == 1

@@ -1,0 +1,9 @@
+"""The `tables` context's collections: saved segments, data exports (and their files)."""
+
+from __future__ import annotations
+
+from store.tables import segments
+
+INDEXES = {
+    segments.COLLECTION: segments.INDEXES,
+}
