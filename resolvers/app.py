@@ -32,7 +32,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers import api_logs as logging_rules
-from resolvers import graphiql
+from resolvers import graphiql, tables
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
@@ -321,11 +321,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if not await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days):
                 refs["sweeper"] = asyncio.create_task(_sweep_api_logs(refs["store"], settings))
         refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
+        if settings.export_worker:
+            refs["exports"] = asyncio.create_task(tables.ExportWorker(refs["store"], settings).run_forever())
         try:
             yield
         finally:
             if "sweeper" in refs:
                 refs["sweeper"].cancel()
+            if "exports" in refs:
+                refs["exports"].cancel()
             if own:
                 await refs["store"].close()
 
@@ -351,6 +355,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
+        Route("/exports/{export_id}/file", tables.export_download_route(refs), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),

@@ -9,13 +9,14 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Context, Info
+from resolvers.tables.exports import to_node as data_export_node
 from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
 from schema.tables.segments import Segment
 from schema.users import SUPPORT, Notification
 from store import api_logs, notifications
 from store.ids import type_of_id
-from store.tables import segments
+from store.tables import exports, segments
 
 # GraphQL type -> how to load one by id through the request's loaders. A new node type adds one line.
 NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
@@ -34,7 +35,13 @@ NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
     "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
     "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
     "Segment": lambda ctx, i: _segment(ctx, i),
+    "DataExport": lambda ctx, i: _data_export(ctx, i),
 }
+
+
+async def _data_export(ctx: Context, export_id: str) -> Node | None:
+    doc = await exports.get(ctx.org, export_id)
+    return data_export_node(ctx, doc) if doc else None
 
 
 async def _segment(ctx: Context, segment_id: str) -> Node | None:

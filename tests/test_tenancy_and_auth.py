@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from resolvers.settings import Settings
+from resolvers.tables.worker import ExportWorker
 from store import auth, customers
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
@@ -119,3 +121,28 @@ async def test_other_organizations_segments_and_payments_table_are_invisible(org
         assert refused["userErrors"][0]["code"] == "NOT_FOUND"
     doc = await store.for_org(org.id)["segments"].find_one({"id": sid})
     assert doc["name"] == "A's" and doc["revision"] == 1
+
+
+EXPORT_CREATE = """mutation($input: DataExportCreateInput!) { dataExportCreate(input: $input) {
+  dataExport { id downloadUrl } userErrors { code field message } } }"""
+
+
+async def test_other_organizations_exports_and_their_files_are_invisible(org, other_org, store, http):
+    await make_customer(org, "only-a")
+    sid = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A's", "customers": {}}}))["segmentCreate"]["segment"]["id"]
+    job = (await org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]["dataExport"]
+    b_job = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": "seg_leads"}}))["dataExportCreate"]["dataExport"]
+    await ExportWorker(store, Settings(mongodb_uri=None)).run_until_idle()
+    refused = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]
+    assert refused["userErrors"][0]["code"] == "NOT_FOUND" and refused["dataExport"] is None
+    data = await other_org.gql("query($id: ID!) { dataExport(id: $id) { id } node(id: $id) { id } }", {"id": job["id"]})
+    assert data == {"dataExport": None, "node": None}
+    mine = await org.gql("query($id: ID!) { node(id: $id) { ... on DataExport { status } } }", {"id": job["id"]})
+    assert mine == {"node": {"status": "COMPLETED"}}
+    url = f"/exports/{job['id']}/file"
+    assert (await http.get(url, headers={"Authorization": f"Bearer {other_org.write_key}"})).status_code == 404
+    own = await http.get(url, headers={"Authorization": f"Bearer {org.write_key}"})
+    assert own.status_code == 200 and b"only-a" in own.content
+    # B's export of its own leads holds none of A's rows.
+    b_file = await http.get(f"/exports/{b_job['id']}/file", headers={"Authorization": f"Bearer {other_org.write_key}"})
+    assert b_file.status_code == 200 and b"only-a" not in b_file.content

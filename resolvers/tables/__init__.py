@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
 from resolvers.tables.payments import PaymentsTableQueries
 from resolvers.tables.segments import SegmentMutations, SegmentQueries
+from resolvers.tables.worker import ExportWorker
+from schema.tables.exports import DataExport
 from schema.tables.segments import Segment
 
-QUERIES = (SegmentQueries, PaymentsTableQueries)
-MUTATIONS = (SegmentMutations,)
+QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries)
+MUTATIONS = (SegmentMutations, DataExportMutations)
 SUBSCRIPTIONS = ()
-TYPES = (Segment,)
+TYPES = (Segment, DataExport)
+
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "ExportWorker", "export_download_route"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from store.tables import segments
+from store.tables import exports, segments
 
 INDEXES = {
     segments.COLLECTION: segments.INDEXES,
+    **exports.INDEXES,
 }
