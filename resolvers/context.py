@@ -43,6 +43,7 @@ from store import (
     websites,
 )
 from store.db import Doc, OrgDb, Store
+from store.tables import merges
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,14 @@ class Loaders:
             return [found.get(k, []) for k in keys]
 
         async def load_customers(ids: list[str]) -> list[Customer | None]:
-            return [Customer.from_doc(d) if d else None for d in await customers.get_many(org, ids)]
+            docs = await customers.get_many(org, ids)
+            missing = [i for i, d in zip(ids, docs, strict=True) if d is None]
+            if missing:  # merged duplicates resolve to the customer they were merged into (tables context)
+                into = {t["id"]: t["mergedInto"] for t in await merges.tombstones(org, missing) if t}
+                if into:
+                    found = {d["id"]: d for d in await customers.get_many(org, list(set(into.values()))) if d}
+                    docs = [d if d is not None else found.get(into.get(i, "")) for i, d in zip(ids, docs, strict=True)]
+            return [Customer.from_doc(d) if d else None for d in docs]
 
         async def load_websites(ids: list[str]) -> list[Website | None]:
             return [Website.from_doc(d) if d else None for d in await websites.get_many(org, ids)]

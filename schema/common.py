@@ -139,6 +139,12 @@ class UserErrorCode(enum.Enum):
     BUILT_IN = strawberry.enum_value(
         "BUILT_IN", description="A built-in segment (Leads, Customers) cannot be edited or deleted; save a copy."
     )
+    ALREADY_MERGED = strawberry.enum_value(
+        "ALREADY_MERGED", description="The customer was merged into another one; its id now resolves to that one."
+    )
+    MERGE_IN_PROGRESS = strawberry.enum_value(
+        "MERGE_IN_PROGRESS", description="The customer is part of a merge that has not finished; repeat that merge."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

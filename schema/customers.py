@@ -86,6 +86,12 @@ class Customer(Linkable):
     revision: int = strawberry.field(description="Increases by one with every change; pass it as `expectedRevision`.")
     tax_ids: list[TaxId] = strawberry.field(description="Tax ID numbers; exactly one is the default when any exist.")
     lead_source: LeadSource | None = strawberry.field(description="Marketing attribution; null when never set.")
+    # tables: merging duplicates
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Ids of duplicates merged into this customer; `customer(id)` and `node(id)` with one of them "
+        "return this customer.",
+    )
     _timeline_seq: strawberry.Private[int] = 0
     _default_instrument_id: strawberry.Private[str | None] = None
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
@@ -205,6 +211,7 @@ class Customer(Linkable):
             revision=d["revision"],
             tax_ids=[TaxId.from_doc(t) for t in d.get("taxIds") or ()],
             lead_source=LeadSource.from_doc(d["leadSource"]) if d.get("leadSource") else None,
+            merged_ids=list(d.get("mergedIds") or ()),
             _timeline_seq=d.get("timelineSeq", 0),
             _default_instrument_id=d.get("defaultPaymentInstrumentId"),
             _tag_names=list(d.get("tags") or ()),

@@ -27,6 +27,7 @@ PREFIXES: dict[str, str] = {
     # tables
     "seg": "Segment",
     "dexp": "DataExport",
+    "mrg": "CustomerMerge",
 }
 
 

@@ -146,3 +146,26 @@ async def test_other_organizations_exports_and_their_files_are_invisible(org, ot
     # B's export of its own leads holds none of A's rows.
     b_file = await http.get(f"/exports/{b_job['id']}/file", headers={"Authorization": f"Bearer {other_org.write_key}"})
     assert b_file.status_code == 200 and b"only-a" not in b_file.content
+
+
+MERGE_PREVIEW = """query($s: [ID!]!, $t: ID!) { customersMergePreview(sourceIds: $s, targetId: $t) {
+  target { id } moves { what count } userErrors { field code } } }"""
+MERGE = """mutation($input: CustomersMergeInput!) { customersMerge(input: $input) {
+  customer { id } userErrors { field code } } }"""
+
+
+async def test_customers_of_another_organization_cannot_be_merged_or_previewed(org, other_org, store):
+    await make_customer(org, "a-target")
+    await make_customer(org, "a-dup")
+    await make_customer(other_org, "b-target")
+    b = other_org
+    for variables in ({"s": ["a-dup"], "t": "b-target"}, {"s": ["b-target"], "t": "a-target"}):
+        preview = (await b.gql(MERGE_PREVIEW, variables))["customersMergePreview"]
+        assert preview["moves"] == [] and [e["code"] for e in preview["userErrors"]] == ["NOT_FOUND"]
+        merged = (await b.gql(MERGE, {"input": {"targetId": variables["t"], "sourceIds": variables["s"]}}))
+        assert [e["code"] for e in merged["customersMerge"]["userErrors"]] == ["NOT_FOUND"]
+    assert await customers.get(store.for_org(org.id), "a-dup") is not None
+    # A's merge: its tombstone resolves for A only.
+    assert (await org.gql(MERGE, {"input": {"targetId": "a-target", "sourceIds": ["a-dup"]}}))["customersMerge"]["userErrors"] == []
+    assert (await org.gql('{ customer(id: "a-dup") { id } }'))["customer"] == {"id": "a-target"}
+    assert (await b.gql('{ customer(id: "a-dup") { id } node(id: "a-dup") { id } }')) == {"customer": None, "node": None}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
+from resolvers.tables.merges import MergeMutations, MergeQueries
 from resolvers.tables.payments import PaymentsTableQueries
 from resolvers.tables.segments import SegmentMutations, SegmentQueries
 from resolvers.tables.worker import ExportWorker
 from schema.tables.exports import DataExport
 from schema.tables.segments import Segment
 
-QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries)
-MUTATIONS = (SegmentMutations, DataExportMutations)
+QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries, MergeQueries)
+MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
 SUBSCRIPTIONS = ()
 TYPES = (Segment, DataExport)
 

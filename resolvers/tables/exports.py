@@ -18,7 +18,7 @@ from resolvers.tables.segments import check_columns, customers_definition, trans
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.tables.exports import DataExport, DataExportCreateInput, DataExportCreatePayload
 from store.db import Store
-from store.ids import new_id, type_of_id
+from store.ids import type_of_id
 from store.tables import exports, segments
 
 
@@ -93,14 +93,10 @@ class DataExportMutations:
         filename = _filename(problems, input.filename, table, t)
         if problems:
             return DataExportCreatePayload(data_export=None, user_errors=problems.errors)
-        doc = await exports.insert(ctx.org, {
-            "id": new_id("dexp"), "table": table, "segmentId": segment_id, "definition": definition,
-            "columns": columns, "bom": input.byte_order_mark, "filename": filename, "status": "PENDING",
-            "requestedBy": ctx.actor(), "userId": ctx.principal.user_id, "fileId": new_id("file"),
-            "totalRows": None, "rowCount": 0, "lastKey": None, "nextChunk": 0, "remainder": b"", "length": 0,
-            "leaseOwner": None, "leaseUntil": None, "attempts": 0, "failureReason": None,
-            "createdTime": t, "completedTime": None, "expiresTime": None, "revision": 1,
-        })
+        doc = await exports.insert(ctx.org, exports.new_job(
+            table=table, segment_id=segment_id, definition=definition, columns=columns, bom=input.byte_order_mark,
+            filename=filename, requested_by=ctx.actor(), user_id=ctx.principal.user_id, now=t,
+        ))
         return DataExportCreatePayload(data_export=to_node(ctx, doc), user_errors=[])
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from store.tables import exports, segments
+from store.tables import exports, merges, segments
 
 INDEXES = {
     segments.COLLECTION: segments.INDEXES,
     **exports.INDEXES,
+    **merges.INDEXES,
 }

@@ -29,6 +29,7 @@ from gridfs.errors import NoFile
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 
 from store.db import Doc, OrgDb, Store
+from store.ids import new_id
 
 COLLECTION = "data_exports"
 BUCKET = "exports"
@@ -51,6 +52,20 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     FILES: [([("filename", ASCENDING), ("uploadDate", ASCENDING)], {"name": "filename_1_uploadDate_1"})],
     CHUNKS: [([("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True, "name": "files_id_1_n_1"})],
 }
+
+
+def new_job(*, table: str, segment_id: str | None, definition: Doc, columns: list[str], bom: bool, filename: str,
+            requested_by: Doc, user_id: str | None, now: datetime) -> Doc:
+    """A PENDING export: what to read (table, definition: segment/filter/sort as a segment stores them),
+    the file's columns, and the worker's resume state at its start."""
+    return {
+        "id": new_id("dexp"), "table": table, "segmentId": segment_id, "definition": definition,
+        "columns": columns, "bom": bom, "filename": filename, "status": "PENDING",
+        "requestedBy": requested_by, "userId": user_id, "fileId": new_id("file"),
+        "totalRows": None, "rowCount": 0, "lastKey": None, "nextChunk": 0, "remainder": b"", "length": 0,
+        "leaseOwner": None, "leaseUntil": None, "attempts": 0, "failureReason": None,
+        "createdTime": now, "completedTime": None, "expiresTime": None, "revision": 1,
+    }
 
 
 async def insert(org: OrgDb, doc: Doc) -> Doc:
