@@ -33,7 +33,7 @@ from gridfs import AsyncGridFSBucket
 
 from resolvers.settings import Settings
 from resolvers.tables.worker import ExportWorker, plan
-from store import customers
+from store.customers import customers
 from store.db import Store, make_client
 from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes

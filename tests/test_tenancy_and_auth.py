@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from resolvers.settings import Settings
 from resolvers.tables.worker import ExportWorker
-from store import auth, customers
+from store import auth
+from store.customers import customers
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resolvers.tables import loaders
 from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
 from resolvers.tables.merges import MergeMutations, MergeQueries
 from resolvers.tables.payments import PaymentsTableQueries
@@ -15,4 +16,4 @@ MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
 SUBSCRIPTIONS = ()
 TYPES = (Segment, DataExport)
 
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "ExportWorker", "export_download_route"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "ExportWorker", "export_download_route", "loaders"]

@@ -21,9 +21,10 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.context import INPUT, Context, Info, forget, now
+from resolvers.context import INPUT, Context, Info, now
+from resolvers.loaders import forget
 from schema.common import Problems, UserErrorCode
-from schema.customers import Customer
+from schema.customers.customers import Customer
 from schema.tables.merges import (
     CustomersMergeInput,
     CustomersMergePayload,
@@ -33,7 +34,8 @@ from schema.tables.merges import (
     MergeWinner,
     as_json,
 )
-from store import customers, timeline
+from store.activity import timeline
+from store.customers import customers
 from store.db import Doc, OrgDb
 from store.errors import RevisionConflict
 from store.ids import new_id, type_of_id

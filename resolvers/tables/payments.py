@@ -7,14 +7,14 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.context import Info
-from resolvers.customers import saved_segment
+from resolvers.customers.customers import saved_segment
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.common import After, ClientError, Connection, Edge, First, SortDirection, check_first
-from schema.customers import DateTimeRange
+from schema.customers.customers import DateTimeRange
+from schema.money.transactions import Transaction, TransactionResult, TransactionSegment, TransactionStatus, TransactionType
 from schema.tables.tables import TransactionFilter, TransactionSort, TransactionSortField
-from schema.transactions import Transaction, TransactionResult, TransactionSegment, TransactionStatus, TransactionType
-from store import transactions
 from store.ids import type_of_id
+from store.money import transactions
 
 CURSOR = "TXN_CREATED"
 

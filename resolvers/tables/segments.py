@@ -10,9 +10,9 @@ from iso4217 import Currency
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, now
-from resolvers.customers import check_customer_id, check_website
+from resolvers.customers.customers import check_customer_id, check_website
 from schema.common import ClientError, Problems, UserErrorCode
-from schema.customers import CustomerFilter, DateTimeRange
+from schema.customers.customers import CustomerFilter, DateTimeRange
 from schema.tables.segments import (
     CustomerSegmentDefinitionInput,
     Segment,

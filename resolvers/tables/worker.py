@@ -21,12 +21,14 @@ from bson import Binary
 from ulid import ULID
 
 from resolvers.context import now as clock_now
-from resolvers.customers import list_query, saved_customer_arguments
+from resolvers.customers.customers import list_query, saved_customer_arguments
 from resolvers.settings import Settings
 from resolvers.tables.csvfile import BOM, CsvBuffer
 from resolvers.tables.payments import saved_transaction_arguments, table_query
-from store import customers, notifications, transactions
+from store.activity import notifications
+from store.customers import customers
 from store.db import Doc, OrgDb, SortSpec, Store
+from store.money import transactions
 from store.tables import columns, exports
 
 log = logging.getLogger("customer_graph.exports")

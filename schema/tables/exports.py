@@ -8,10 +8,10 @@ from typing import Any
 
 import strawberry
 
+from schema.activity.timeline import Actor
 from schema.common import Node, UserError
 from schema.tables.segments import CustomerSegmentDefinitionInput, TransactionSegmentDefinitionInput
 from schema.tables.tables import DataTable
-from schema.timeline import Actor
 
 
 @strawberry.enum(description="Where an export is.")

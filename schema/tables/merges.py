@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from schema.activity.notes import EVENT_CLASSES, EVENT_TYPES
+from schema.activity.timeline import TimelineEvent, _event
 from schema.common import UserError
-from schema.notes import EVENT_CLASSES, EVENT_TYPES
-from schema.timeline import TimelineEvent, _event
 
 if TYPE_CHECKING:
-    from schema.customers import Customer
+    from schema.customers.customers import Customer
 
-CustomerRef = Annotated["Customer", strawberry.lazy("schema.customers")]
+CustomerRef = Annotated["Customer", strawberry.lazy("schema.customers.customers")]
 
 
 @strawberry.type(description="A duplicate customer was merged into this one.")

@@ -8,11 +8,11 @@ from typing import Any
 import strawberry
 from strawberry import Maybe
 
+from schema.activity.timeline import Actor
 from schema.common import Node, SortDirection, UserError
-from schema.customers import CustomerFilter, CustomerSegment, CustomerSort, CustomerSortField
+from schema.customers.customers import CustomerFilter, CustomerSegment, CustomerSort, CustomerSortField
+from schema.money.transactions import TransactionResult, TransactionSegment, TransactionStatus, TransactionType
 from schema.tables.tables import DataTable, TransactionFilter, TransactionSort, TransactionSortField
-from schema.timeline import Actor
-from schema.transactions import TransactionResult, TransactionSegment, TransactionStatus, TransactionType
 
 
 @strawberry.type(description="A saved time range; either end may be open.")

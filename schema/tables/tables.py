@@ -7,8 +7,8 @@ import enum
 import strawberry
 
 from schema.common import SortDirection
-from schema.customers import DateTimeRange
-from schema.transactions import TransactionResult, TransactionStatus, TransactionType
+from schema.customers.customers import DateTimeRange
+from schema.money.transactions import TransactionResult, TransactionStatus, TransactionType
 
 
 @strawberry.enum(description="A data table of the dashboard (the guide's Customers and Payments tables).")

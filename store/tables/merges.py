@@ -17,9 +17,12 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from store import customers, payment_instruments, payment_links, payouts, timeline, transactions
+from store.activity import timeline
+from store.activity.files import FILES as ATTACHMENT_FILES
+from store.customers import customers
 from store.db import Doc, OrgDb
-from store.files import FILES as ATTACHMENT_FILES
+from store.money import payment_links, payouts, transactions
+from store.wallet import payment_instruments
 
 MERGES = "customer_merges"
 TOMBSTONES = "customer_tombstones"

@@ -11,7 +11,7 @@ import pytest
 from resolvers.context import now
 from resolvers.settings import Settings
 from resolvers.tables.worker import ExportWorker
-from store import customers
+from store.customers import customers
 from store.tables import exports
 from tests.collab import add_user
 from tests.money_helpers import add_customer, paid_outside

@@ -7,7 +7,8 @@ from typing import Any
 
 from resolvers.context import Context, Principal
 from resolvers.tables.merges import Interrupted, merge, steps_of
-from store import auth, timeline
+from store import auth
+from store.activity import timeline
 from store.tables import merges
 from tests.conftest import make_org
 from tests.money_helpers import paid_outside, refund
