@@ -170,3 +170,20 @@ async def test_customers_of_another_organization_cannot_be_merged_or_previewed(o
     assert (await org.gql(MERGE, {"input": {"targetId": "a-target", "sourceIds": ["a-dup"]}}))["customersMerge"]["userErrors"] == []
     assert (await org.gql('{ customer(id: "a-dup") { id } }'))["customer"] == {"id": "a-target"}
     assert (await b.gql('{ customer(id: "a-dup") { id } node(id: "a-dup") { id } }')) == {"customer": None, "node": None}
+
+
+async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org):
+    card = {"number": "4111111111111111", "expMonth": 12, "expYear": 2039}
+    add_card = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) { userErrors { code } } }"""
+    for o, cid in ((org, "a"), (other_org, "x")):
+        await make_customer(o, cid)  # same last name, country; the email differs by id
+        assert (await o.gql(add_card, {"input": {"customerId": cid, "card": card}}))["paymentInstrumentAdd"]["userErrors"] == []
+    await make_customer(other_org, "y")
+    await other_org.gql(UPDATE, {"input": {"id": "y", "emailsAdd": [{"value": "a@example.com"}]}})
+    await other_org.gql(add_card, {"input": {"customerId": "y", "card": card}})
+    b_dups = await other_org.gql('{ customer(id: "x") { possibleDuplicates { customer { id } reasons } } }')
+    assert b_dups["customer"]["possibleDuplicates"] == [{"customer": {"id": "y"}, "reasons": ["SAME_CARD"]}]
+    dups = await org.gql('{ customer(id: "a") { possibleDuplicates { customer { id } } } }')
+    assert dups["customer"]["possibleDuplicates"] == []  # B's same card and B's "a@example.com" are not A's
+    listed = await org.gql("{ customerDuplicateSuggestions(first: 10) { edges { node { customer { id } } } } }")
+    assert listed["customerDuplicateSuggestions"]["edges"] == []

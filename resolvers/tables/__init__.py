@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resolvers.tables import loaders
+from resolvers.tables.duplicates import DuplicateQueries
 from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
 from resolvers.tables.merges import MergeMutations, MergeQueries
 from resolvers.tables.payments import PaymentsTableQueries
@@ -11,7 +12,7 @@ from resolvers.tables.worker import ExportWorker
 from schema.tables.exports import DataExport
 from schema.tables.segments import Segment
 
-QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries, MergeQueries)
+QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries, MergeQueries, DuplicateQueries)
 MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
 SUBSCRIPTIONS = ()
 TYPES = (Segment, DataExport)

@@ -23,6 +23,7 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.tables.duplicates import PossibleDuplicate
 
     Info = strawberry.Info[Context, None]
 else:
@@ -131,6 +132,16 @@ class Customer(Linkable):
             for k, vals in inst._block_values.items():
                 values.setdefault(k, []).extend(vals)
         return await info.context.is_blocked(values)
+
+    # tables: duplicate suggestions
+    @strawberry.field(
+        description="Other customers that are likely the same person (shared email, phone, card fingerprint, or "
+        "name with date of birth), best match first; `customersMergePreview` shows what merging them would do."
+    )
+    async def possible_duplicates(
+        self, info: Info
+    ) -> list[Annotated[PossibleDuplicate, strawberry.lazy("schema.tables.duplicates")]]:
+        return await info.context.loaders.possible_duplicates_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="The website where the customer was acquired.")
     async def website(self, info: Info) -> Website | None:

@@ -33,6 +33,9 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("websiteId", ASCENDING)], {"name": "org_website"}),
     ([("organizationId", ASCENDING), ("searchTokens", ASCENDING)], {"name": "org_search_tokens"}),
     ([("organizationId", ASCENDING), ("tags", ASCENDING)], {"name": "org_tags"}),
+    # Duplicate suggestions (tables context, store/tables/duplicates.py): shared phone, same person.
+    ([("organizationId", ASCENDING), ("phoneNumbers.value", ASCENDING)], {"name": "org_phones"}),
+    ([("organizationId", ASCENDING), ("dob", ASCENDING), ("sortLastName", ASCENDING)], {"name": "org_dob_last_name"}),
 ]
 
 
