@@ -134,7 +134,7 @@ class ExportWorker:
         cells = columns.cells(job["table"], job["columns"])
         if job.get("totalRows") is None:
             total = await org[p.collection].count(p.filter_from(None))
-            if not await exports.guarded_set(org, job_id, me, {"totalRows": total}):
+            if not await exports.guarded_set(org, job_id, me, {"totalRows": total, "countedTime": self.clock()}):
                 return
         n, rows, length = int(job["nextChunk"]), int(job["rowCount"]), int(job["length"])
         remainder = bytes(job.get("remainder") or b"")
