@@ -325,12 +325,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 worker = Worker(refs["store"], settings, lease=timedelta(seconds=settings.scheduler_lease_seconds))
                 refs["scheduler"] = asyncio.create_task(worker.run_forever(settings.scheduler_poll_seconds))
         refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
-        if settings.export_worker:
-            refs["exports"] = asyncio.create_task(tables.ExportWorker(refs["store"], settings).run_forever())
         try:
             yield
         finally:
-            for task in ("sweeper", "scheduler", "exports"):
+            for task in ("sweeper", "scheduler"):
                 if task in refs:
                     refs[task].cancel()
             if own:

@@ -43,10 +43,9 @@ class Settings(BaseSettings):
     payment_link_hours: float = 24.0
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
-    # Data tables (docs/data-tables.md): the CSV export worker runs inside the gateway process.
-    export_worker: bool = True
+    # Data tables (docs/data-tables.md): CSV exports are written by the scheduler's worker, in slices.
+    export_slice_seconds: float = 30.0
     export_lease_seconds: float = 60.0
-    export_poll_seconds: float = 1.0
     export_checkpoint_rows: int = 5_000
     export_expiry_hours: float = 72.0
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from resolvers import validation as v
 from resolvers.auth import KeyCache, bearer_secret, mutation
 from resolvers.context import INPUT, Context, Info, now
+from resolvers.tables import worker
 from resolvers.tables.segments import check_columns, customers_definition, transactions_definition
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.tables.exports import DataExport, DataExportCreateInput, DataExportCreatePayload
@@ -55,7 +56,7 @@ class DataExportQueries:
 class DataExportMutations:
     @mutation(
         "Exports a table's segment or filter to a CSV file with the chosen columns in order (the guide's "
-        "*Export as CSV*). Runs in the background: follow `dataExport(id) { status progress }`; the requesting "
+        "*Export as CSV*). Runs in the background on the scheduler: follow `dataExport(id) { status progress }`; the requesting "
         "user is notified when the file is ready."
     )
     async def data_export_create(
@@ -93,10 +94,13 @@ class DataExportMutations:
         filename = _filename(problems, input.filename, table, t)
         if problems:
             return DataExportCreatePayload(data_export=None, user_errors=problems.errors)
-        doc = await exports.insert(ctx.org, exports.new_job(
+        doc = exports.new_job(
             table=table, segment_id=segment_id, definition=definition, columns=columns, bom=input.byte_order_mark,
             filename=filename, requested_by=ctx.actor(), user_id=ctx.principal.user_id, now=t,
-        ))
+        )
+        # The scheduler's job first: an export document never exists without the job that writes it.
+        await worker.schedule(ctx.org, doc["id"], t)
+        await exports.insert(ctx.org, doc)
         return DataExportCreatePayload(data_export=to_node(ctx, doc), user_errors=[])
 
 

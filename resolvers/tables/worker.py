@@ -1,6 +1,8 @@
-"""The export worker: a task in the gateway process that claims export jobs from the store and writes
-their CSV files, resumable after a crash or restart from the last exported key (store/tables/exports.py
-describes the steps). Several gateway processes may run it: a lease gives each job to one of them.
+"""Writing CSV exports on the scheduler (resolvers/scheduler.py): `dataExportCreate` schedules a
+`tables.export` job keyed by the export's id; its handler writes the file in slices of
+`export_slice_seconds` (returning "again now" until done), resumable after a crash or restart from the
+last exported key (store/tables/exports.py describes the steps). When the file is complete a
+`tables.export-expiry` job is scheduled at its expiry time to remove it.
 
 Memory stays bounded whatever the row count: rows come from one cursor in batches, and at most
 `export_checkpoint_rows` rows (or 1 MiB of CSV) are held before they are written out as GridFS chunks.
@@ -8,23 +10,23 @@ Memory stays bounded whatever the row count: rows come from one cursor in batche
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bson import Binary
-from ulid import ULID
 
 from resolvers.context import now as clock_now
 from resolvers.customers.customers import list_query, saved_customer_arguments
+from resolvers.scheduler import JobRun, job_handler
 from resolvers.settings import Settings
 from resolvers.tables.csvfile import BOM, CsvBuffer
 from resolvers.tables.payments import saved_transaction_arguments, table_query
+from store import jobs
 from store.activity import notifications
 from store.customers import customers
 from store.db import Doc, OrgDb, SortSpec, Store
@@ -33,10 +35,10 @@ from store.tables import columns, exports
 
 log = logging.getLogger("customer_graph.exports")
 
-MAX_ATTEMPTS = 5
+EXPORT_JOB = "tables.export"
+EXPIRY_JOB = "tables.export-expiry"
 FLUSH_BYTES = 1024 * 1024
 CURSOR_BATCH = 1_000
-SWEEP_SECONDS = 300.0
 SYSTEM_ACTOR = {"type": "SYSTEM", "id": None, "name": "Data export"}
 
 
@@ -70,72 +72,49 @@ def ready_notification(job: Doc, t: datetime) -> Doc:
     }
 
 
+async def schedule(org: OrgDb, export_id: str, now: datetime) -> None:
+    """The export's job (one per export: its id is the key, so scheduling twice makes one job)."""
+    await jobs.schedule(org, EXPORT_JOB, export_id, now, now)
+
+
 class ExportWorker:
-    def __init__(self, store: Store, settings: Settings, *, worker_id: str | None = None,
+    """Writes exports for one worker (`worker_id`: the holder of the exports' leases)."""
+
+    def __init__(self, store: Store, settings: Settings, *, worker_id: str,
                  clock: Callable[[], datetime] = clock_now) -> None:
         self.store = store
         self.settings = settings
-        self.id = worker_id or f"{os.getpid()}-{ULID()}"
+        self.id = worker_id
         self.clock = clock
         self.lease = timedelta(seconds=settings.export_lease_seconds)
 
-    async def run_once(self, *, stop_after_checkpoints: int | None = None) -> bool:
-        """Claims one job and works on it; False when there was none. `stop_after_checkpoints` abandons
-        the job (lease kept, as a crashed process would) after that many checkpoints: for tests."""
-        job = await exports.claim(self.store, self.id, self.clock(), self.lease)
+    async def run(self, org: OrgDb, export_id: str, *, budget_seconds: float | None = None,
+                  stop_after_checkpoints: int | None = None) -> datetime | None:
+        """Works on one export until it is done (None), or until the budget is spent or another worker
+        holds it (then: when to come back). `stop_after_checkpoints` abandons it with the lease kept, as a
+        crashed process would: for tests."""
+        job = await exports.claim(org, export_id, self.id, self.clock(), self.lease)
         if job is None:
-            return False
-        org = self.store.for_org(job["organizationId"])
-        if job["attempts"] > MAX_ATTEMPTS:
-            await exports.guarded_set(org, job["id"], self.id, {
-                "status": "FAILED", "failureReason": "MAX_RETRIES_REACHED", "leaseOwner": None, "leaseUntil": None})
-            return True
-        try:
-            await self._process(org, job, stop_after_checkpoints)
-        except Exception:  # the lease runs out and another attempt resumes from the last checkpoint
-            log.exception("export %s failed (attempt %s)", job["id"], job["attempts"])
-        return True
+            current = await exports.get(org, export_id)
+            if current is None or current["status"] not in exports.ACTIVE:
+                return None
+            return current.get("leaseUntil") or self.clock()  # held by another worker: its lease ends then
+        if job.get("startedTime") is None:
+            await exports.guarded_set(org, export_id, self.id, {"startedTime": self.clock()})
+        deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+        done = await self._process(org, job, stop_after_checkpoints, deadline)
+        return None if done else self.clock()
 
-    async def run_until_idle(self) -> int:
-        """Works until no job is left; returns how many were processed."""
-        done = 0
-        while await self.run_once():
-            done += 1
-        return done
 
-    async def sweep(self) -> int:
-        """Removes the files of completed exports past their expiry (no TTL indexes on FerretDB)."""
-        t = self.clock()
-        removed = 0
-        for job in await exports.expired(self.store, t):
-            org = self.store.for_org(job["organizationId"])
-            await exports.delete_file(org, job["fileId"])
-            removed += await org[exports.COLLECTION].update_one(
-                {"id": job["id"], "status": "COMPLETED"}, {"$set": {"status": "EXPIRED"}, "$inc": {"revision": 1}})
-        return removed
-
-    async def run_forever(self) -> None:
-        last_sweep = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                if loop.time() - last_sweep > SWEEP_SECONDS:
-                    await self.sweep()
-                    last_sweep = loop.time()
-                if await self.run_once():
-                    continue
-            except Exception:  # the store is down, say: try again at the next poll
-                log.exception("export worker poll failed")
-            await asyncio.sleep(self.settings.export_poll_seconds)
-
-    async def _process(self, org: OrgDb, job: Doc, stop_after: int | None) -> None:
+    async def _process(self, org: OrgDb, job: Doc, stop_after: int | None, deadline: float | None) -> bool:
+        """Writes from the job's last checkpoint; True once the export is COMPLETED."""
         me, job_id, file_id = self.id, job["id"], job["fileId"]
         p = plan(job)
         cells = columns.cells(job["table"], job["columns"])
         if job.get("totalRows") is None:
             total = await org[p.collection].count(p.filter_from(None))
             if not await exports.guarded_set(org, job_id, me, {"totalRows": total, "countedTime": self.clock()}):
-                return
+                return False
         n, rows, length = int(job["nextChunk"]), int(job["rowCount"]), int(job["length"])
         remainder = bytes(job.get("remainder") or b"")
         last = tuple(job["lastKey"]) if job.get("lastKey") else None
@@ -168,20 +147,44 @@ class ExportWorker:
                 last = (p.key(doc), doc["id"])
                 if buf.rows >= self.settings.export_checkpoint_rows or buf.size() >= FLUSH_BYTES:
                     if not await flush(final=False):
-                        return
+                        return False
                     checkpoints += 1
                     if stop_after is not None and checkpoints >= stop_after:
-                        return
+                        return False
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return False
         finally:
             with contextlib.suppress(Exception):
                 await cursor.close()
         if not await flush(final=True):
-            return
+            return False
         t = self.clock()
         await exports.finish_file(org, file_id, job["filename"], length, t,
                                   {"contentType": "text/csv", "exportId": job_id})
         if job.get("userId"):
             await notifications.insert_many(org, [ready_notification({**job, "rowCount": rows}, t)])
-        await exports.guarded_set(org, job_id, me, {
-            "status": "COMPLETED", "completedTime": t, "leaseOwner": None, "leaseUntil": None,
-            "expiresTime": t + timedelta(hours=self.settings.export_expiry_hours)})
+        expires = t + timedelta(hours=self.settings.export_expiry_hours)
+        await jobs.schedule(org, EXPIRY_JOB, job_id, expires, t)
+        return await exports.guarded_set(org, job_id, me, {
+            "status": "COMPLETED", "completedTime": t, "leaseOwner": None, "leaseUntil": None, "expiresTime": expires})
+
+
+@job_handler(EXPORT_JOB)
+async def run_export(run: JobRun) -> datetime | None:
+    """One slice of an export; the scheduler retries a failing slice with backoff, and the export is
+    FAILED with MAX_RETRIES_REACHED when its last attempt fails."""
+    worker = ExportWorker(run.store, run.settings, worker_id=run.job.get("leaseOwner") or run.job["id"],
+                          clock=run.clock.now)
+    try:
+        return await worker.run(run.org, run.job["key"], budget_seconds=run.settings.export_slice_seconds)
+    except Exception:
+        if run.job["attempts"] >= run.job.get("maxAttempts", 5):
+            await exports.fail(run.org, run.job["key"], "MAX_RETRIES_REACHED", run.clock.now())
+        raise
+
+
+@job_handler(EXPIRY_JOB)
+async def expire_export(run: JobRun) -> datetime | None:
+    """Removes the file at its expiry (FerretDB has no TTL indexes; on MongoDB too, for one behaviour)."""
+    await exports.expire(run.org, run.job["key"])
+    return None

@@ -3,8 +3,9 @@
 An export is written by a sequence of single-document steps, each safe to repeat, so a worker that dies
 at any point leaves a job another worker finishes with every row exactly once:
 
-1. `claim` takes a pending job, or one whose lease ran out, for one worker (a lease: `leaseOwner`,
-   `leaseUntil`); every later step is guarded by that lease.
+1. The scheduler (`resolvers/scheduler.py`) runs the export's job (`tables.export`, keyed by the
+   export id) in slices; each slice first `claim`s the export for its worker (a lease: `leaseOwner`,
+   `leaseUntil`, free, run out, or its own), and every later step is guarded by that lease.
 2. `write_chunks` upserts GridFS chunks `n..` of the file (same `files_id` and `n` again → the same
    document replaced, never a second one), then `checkpoint` records, in the export document, the last
    exported sort key, the next chunk number and the bytes that did not fill a chunk (`remainder`,
@@ -12,9 +13,8 @@ at any point leaves a job another worker finishes with every row exactly once:
 3. `finish_file` writes the last partial chunk and the GridFS files document (upserted by id); only then
    is the export `COMPLETED` with its `fileId` and `expiresTime`.
 
-The file is a normal GridFS file (255 KiB chunks), read back with GridFS's own download stream. Claims
-look across organizations (the worker is not a request: the job it claims establishes the tenant, as an
-API key does for a request); everything after the claim goes through the job's `OrgDb`.
+The file is a normal GridFS file (255 KiB chunks), read back with GridFS's own download stream.
+Everything goes through the export's organization's `OrgDb` (the scheduler's claim established it).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import Any
 from bson import Binary
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 
-from store.db import Doc, OrgDb, Store
+from store.db import Doc, OrgDb
 from store.ids import new_id
 
 COLLECTION = "data_exports"
@@ -42,8 +42,6 @@ ACTIVE = ["PENDING", "PROCESSING"]
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     COLLECTION: [
         ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
-        ([("status", ASCENDING), ("leaseUntil", ASCENDING)], {"name": "status_lease"}),
-        ([("status", ASCENDING), ("expiresTime", ASCENDING)], {"name": "status_expires"}),
         (
             [("organizationId", ASCENDING), ("requestedBy.id", ASCENDING), ("createdTime", DESCENDING)],
             {"name": "org_requester_created"},
@@ -63,7 +61,7 @@ def new_job(*, table: str, segment_id: str | None, definition: Doc, columns: lis
         "columns": columns, "bom": bom, "filename": filename, "status": "PENDING",
         "requestedBy": requested_by, "userId": user_id, "fileId": new_id("file"),
         "totalRows": None, "rowCount": 0, "lastKey": None, "nextChunk": 0, "remainder": b"", "length": 0,
-        "leaseOwner": None, "leaseUntil": None, "attempts": 0, "failureReason": None,
+        "leaseOwner": None, "leaseUntil": None, "failureReason": None, "startedTime": None, "countedTime": None,
         "createdTime": now, "completedTime": None, "expiresTime": None, "revision": 1,
     }
 
@@ -78,15 +76,32 @@ async def get(org: OrgDb, export_id: str) -> Doc | None:
     return await org[COLLECTION].find_one({"id": export_id}, {"_id": 0, "remainder": 0})
 
 
-async def claim(store: Store, worker: str, now: datetime, lease: timedelta) -> Doc | None:
-    """Takes one active job whose lease is free or ran out (oldest first); None when there is none."""
-    return await store.raw(COLLECTION).find_one_and_update(
-        {"status": {"$in": ACTIVE}, "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lt": now}}]},
-        {"$set": {"status": "PROCESSING", "leaseOwner": worker, "leaseUntil": now + lease,
-                  "startedTime": now}, "$inc": {"attempts": 1, "revision": 1}},
-        sort=[("createdTime", ASCENDING)],
-        return_document=ReturnDocument.AFTER,
+async def claim(org: OrgDb, export_id: str, worker: str, now: datetime, lease: timedelta) -> Doc | None:
+    """Takes the export for `worker` if it is still to be written and its lease is free, ran out, or is
+    the worker's own; None otherwise."""
+    return await org[COLLECTION].find_one_and_update(
+        {"id": export_id, "status": {"$in": ACTIVE},
+         "$or": [{"leaseOwner": worker}, {"leaseUntil": None}, {"leaseUntil": {"$lt": now}}]},
+        {"$set": {"status": "PROCESSING", "leaseOwner": worker, "leaseUntil": now + lease},
+         "$inc": {"revision": 1}},
     )
+
+
+async def fail(org: OrgDb, export_id: str, reason: str, now: datetime) -> None:
+    await org[COLLECTION].update_one(
+        {"id": export_id, "status": {"$in": ACTIVE}},
+        {"$set": {"status": "FAILED", "failureReason": reason, "leaseOwner": None, "leaseUntil": None,
+                  "completedTime": now}, "$inc": {"revision": 1}})
+
+
+async def expire(org: OrgDb, export_id: str) -> bool:
+    """Removes a completed export's file and marks it EXPIRED (idempotent)."""
+    doc = await get(org, export_id)
+    if doc is None or doc["status"] not in ("COMPLETED", "EXPIRED"):
+        return False
+    await delete_file(org, doc["fileId"])
+    return await org[COLLECTION].update_one(
+        {"id": export_id, "status": "COMPLETED"}, {"$set": {"status": "EXPIRED"}, "$inc": {"revision": 1}}) == 1
 
 
 async def guarded_set(org: OrgDb, export_id: str, worker: str, fields: Mapping[str, Any], *,
@@ -142,10 +157,3 @@ async def delete_file(org: OrgDb, file_id: str) -> None:
         await AsyncGridFSBucket(org.db, bucket_name=BUCKET).delete(file_id)
     except NoFile:
         await org[CHUNKS].delete_many({"files_id": file_id})
-
-
-async def expired(store: Store, now: datetime, limit: int = 100) -> list[Doc]:
-    """Completed exports past their expiry, across organizations (for the sweep)."""
-    return await store.raw(COLLECTION).find(
-        {"status": "COMPLETED", "expiresTime": {"$lt": now}}, {"_id": 0, "remainder": 0}
-    ).limit(limit).to_list()

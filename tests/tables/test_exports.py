@@ -10,7 +10,8 @@ import pytest
 
 from resolvers.context import now
 from resolvers.settings import Settings
-from resolvers.tables.worker import ExportWorker
+from resolvers.scheduler import FixedClock, Worker
+from resolvers.tables.worker import EXPIRY_JOB, EXPORT_JOB, ExportWorker
 from store.customers import customers
 from store.tables import exports
 from tests.collab import add_user
@@ -33,6 +34,13 @@ NASTY = ["=HYPERLINK(\"http://x\")", "+1 555", "-2+3", "@SUM(A1)", "\tTab", "\rC
 
 def settings(**extra) -> Settings:
     return Settings(mongodb_uri=None, export_checkpoint_rows=3, **extra)
+
+
+async def run_due(store, at=None, owner: str | None = None) -> int:
+    """The scheduler's worker, as the gateway runs it, for the export kinds: everything due at `at`."""
+    extra = {"owner": owner} if owner else {}
+    return await Worker(store, settings(), clock=FixedClock(at or now()), kinds=[EXPORT_JOB, EXPIRY_JOB],
+                        **extra).run_due()
 
 
 async def download(org, url: str, key: str | None = None):
@@ -78,7 +86,7 @@ async def test_export_of_a_segment_writes_every_row_once_neutralised_and_notifie
     assert job["columns"] == ["lastName", "firstName", "id"] and job["filename"] == "nasty.csv"
     assert job["segmentId"] == sid and job["requestedBy"] == {"type": "USER", "name": "Ada Lovelace"}
 
-    assert await ExportWorker(store, settings()).run_until_idle() == 1
+    assert await run_due(store) == 1
     done = (await org.gql(STATUS, {"id": job["id"]}))["dataExport"]
     assert done["status"] == "COMPLETED" and done["progress"] == 1 and done["rowCount"] == done["totalRows"] == 9
     response = await download(org, done["downloadUrl"])
@@ -103,20 +111,20 @@ async def test_a_crashed_export_resumes_from_its_last_key_on_another_worker(org,
     ids = [await add_customer(org, lastName=f"L{i:02d}") for i in range(11)]
     made = (await org.gql(CREATE, {"input": {"customers": {"sort": {"field": "LAST_NAME", "direction": "ASC"}},
                                              "columns": ["id", "lastName"]}}))["dataExportCreate"]["dataExport"]
+    org_db = store.for_org(org.id)
     first = ExportWorker(store, settings(), worker_id="A")
-    assert await first.run_once(stop_after_checkpoints=2)  # "crashes" holding the lease after 6 rows
+    # "Crashes" holding the lease after 6 rows (2 checkpoints of 3).
+    assert await first.run(org_db, made["id"], stop_after_checkpoints=2) is not None
     mid = (await org.gql(STATUS, {"id": made["id"]}))["dataExport"]
     assert mid["status"] == "PROCESSING" and mid["rowCount"] == 6 and mid["totalRows"] == 11
     assert 0.5 < mid["progress"] < 0.6
-    org_db = store.for_org(org.id)
     job = await org_db[exports.COLLECTION].find_one({"id": made["id"]})
     # A write of the next chunks that never reached its checkpoint: the resumed worker replaces them.
     await exports.write_chunks(org_db, job["fileId"], job["nextChunk"], b"garbage-garbage-garbage-garbage-")
-    # The lease still holds: nobody else takes the job yet.
-    assert not await ExportWorker(store, settings(), worker_id="B").run_once()
-    later = now() + timedelta(seconds=61)
-    second = ExportWorker(store, settings(), worker_id="B", clock=lambda: later)
-    assert await second.run_once()
+    # The scheduler runs the export's job, but A's lease still holds: the job comes back when it ends.
+    assert await run_due(store, owner="B") == 1
+    assert (await org.gql(STATUS, {"id": made["id"]}))["dataExport"]["rowCount"] == 6
+    assert await run_due(store, at=now() + timedelta(seconds=61), owner="C") == 1
     done = (await org.gql(STATUS, {"id": made["id"]}))["dataExport"]
     assert done["status"] == "COMPLETED" and done["rowCount"] == 11
     rows = parse((await download(org, done["downloadUrl"])).content)
@@ -134,7 +142,7 @@ async def test_payments_export_with_chosen_columns_in_order(org, store):
     assert made["dataExportCreate"]["userErrors"] == []
     job = made["dataExportCreate"]["dataExport"]
     assert job["table"] == "TRANSACTIONS" and job["filename"].startswith("transactions-")
-    await ExportWorker(store, settings()).run_until_idle()
+    await run_due(store)
     done = (await org.gql(STATUS, {"id": job["id"]}))["dataExport"]
     rows = parse((await download(org, done["downloadUrl"])).content)
     assert rows == [["amount", "currency", "id", "customerId"], ["10.50", "USD", txns[0], cid], ["3.00", "USD", txns[1], cid]]
@@ -145,7 +153,7 @@ async def test_download_needs_a_key_of_the_same_organization_a_finished_file_and
     job = (await org.gql(CREATE, {"input": {"segmentId": "seg_leads"}}))["dataExportCreate"]["dataExport"]
     url = f"/exports/{job['id']}/file"
     assert (await http.get(url, headers={"Authorization": f"Bearer {org.write_key}"})).status_code == 409
-    await ExportWorker(store, settings()).run_until_idle()
+    await run_due(store)
     assert (await http.get(url)).status_code == 401
     assert (await http.get(url, headers={"Authorization": f"Bearer {other_org.write_key}"})).status_code == 404
     assert (await http.get(url, headers={"Authorization": f"Bearer {org.read_key}"})).status_code == 200
@@ -153,7 +161,7 @@ async def test_download_needs_a_key_of_the_same_organization_a_finished_file_and
     done = (await org.gql(STATUS, {"id": job["id"]}))["dataExport"]
     assert done["expiresTime"] > done["completedTime"]
     later = now() + timedelta(hours=73)
-    assert await ExportWorker(store, settings(), clock=lambda: later).sweep() == 1
+    assert await run_due(store, at=later) == 1  # the expiry job
     assert (await org.gql(STATUS, {"id": job["id"]}))["dataExport"]["status"] == "EXPIRED"
     assert (await http.get(url, headers={"Authorization": f"Bearer {org.write_key}"})).status_code == 410
     org_db = store.for_org(org.id)
