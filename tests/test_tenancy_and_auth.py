@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from resolvers.settings import Settings
 from resolvers.scheduler import Worker
+from resolvers.settings import Settings
 from store import auth
 from store.customers import customers
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from resolvers.context import now
-from resolvers.settings import Settings
 from resolvers.scheduler import FixedClock, Worker
+from resolvers.settings import Settings
 from resolvers.tables.worker import EXPIRY_JOB, EXPORT_JOB, ExportWorker
 from store.customers import customers
 from store.tables import exports
