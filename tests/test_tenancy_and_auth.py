@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from resolvers.scheduler import Worker
-from resolvers.settings import Settings
 from store import auth
 from store.customers import customers
+from tests.tables.exports_helpers import run_due
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""
@@ -133,7 +132,7 @@ async def test_other_organizations_exports_and_their_files_are_invisible(org, ot
     sid = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A's", "customers": {}}}))["segmentCreate"]["segment"]["id"]
     job = (await org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]["dataExport"]
     b_job = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": "seg_leads"}}))["dataExportCreate"]["dataExport"]
-    await Worker(store, Settings(mongodb_uri=None)).run_due()
+    await run_due(store)
     refused = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]
     assert refused["userErrors"][0]["code"] == "NOT_FOUND" and refused["dataExport"] is None
     data = await other_org.gql("query($id: ID!) { dataExport(id: $id) { id } node(id: $id) { id } }", {"id": job["id"]})

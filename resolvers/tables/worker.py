@@ -1,7 +1,7 @@
 """Writing CSV exports on the scheduler (resolvers/scheduler.py): `dataExportCreate` schedules a
-`tables.export` job keyed by the export's id; its handler writes the file in slices of
-`export_slice_seconds` (returning "again now" until done), resumable after a crash or restart from the
-last exported key (store/tables/exports.py describes the steps). When the file is complete a
+`tables.export` job keyed by the export's id; its handler starts a task of the process that writes the
+file (resumable after a crash or restart from the last exported key: store/tables/exports.py describes
+the steps) and checks on it until the export is done. When the file is complete a
 `tables.export-expiry` job is scheduled at its expiry time to remove it.
 
 Memory stays bounded whatever the row count: rows come from one cursor in batches, and at most
@@ -10,9 +10,13 @@ Memory stays bounded whatever the row count: rows come from one cursor in batche
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -169,17 +173,48 @@ class ExportWorker:
             "status": "COMPLETED", "completedTime": t, "leaseOwner": None, "leaseUntil": None, "expiresTime": expires})
 
 
+# The exports this process is writing: (organization, export id) -> the task. An export is written by a
+# task of its own, so a long one neither holds up the scheduler's other due work nor restarts its cursor
+# (a new scan of the table on FerretDB); the scheduler's job only watches it.
+RUNNING: dict[tuple[str, str], asyncio.Task[datetime | None]] = {}
+PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def drain() -> None:
+    """Waits until this process's export tasks have finished (their outcome stays for the next run of
+    each export's job to collect)."""
+    await asyncio.gather(*RUNNING.values(), return_exceptions=True)
+
+
 @job_handler(EXPORT_JOB)
 async def run_export(run: JobRun) -> datetime | None:
-    """One slice of an export; the scheduler retries a failing slice with backoff, and the export is
-    FAILED with MAX_RETRIES_REACHED when its last attempt fails."""
-    worker = ExportWorker(run.store, run.settings, worker_id=run.job.get("leaseOwner") or run.job["id"],
-                          clock=run.clock.now)
+    """Starts (or resumes) writing the export in a task of this process, then checks on it every
+    `export_poll_seconds` until the export is no longer active. A task that failed raises here, so the
+    scheduler retries with backoff; when its last attempt fails the export is FAILED (MAX_RETRIES_REACHED)."""
+    export_id = run.job["key"]
+    key = (run.org.org_id, export_id)
+    later = run.clock.now() + timedelta(seconds=run.settings.export_poll_seconds)
+    task = RUNNING.get(key)
+    if task is not None and not task.done():
+        return later
     try:
-        return await worker.run(run.org, run.job["key"], budget_seconds=run.settings.export_slice_seconds)
+        if task is not None:
+            RUNNING.pop(key)
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+            come_back = None if task.cancelled() else task.result()
+            if come_back is not None and come_back > run.clock.now():
+                return come_back  # another worker holds the export: look again when its lease ends
+        current = await exports.get(run.org, export_id)
+        if current is None or current["status"] not in exports.ACTIVE:
+            return None
+        writer = ExportWorker(run.store, run.settings, worker_id=PROCESS_OWNER, clock=run.clock.now)
+        RUNNING[key] = asyncio.create_task(writer.run(run.org, export_id))
+        return later
     except Exception:
         if run.job["attempts"] >= run.job.get("maxAttempts", 5):
-            await exports.fail(run.org, run.job["key"], "MAX_RETRIES_REACHED", run.clock.now())
+            await exports.fail(run.org, export_id, "MAX_RETRIES_REACHED", run.clock.now())
         raise
 
 

@@ -3,9 +3,9 @@
 An export is written by a sequence of single-document steps, each safe to repeat, so a worker that dies
 at any point leaves a job another worker finishes with every row exactly once:
 
-1. The scheduler (`resolvers/scheduler.py`) runs the export's job (`tables.export`, keyed by the
-   export id) in slices; each slice first `claim`s the export for its worker (a lease: `leaseOwner`,
-   `leaseUntil`, free, run out, or its own), and every later step is guarded by that lease.
+1. The task writing the export (started by the scheduler's `tables.export` job, keyed by the export
+   id) first `claim`s the export for its process (a lease: `leaseOwner`, `leaseUntil`: free, run out,
+   or its own), and every later step is guarded by that lease.
 2. `write_chunks` upserts GridFS chunks `n..` of the file (same `files_id` and `n` again → the same
    document replaced, never a second one), then `checkpoint` records, in the export document, the last
    exported sort key, the next chunk number and the bytes that did not fill a chunk (`remainder`,

@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 
 from resolvers.context import now
-from resolvers.scheduler import FixedClock, Worker
-from resolvers.settings import Settings
-from resolvers.tables.worker import EXPIRY_JOB, EXPORT_JOB, ExportWorker
+from resolvers.tables.worker import ExportWorker
 from store.customers import customers
 from store.tables import exports
 from tests.collab import add_user
 from tests.money_helpers import add_customer, paid_outside
+from tests.tables.exports_helpers import run_due, settings
 
 CREATE = """mutation($input: DataExportCreateInput!) { dataExportCreate(input: $input) {
   dataExport { id status progress rowCount totalRows columns filename downloadUrl byteOrderMark table segmentId
@@ -30,17 +29,6 @@ NOTIFICATIONS = """{ viewer { notifications(first: 10) { edges { node { reason d
 # Values a CSV writer and a spreadsheet get wrong: separators, quotes, line breaks, formula starts, non-ASCII.
 NASTY = ["=HYPERLINK(\"http://x\")", "+1 555", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "O'Brien, \"Jr\"",
          "line\nbreak", "Zoë Ångström 日本"]
-
-
-def settings(**extra) -> Settings:
-    return Settings(mongodb_uri=None, export_checkpoint_rows=3, **extra)
-
-
-async def run_due(store, at=None, owner: str | None = None) -> int:
-    """The scheduler's worker, as the gateway runs it, for the export kinds: everything due at `at`."""
-    extra = {"owner": owner} if owner else {}
-    return await Worker(store, settings(), clock=FixedClock(at or now()), kinds=[EXPORT_JOB, EXPIRY_JOB],
-                        **extra).run_due()
 
 
 async def download(org, url: str, key: str | None = None):
@@ -86,7 +74,7 @@ async def test_export_of_a_segment_writes_every_row_once_neutralised_and_notifie
     assert job["columns"] == ["lastName", "firstName", "id"] and job["filename"] == "nasty.csv"
     assert job["segmentId"] == sid and job["requestedBy"] == {"type": "USER", "name": "Ada Lovelace"}
 
-    assert await run_due(store) == 1
+    assert await run_due(store) == 2  # starts the export's task, then finds the export done
     done = (await org.gql(STATUS, {"id": job["id"]}))["dataExport"]
     assert done["status"] == "COMPLETED" and done["progress"] == 1 and done["rowCount"] == done["totalRows"] == 9
     response = await download(org, done["downloadUrl"])
@@ -122,9 +110,10 @@ async def test_a_crashed_export_resumes_from_its_last_key_on_another_worker(org,
     # A write of the next chunks that never reached its checkpoint: the resumed worker replaces them.
     await exports.write_chunks(org_db, job["fileId"], job["nextChunk"], b"garbage-garbage-garbage-garbage-")
     # The scheduler runs the export's job, but A's lease still holds: the job comes back when it ends.
-    assert await run_due(store, owner="B") == 1
+    assert await run_due(store, owner="B") == 2
     assert (await org.gql(STATUS, {"id": made["id"]}))["dataExport"]["rowCount"] == 6
-    assert await run_due(store, at=now() + timedelta(seconds=61), owner="C") == 1
+    assert (await store.for_org(org.id)["jobs"].find_one({"key": made["id"]}))["dueTime"] == job["leaseUntil"]
+    assert await run_due(store, at=now() + timedelta(seconds=301), owner="C") == 2
     done = (await org.gql(STATUS, {"id": made["id"]}))["dataExport"]
     assert done["status"] == "COMPLETED" and done["rowCount"] == 11
     rows = parse((await download(org, done["downloadUrl"])).content)
