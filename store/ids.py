@@ -29,6 +29,18 @@ PREFIXES: dict[str, str] = {
     "seg": "Segment",
     "dexp": "DataExport",
     "mrg": "CustomerMerge",
+    # links
+    "dep_str": "DepositStrategy",
+    "dep_props": "DepositCustomPropertySet",
+    "dep_req": "DepositRequest",
+    "bill_prt": "BillingPortal",
+    "setup_lnk": "InstrumentSetupLink",
+    "portal_lnk": "BillingPortalLink",
+    # compliance
+    "kyc_req": "KycRequest",
+    "kyc_doc": "KycDocument",
+    "aml_chk": "AmlCheck",
+    "edd_log": "EddSearchLog",
 }
 
 

@@ -9,7 +9,7 @@ import strawberry
 from resolvers.context import Info
 from resolvers.customers.customers import saved_segment
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import After, ClientError, Connection, Edge, First, SortDirection, check_first
+from schema.common import After, ClientError, Connection, Edge, SortDirection, check_first
 from schema.customers.customers import DateTimeRange
 from schema.money.transactions import Transaction, TransactionResult, TransactionSegment, TransactionStatus, TransactionType
 from schema.tables.tables import TransactionFilter, TransactionSort, TransactionSortField
@@ -70,7 +70,7 @@ class PaymentsTableQueries:
     async def transactions(
         self,
         info: Info,
-        first: First,
+        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
         after: After = None,
         filter: Annotated[TransactionFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[TransactionSort | None, strawberry.argument(description="Default: newest first.")] = None,

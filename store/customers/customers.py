@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from store.db import Doc, OrgDb
 from store.errors import AlreadyExists, NotFound, RevisionConflict
+from store.paging import finish, keyset
 
 COLLECTION = "customers"
 
@@ -92,7 +93,7 @@ def keyset_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
 
 
 def page_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
-    """The list's filter with the keyset condition of the position `after` (sort value, id)."""
+    """The list's filter with the keyset condition of the position `after` (sort value, id), forward."""
     flt = query_filter(q)
     ks = keyset_filter(q, after)
     if ks:
@@ -105,10 +106,15 @@ def page_sort(q: CustomerQuery) -> list[tuple[str, int]]:
     return [(SORT_FIELDS[q.sort], direction), ("id", direction)]
 
 
-async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
-    """One page in keyset order and whether more follow; one round trip."""
-    docs = await org[COLLECTION].find_list(page_filter(q, after), {"_id": 0}, sort=page_sort(q), limit=first + 1)
-    return docs[:first], len(docs) > first
+async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int,
+                    backward: bool = False) -> tuple[list[Doc], bool]:
+    """One page in keyset order and whether more follow (`backward`: the page before `after`); one round trip."""
+    flt = query_filter(q)
+    ks, sort = keyset(SORT_FIELDS[q.sort], after, q.descending, backward)
+    if ks:
+        flt = {"$and": [*flt.pop("$and", []), ks], **flt}
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(org: OrgDb, q: CustomerQuery) -> int:
