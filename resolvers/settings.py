@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     payment_link_hours: float = 24.0
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
+    # Data tables (docs/data-tables.md): CSV exports, started and watched by the scheduler's worker.
+    export_poll_seconds: float = 2.0
+    export_lease_seconds: float = 300.0
+    export_checkpoint_rows: int = 5_000
+    export_expiry_hours: float = 72.0
 
     # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
     # when workers run on their own (`python -m resolvers.cli worker`).

@@ -134,6 +134,19 @@ class UserErrorCode(enum.Enum):
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
+    # tables (segments, exports, merges)
+    NOT_OWNER = strawberry.enum_value(
+        "NOT_OWNER", description="Only the operator who saved this segment (same user, or same API key) may change it."
+    )
+    BUILT_IN = strawberry.enum_value(
+        "BUILT_IN", description="A built-in segment (Leads, Customers) cannot be edited or deleted; save a copy."
+    )
+    ALREADY_MERGED = strawberry.enum_value(
+        "ALREADY_MERGED", description="The customer was merged into another one; its id now resolves to that one."
+    )
+    MERGE_IN_PROGRESS = strawberry.enum_value(
+        "MERGE_IN_PROGRESS", description="The customer is part of a merge that has not finished; repeat that merge."
+    )
     # links (deposit requests, billing portals, instrument set-up links)
     NO_DEPOSIT_AMOUNTS = strawberry.enum_value(
         "NO_DEPOSIT_AMOUNTS",

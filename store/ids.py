@@ -25,6 +25,10 @@ PREFIXES: dict[str, str] = {
     "blkl": "BlocklistEntry",
     "tag": "Tag",
     "job": "Job",
+    # tables
+    "seg": "Segment",
+    "dexp": "DataExport",
+    "mrg": "CustomerMerge",
     # links
     "dep_str": "DepositStrategy",
     "dep_props": "DepositCustomPropertySet",

@@ -49,6 +49,9 @@ class TimelineEventKind(enum.Enum):
     PAYOUT_SENT = strawberry.enum_value(
         "PAYOUT_SENT", description="A payout (credit) was sent to the customer."
     )
+    CUSTOMER_MERGED = strawberry.enum_value(
+        "CUSTOMER_MERGED", description="A duplicate customer was merged into this one (its records moved here)."
+    )
     PAYOUT_REQUEST_CREATED = strawberry.enum_value(
         "PAYOUT_REQUEST_CREATED", description="A payout request was made on the customer's behalf."
     )

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from schema.compliance.aml import AmlCheck
     from schema.compliance.edd import CustomerEdd
     from schema.compliance.kyc import KycDocument
+    from schema.tables.duplicates import PossibleDuplicate
 
     Info = strawberry.Info[Context, None]
 else:
@@ -104,6 +105,12 @@ class Customer(Linkable):
     revision: int = strawberry.field(description="Increases by one with every change; pass it as `expectedRevision`.")
     tax_ids: list[TaxId] = strawberry.field(description="Tax ID numbers; exactly one is the default when any exist.")
     lead_source: LeadSource | None = strawberry.field(description="Marketing attribution; null when never set.")
+    # tables: merging duplicates
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Ids of duplicates merged into this customer; `customer(id)` and `node(id)` with one of them "
+        "return this customer.",
+    )
     _timeline_seq: strawberry.Private[int] = 0
     _default_instrument_id: strawberry.Private[str | None] = None
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
@@ -156,6 +163,16 @@ class Customer(Linkable):
             for k, vals in inst._block_values.items():
                 values.setdefault(k, []).extend(vals)
         return await info.context.is_blocked(values)
+
+    # tables: duplicate suggestions
+    @strawberry.field(
+        description="Other customers that are likely the same person (shared email, phone, card fingerprint, or "
+        "name with date of birth), best match first; `customersMergePreview` shows what merging them would do."
+    )
+    async def possible_duplicates(
+        self, info: Info
+    ) -> list[Annotated[PossibleDuplicate, strawberry.lazy("schema.tables.duplicates")]]:
+        return await info.context.loaders.possible_duplicates_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="The website where the customer was acquired.")
     async def website(self, info: Info) -> Website | None:
@@ -286,6 +303,7 @@ class Customer(Linkable):
             revision=d["revision"],
             tax_ids=[TaxId.from_doc(t) for t in d.get("taxIds") or ()],
             lead_source=LeadSource.from_doc(d["leadSource"]) if d.get("leadSource") else None,
+            merged_ids=list(d.get("mergedIds") or ()),
             _timeline_seq=d.get("timelineSeq", 0),
             _default_instrument_id=d.get("defaultPaymentInstrumentId"),
             _tag_names=list(d.get("tags") or ()),
