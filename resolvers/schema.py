@@ -20,7 +20,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from resolvers import activity, compliance, customers, links, money, tables, wallet
+from resolvers import activity, billing, compliance, customers, links, money, tables, wallet
 from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
 from resolvers.nodes import NodeQueries
@@ -34,7 +34,7 @@ Query = merge_types(
     "Query",
     (customers.CustomerQueries, customers.WebsiteQueries, NodeQueries, activity.UserQueries, customers.TagQueries,
      customers.BlocklistQueries, money.TransactionQueries, money.GatewayAccountQueries, money.PayoutQueries,
-     *links.QUERIES, *compliance.QUERIES, *tables.QUERIES),
+     *links.QUERIES, *compliance.QUERIES, *tables.QUERIES, *billing.QUERIES),
 )
 Mutation = merge_types(
     "Mutation",
@@ -42,13 +42,13 @@ Mutation = merge_types(
      activity.NotificationMutations, wallet.PaymentInstrumentMutations, customers.TaxIdMutations,
      customers.TagMutations, customers.LeadSourceMutations, customers.BlocklistMutations, money.PaymentMutations,
      money.RefundMutations, money.PayoutMutations, money.GatewayAccountMutations, *links.MUTATIONS,
-     *compliance.MUTATIONS, *tables.MUTATIONS),
+     *compliance.MUTATIONS, *tables.MUTATIONS, *billing.MUTATIONS),
 )
 Subscription = merge_types("Subscription", (activity.ActivitySubscriptions,))
 TYPES = [
     customers.Customer, customers.Website, activity.User, activity.Team, wallet.PaymentInstrument, customers.Tag,
     customers.BlocklistEntry, *activity.EVENT_CLASSES, money.Transaction, money.PaymentLink, money.GatewayAccount,
-    money.PayoutRequest, *links.TYPES, *compliance.TYPES, *tables.TYPES,
+    money.PayoutRequest, *links.TYPES, *compliance.TYPES, *tables.TYPES, *billing.TYPES,
 ]
 SCALARS = {**wallet.SCALARS}
 

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_poll_seconds: float = 1.0
     scheduler_lease_seconds: float = 60.0
+    # Billing email (docs/billing.md): invoices are emailed through this SMTP server; without
+    # `SMTP_HOST` emails stay queued in the outbox (the API says so) until a sender is configured.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool | None = None  # None: STARTTLS when the server offers it
+    smtp_timeout_seconds: float = 15.0
+    email_from: str = "billing@localhost"
 
     data_dir: str = ".data"
     log_level: str = "info"

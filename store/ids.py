@@ -41,6 +41,14 @@ PREFIXES: dict[str, str] = {
     "kyc_doc": "KycDocument",
     "aml_chk": "AmlCheck",
     "edd_log": "EddSearchLog",
+    # billing (issue 11)
+    "prod": "Product",
+    "plan": "Plan",
+    "ord": "Order",
+    "in": "Invoice",
+    "ordi": "OrderItem",
+    "ini": "InvoiceItem",
+    "mail": "EmailMessage",
 }
 
 

@@ -8,6 +8,7 @@ from resolvers.compliance.aml import screen as aml_screen
 from store import auth
 from store.compliance import aml as aml_store
 from store.customers import customers
+from tests.billing.helpers import add_plan, add_product, create_order
 from tests.compliance.test_aml import REVIEW as AML_REVIEW
 from tests.compliance.test_aml import REVIEW_START as AML_REVIEW_START
 from tests.compliance.test_aml import REVIEW_STOP as AML_REVIEW_STOP
@@ -313,3 +314,56 @@ async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, ot
     assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
     assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
     assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0
+# billing (issue 11): every query and mutation of the catalog, orders and invoices
+BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
+  product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
+  p: node(id: $prod) { id } l: node(id: $plan) { id } o: node(id: $order) { id } i: node(id: $inv) { id }
+  products(first: 10) { totalCount } plans(first: 10) { totalCount } }"""
+BILLING_MUTATIONS = {
+    "productUpdate": ("ProductUpdateInput", lambda ids: {"productId": ids["prod"], "name": "Hacked"}),
+    "productDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["prod"]}),
+    "planCreate": ("PlanCreateInput", lambda ids: {"productId": ids["prod"], "name": "X", "currency": "USD",
+                                                   "pricing": {"formula": "FIXED_FEE", "price": "1"},
+                                                   "recurringInterval": {"unit": "MONTH"}}),
+    "planUpdate": ("PlanUpdateInput", lambda ids: {"planId": ids["plan"], "settings": {"name": "Hacked"}}),
+    "planDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["plan"]}),
+    "orderCreate": ("OrderCreateInput", lambda ids: {"customerId": ids["cus"], "orderType": "SUBSCRIPTION",
+                                                     "items": [{"planId": ids["plan"]}], "idempotencyKey": "t-1"}),
+    "orderCancel": ("OrderCancelInput", lambda ids: {"orderId": ids["order"]}),
+    "orderVoid": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderPause": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderResume": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderRenewalTimeUpdate": ("OrderRenewalTimeUpdateInput",
+                               lambda ids: {"orderId": ids["order"], "renewalTime": "2099-01-01T00:00:00Z"}),
+    "orderItemsChange": ("OrderItemsChangeInput", lambda ids: {"orderId": ids["order"], "items": [{"planId": ids["plan"]}]}),
+    "invoiceIssue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceVoid": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceAbandon": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceReissue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceUpdate": ("InvoiceUpdateInput", lambda ids: {"invoiceId": ids["inv"], "tax": "1"}),
+    "invoiceEmail": ("InvoiceEmailInput", lambda ids: {"invoiceId": ids["inv"]}),
+}
+
+
+async def test_billing_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
+    await make_customer(org, "payer")
+    prod = await add_product(org)
+    plan = await add_plan(org, prod)
+    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
+    ids = {"cus": "payer", "prod": prod, "plan": plan["id"], "order": made["order"]["id"], "inv": made["invoice"]["id"]}
+    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    seen = await other_org.gql(BILLING_READ, {k: v for k, v in ids.items() if k != "cus"})
+    assert seen == {"product": None, "plan": None, "order": None, "invoice": None, "p": None, "l": None, "o": None,
+                    "i": None, "products": {"totalCount": 0}, "plans": {"totalCount": 0}}
+    for name, (input_type, build) in BILLING_MUTATIONS.items():
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        data = await other_org.gql(query, {"input": build(ids)})
+        codes = {e["code"] for e in data[name]["userErrors"]}
+        assert codes and codes <= {"NOT_FOUND"}, (name, data)
+    pay = await other_org.gql(
+        """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) { userErrors { field code } } }""",
+        {"input": {"customerId": "payer", "invoiceId": ids["inv"], "amount": "1", "currency": "USD",
+                   "option": "PAID_OUTSIDE", "idempotencyKey": "t-2"}})
+    assert {e["code"] for e in pay["customerPaymentCollect"]["userErrors"]} == {"NOT_FOUND"}
+    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    assert after == before

@@ -13,7 +13,22 @@ from strawberry.scalars import JSON
 
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind
-from schema.common import After, Before, Connection, First, Last, Linkable, Money, SortDirection, UserError, page_of
+from schema.billing.invoices import Invoice, InvoiceStatus
+from schema.billing.orders import GROUP_STATUSES, Order, OrderStatus, SubscriptionGroup
+from schema.common import (
+    After,
+    Before,
+    Connection,
+    First,
+    ForwardFirst,
+    Last,
+    Linkable,
+    Money,
+    SortDirection,
+    UserError,
+    check_first,
+    page_of,
+)
 from schema.customers.lead_sources import LeadSource
 from schema.customers.tags import Tag
 from schema.customers.tax_ids import TaxId
@@ -211,6 +226,50 @@ class Customer(Linkable):
         page = page_of(first, after, last, before)
         descending = direction == SortDirection.DESC
         return await info.context.transactions_connection(self.id, page, segment, descending)
+
+    # billing (issue 11): the guide's subscription groups, orders and invoices of the customer page
+    @strawberry.field(
+        description="Subscriptions by the guide's groups (*Active*, *Pending*, *Past subscriptions*), newest first."
+    )
+    def subscriptions(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        status: Annotated[
+            SubscriptionGroup | None, strawberry.argument(description="ACTIVE, PENDING or PAST; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        statuses = GROUP_STATUSES[status.name] if status is not None else []
+        # the loader's future: resolved with the other customers' pages in one batch (no task per customer)
+        return info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
+
+    @strawberry.field(description="Orders of every type (subscriptions and one-time), newest first.")
+    def orders(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        statuses: Annotated[
+            list[OrderStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        return info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
+
+    @strawberry.field(description="Invoices, newest first (the guide's *Billing* segments by status).")
+    def invoices(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        statuses: Annotated[
+            list[InvoiceStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Invoice]:
+        check_first(first)
+        return info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:
