@@ -32,6 +32,7 @@ PREFIXES: dict[str, str] = {
     "ordi": "OrderItem",
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
+    "job": "Job",
 }
 
 
