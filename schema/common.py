@@ -132,6 +132,13 @@ class UserErrorCode(enum.Enum):
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
+    # billing clock (issue 12): usage, reactivation, scheduled pauses
+    NOT_METERED = strawberry.enum_value(
+        "NOT_METERED", description="Usage is reported only for order items of metered plans."
+    )
+    USAGE_PERIOD_CLOSED = strawberry.enum_value(
+        "USAGE_PERIOD_CLOSED", description="The usage time lies before the order's current period: that period is invoiced."
+    )
     # billing (issue 11): catalog, orders, invoices
     METERED_NEEDS_POSTPAID = strawberry.enum_value(
         "METERED_NEEDS_POSTPAID", description="Metered billing is only for plans billed in arrears (POSTPAID)."

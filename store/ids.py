@@ -33,6 +33,7 @@ PREFIXES: dict[str, str] = {
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
     "job": "Job",
+    "use": "UsageRecord",  # billing clock (issue 12)
 }
 
 
