@@ -6,13 +6,17 @@ attempt is claimed on the invoice (`collectionAttempts` k-1 -> k, one guarded up
 attempt every charge is claimed again (`chargeAttempt`, the sale's id chosen first; invoicing.py). So
 a job that runs twice (a lease that ran out, a worker killed mid-step) makes at most one charge per
 attempt: the second run finds the attempt claimed and only resumes a charge that was claimed and not
-yet written. Retries are scheduled from the invoice's due time by the website's delays (default
+yet written; the attempt's first sale id is derived from (invoice, attempt), so even two runs that both
+pass the claim (FerretDB v1 applies guarded updates non-atomically across connections) write one sale. Retries are scheduled from the invoice's due time by the website's delays (default
 DEFAULT_RETRY_DELAYS).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+
+from ulid import ULID
 
 from resolvers.billing import invoicing
 from resolvers.money import money
@@ -67,9 +71,22 @@ async def _charge(run: JobRun, order: Doc, inv: Doc) -> tuple[Doc, bool]:
     account = await money.route_account(org, Problems(), inv["currency"], None)
     if first is None or account is None:
         return inv, False
+    if inv.get("chargeAttempt") is None:
+        # The attempt's first sale gets an id derived from (invoice, attempt): two runs of one attempt that
+        # both get this far (FerretDB v1 does not serialise guarded updates across connections) write the
+        # same sale id, and the unique id lets only one of them call the gateway.
+        claim = {"transactionId": attempt_transaction_id(org.org_id, inv["id"], inv["collectionAttempts"]),
+                 "paymentInstrumentId": first["id"]}
+        inv = await invoices.transition(org, inv["id"], {"chargeAttempt": None}, {"chargeAttempt": claim}, t) or inv
     after, attempted = await invoicing.charge_invoice(org, run.settings, SYSTEM, inv["id"], customer, first, account, t)
     after = after or await invoices.get(org, inv["id"]) or inv
     return after, bool(attempted) and after["status"] != "PAID"
+
+
+def attempt_transaction_id(org_id: str, invoice_id: str, attempt: int) -> str:
+    """The sale id of collection attempt `attempt` of an invoice: the same for every run of the attempt."""
+    digest = hashlib.sha256(f"{org_id}:{invoice_id}:{attempt}".encode()).digest()[:16]
+    return f"txn_{ULID.from_bytes(digest)}"
 
 
 async def on_paid(org: OrgDb, order: Doc, inv: Doc, t: datetime, actor: Doc = SYSTEM) -> Doc:
