@@ -7,7 +7,8 @@ attempt every charge is claimed again (`chargeAttempt`, the sale's id chosen fir
 a job that runs twice (a lease that ran out, a worker killed mid-step) makes at most one charge per
 attempt: the second run finds the attempt claimed and only resumes a charge that was claimed and not
 yet written; the attempt's first sale id is derived from (invoice, attempt), so even two runs that both
-pass the claim (FerretDB v1 applies guarded updates non-atomically across connections) write one sale. Retries are scheduled from the invoice's due time by the website's delays (default
+pass the claim (FerretDB v1 applies guarded updates non-atomically across connections) write one sale.
+Retries are scheduled from the invoice's due time by the website's delays (default
 DEFAULT_RETRY_DELAYS).
 """
 
