@@ -141,3 +141,33 @@ async def test_billing_of_another_organization_is_invisible_and_untouchable(org,
     assert {e["code"] for e in pay["customerPaymentCollect"]["userErrors"]} == {"NOT_FOUND"}
     after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
     assert after == before
+
+
+# billing clock (issue 12): usage, reactivation, scheduled pauses, retry schedules
+CLOCK_MUTATIONS = {
+    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1"}),
+    "orderReactivate": ("OrderReactivateInput", lambda ids: {"orderId": ids["order"]}),
+    "orderPauseSchedule": ("OrderPauseScheduleInput", lambda ids: {"orderId": ids["order"],
+                                                                   "startTime": "2099-01-01T00:00:00Z"}),
+    "retryScheduleUpdate": ("RetryScheduleUpdateInput", lambda ids: {"websiteId": ids["web"],
+                                                                     "delays": [{"unit": "DAY", "length": 1}]}),
+}
+
+
+async def test_billing_clock_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
+    await make_customer(org, "payer")
+    plan = await add_plan(org, await add_product(org))
+    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
+    ids = {"order": made["order"]["id"], "item": made["order"]["items"][0]["id"], "web": org.website_id}
+    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})]
+              for c in ("orders", "billing_usage", "billing_retry_schedules", "jobs")}
+    seen = await other_org.gql("query($w: ID!) { retrySchedule(websiteId: $w) { websiteId } }", {"w": org.website_id})
+    assert seen == {"retrySchedule": None}
+    for name, (input_type, build) in CLOCK_MUTATIONS.items():
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        data = await other_org.gql(query, {"input": build(ids)})
+        codes = {e["code"] for e in data[name]["userErrors"]}
+        assert codes and codes <= {"NOT_FOUND"}, (name, data)
+    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})]
+             for c in ("orders", "billing_usage", "billing_retry_schedules", "jobs")}
+    assert after == before
