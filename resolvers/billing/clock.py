@@ -109,9 +109,11 @@ def metered_amount(plan_pricing: Doc, q: Decimal) -> Decimal:
     return pricing.line_amount(plan_pricing, whole)
 
 
-async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime) -> tuple[list[Doc], list[str]]:
+async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime,
+                        final: bool = False) -> tuple[list[Doc], list[str]]:
     """Period P's invoice: prepaid items for P itself; postpaid items for the period that just ended
-    (P - 1), metered ones at the quantity their usage gives. Returns the lines and the usage billed."""
+    (P - 1), metered ones at the quantity their usage gives. `final`: the order ends instead of starting
+    P (its invoice limit), so only the postpaid part is billed. Returns the lines and the usage billed."""
     cur = order["currency"]
     prev_start, prev_end = order["currentPeriodStart"], order["currentPeriodEnd"]
     lines: list[Doc] = []
@@ -137,15 +139,18 @@ async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, en
             })
         elif plan.get("billingTiming", "PREPAID") == "POSTPAID":
             lines.append(invoicing.item_line(item, cur, prev_start, prev_end, period - 1))
-        else:
+        elif not final:
             lines.append(invoicing.item_line(item, cur, start, end, period))
     return lines, usage_ids
 
 
 async def issue_renewal(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime, at: datetime,
-                        t: datetime) -> Doc:
-    """Period P's invoice, once: its `periodKey` `<order>:P` is unique, so a second run finds the first's."""
-    lines, usage_ids = await renewal_lines(org, order, period, start, end)
+                        t: datetime, final: bool = False) -> Doc | None:
+    """Period P's invoice, once: its `periodKey` `<order>:P` is unique, so a second run finds the first's.
+    None: a final invoice with nothing to bill."""
+    lines, usage_ids = await renewal_lines(org, order, period, start, end, final)
+    if final and not lines:
+        return None
     number = await invoices.next_number(org)
     doc = invoicing.invoice_doc(order, new_id("in"), number, "RENEWAL", period, lines, at)
     doc["collectionAttempts"] = 0
@@ -179,15 +184,24 @@ async def renew(run: JobRun) -> datetime | None:
             return at  # the renewal moved later
         _, _, limit = invoicing.order_period(order)
         if limit is not None and period > limit:
-            done = await orders.transition(org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
-                                           {"status": "COMPLETED", "renewalTime": None, "completedTime": start}, t)
+            # The last period's postpaid (and metered) part is billed now, then the order is done.
+            last = await issue_renewal(org, order, period, start, start, at, t, final=True)
+            done = await orders.transition(
+                org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
+                {"status": "COMPLETED", "renewalTime": None, "completedTime": start,
+                 **({"recentInvoiceId": last["id"], "billingStatus": last["status"]} if last else {})}, t)
             if done is not None:
                 await record(org, order["customerId"], "ORDER_COMPLETED", t, {"orderId": order_id},
-                             f"Subscription completed after its {limit} invoices")
+                             f"Subscription completed after its {limit} periods")
+            if last is not None and last["status"] in invoices.PAYABLE and last["totalMinor"] == 0:
+                await invoicing.apply_payment(org, last["id"], None, t)
+            elif last is not None and last["status"] in invoices.PAYABLE:
+                await collection.schedule_collection(org, done or order, last, t)
             return None
         anchor = _anchor(order, period, start)
         end = period_end(order, anchor, period)
         inv = await issue_renewal(org, order, period, start, end, at, t)
+        assert inv is not None  # a regular renewal always has its invoice
         moved = await orders.transition(
             org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
             {"rebillNumber": period, "currentPeriodStart": start, "currentPeriodEnd": end, "renewalTime": end,

@@ -70,6 +70,8 @@ async def test_a_year_of_renewals_retries_delinquency_trials_and_usage(org, stor
     metered = await add_plan(org, product, name="Metered", billingTiming="POSTPAID", recurringInterval=three,
                              pricing={"formula": "FLAT_RATE", "price": "0.50"},
                              meteredBilling={"strategy": "SUM", "minQuantity": "10", "maxQuantity": "1000"})
+    postpaid = await add_plan(org, product, name="Postpaid", billingTiming="POSTPAID", recurringInterval=three,
+                              pricing={"formula": "FIXED_FEE", "price": "8.00"})
 
     async def customer_with_card(name: str) -> str:
         cid = await add_customer(org, lastName=name)
@@ -105,6 +107,9 @@ async def test_a_year_of_renewals_retries_delinquency_trials_and_usage(org, stor
     f = await customer_with_card("F")
     f_result = ok(await create_order(org, f, [{"planId": metered["id"]}]))
     f_order, f_item = f_result["order"], f_result["order"]["items"][0]["id"]
+    # J: billed in arrears: each invoice bills the period that ended, the last one after the third period.
+    j = await customer_with_card("J")
+    j_order = ok(await create_order(org, j, [{"planId": postpaid["id"]}]))["order"]
     # G: canceled at the end of its period, churns then, is reactivated 5 days later.
     g = await customer_with_card("G")
     g_order = ok(await create_order(org, g, [{"planId": basic["id"]}]))["order"]
@@ -119,7 +124,7 @@ async def test_a_year_of_renewals_retries_delinquency_trials_and_usage(org, stor
     ok((await org.gql(PAUSE, {"input": {"orderId": i_order["id"], "startTime": (T0 + 5 * DAY).isoformat(),
                                         "endTime": (T0 + 15 * DAY).isoformat()}}))["orderPauseSchedule"])
 
-    for o in (a_order, b_order, c_order, d_order, e_order, e2_order, f_order, g_order, i_order):
+    for o in (a_order, b_order, c_order, d_order, e_order, e2_order, f_order, g_order, i_order, j_order):
         assert o["status"] == "ACTIVE", o
     assert h_order["status"] == "PENDING"
     w = worker(store, clock)
@@ -197,10 +202,19 @@ async def test_a_year_of_renewals_retries_delinquency_trials_and_usage(org, stor
     # F: period 1 bills 30 + 45.5 = 75.5 units x 0.50; the next periods had no usage: the minimum, 10 units.
     f_invs = await invoices_of(org, f)
     assert amounts(f_invs) == [(1, "INITIAL", "PAID", "0.00"), (2, "RENEWAL", "PAID", "37.75"),
-                                  (3, "RENEWAL", "PAID", "5.00")]
+                                  (3, "RENEWAL", "PAID", "5.00"), (4, "RENEWAL", "PAID", "5.00")]
     line = f_invs[1]["items"][0]
     assert (Decimal(line["meteredQuantity"]), line["quantity"]) == (Decimal("75.5"), 1)
     assert same(line["periodStartTime"], T0) and same(line["periodEndTime"], months(T0, 1))
+
+    j_invs = await invoices_of(org, j)
+    assert amounts(j_invs) == [(1, "INITIAL", "PAID", "0.00"), (2, "RENEWAL", "PAID", "8.00"),
+                               (3, "RENEWAL", "PAID", "8.00"), (4, "RENEWAL", "PAID", "8.00")]
+    for n, inv in enumerate(j_invs[1:], start=1):
+        assert same(inv["issuedTime"], months(T0, n)) and same(inv["paidTime"], months(T0, n))
+        assert same(inv["items"][0]["periodStartTime"], months(T0, n - 1))
+        assert same(inv["items"][0]["periodEndTime"], months(T0, n))
+    assert (await order_state(org, j_order["id"]))["status"] == "COMPLETED"
 
     # G: after reactivation a new period starts at once, invoiced and paid then, renewing monthly from it.
     g_invs = await invoices_of(org, g)
