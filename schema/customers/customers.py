@@ -179,7 +179,7 @@ class Customer(Linkable):
     @strawberry.field(
         description="Subscriptions by the guide's groups (*Active*, *Pending*, *Past subscriptions*), newest first."
     )
-    async def subscriptions(
+    def subscriptions(
         self,
         info: Info,
         first: First,
@@ -190,10 +190,11 @@ class Customer(Linkable):
     ) -> Connection[Order]:
         check_first(first)
         statuses = GROUP_STATUSES[status.name] if status is not None else []
-        return await info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
+        # the loader's future: resolved with the other customers' pages in one batch (no task per customer)
+        return info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
 
     @strawberry.field(description="Orders of every type (subscriptions and one-time), newest first.")
-    async def orders(
+    def orders(
         self,
         info: Info,
         first: First,
@@ -203,10 +204,10 @@ class Customer(Linkable):
         ] = None,
     ) -> Connection[Order]:
         check_first(first)
-        return await info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
+        return info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
 
     @strawberry.field(description="Invoices, newest first (the guide's *Billing* segments by status).")
-    async def invoices(
+    def invoices(
         self,
         info: Info,
         first: First,
@@ -216,7 +217,7 @@ class Customer(Linkable):
         ] = None,
     ) -> Connection[Invoice]:
         check_first(first)
-        return await info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
+        return info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:
