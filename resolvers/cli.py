@@ -110,11 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed")
     sub.add_parser("export-schema")
     sub.add_parser("check-schema")
-    sub.add_parser("send-email", help="deliver the queued emails of the outbox over SMTP (SMTP_HOST …)")
     sub.add_parser("worker")
     p_due = sub.add_parser("run-due")
     p_due.add_argument("--until", type=datetime.fromisoformat, default=None,
                        help="ISO 8601 time with a zone, e.g. 2027-03-01T00:00:00Z (default: now)")
+    sub.add_parser("send-email", help="deliver the queued emails of the outbox over SMTP (SMTP_HOST …)")
     args = parser.parse_args(argv)
     settings = Settings()
     now = datetime.now(UTC)

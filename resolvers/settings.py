@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
 
+    # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
+    # when workers run on their own (`python -m resolvers.cli worker`).
+    scheduler_enabled: bool = True
+    scheduler_poll_seconds: float = 1.0
+    scheduler_lease_seconds: float = 60.0
     # Billing email (docs/billing.md): invoices are emailed through this SMTP server; without
     # `SMTP_HOST` emails stay queued in the outbox (the API says so) until a sender is configured.
     smtp_host: str | None = None
@@ -53,11 +58,6 @@ class Settings(BaseSettings):
     smtp_starttls: bool | None = None  # None: STARTTLS when the server offers it
     smtp_timeout_seconds: float = 15.0
     email_from: str = "billing@localhost"
-    # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
-    # when workers run on their own (`python -m resolvers.cli worker`).
-    scheduler_enabled: bool = True
-    scheduler_poll_seconds: float = 1.0
-    scheduler_lease_seconds: float = 60.0
 
     data_dir: str = ".data"
     log_level: str = "info"

@@ -24,6 +24,7 @@ PREFIXES: dict[str, str] = {
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
+    "job": "Job",
     # billing (issue 11)
     "prod": "Product",
     "plan": "Plan",
@@ -32,7 +33,6 @@ PREFIXES: dict[str, str] = {
     "ordi": "OrderItem",
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
-    "job": "Job",
     "use": "UsageRecord",  # billing clock (issue 12)
 }
 
