@@ -37,7 +37,10 @@ from resolvers.activity.files import download_route
 from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import pdf_route
+from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
+from resolvers.links.customer_pages import CustomerLinkPages
+from resolvers.links.deposit_page import DepositPage
 from resolvers.money.hosted import HostedPages
 from resolvers.scheduler import Worker
 from resolvers.schema import build_schema, is_expected, sdl
@@ -353,6 +356,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),
+        *DepositPage(refs, settings).routes(),
+        *CustomerLinkPages(refs, settings).routes(),
+        *KycPage(refs, settings).routes(),
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

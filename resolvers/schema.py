@@ -20,7 +20,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from resolvers import activity, billing, customers, money, wallet
+from resolvers import activity, billing, compliance, customers, links, money, wallet
 from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
 from resolvers.nodes import NodeQueries
@@ -34,20 +34,21 @@ Query = merge_types(
     "Query",
     (customers.CustomerQueries, customers.WebsiteQueries, NodeQueries, activity.UserQueries, customers.TagQueries,
      customers.BlocklistQueries, money.TransactionQueries, money.GatewayAccountQueries, money.PayoutQueries,
-     *billing.QUERIES),
+     *billing.QUERIES, *links.QUERIES, *compliance.QUERIES),
 )
 Mutation = merge_types(
     "Mutation",
     (customers.CustomerMutations, customers.WebsiteMutations, activity.TimelineMutations,
      activity.NotificationMutations, wallet.PaymentInstrumentMutations, customers.TaxIdMutations,
      customers.TagMutations, customers.LeadSourceMutations, customers.BlocklistMutations, money.PaymentMutations,
-     money.RefundMutations, money.PayoutMutations, money.GatewayAccountMutations, *billing.MUTATIONS),
+     money.RefundMutations, money.PayoutMutations, money.GatewayAccountMutations, *billing.MUTATIONS,
+     *links.MUTATIONS, *compliance.MUTATIONS),
 )
 Subscription = merge_types("Subscription", (activity.ActivitySubscriptions,))
 TYPES = [
     customers.Customer, customers.Website, activity.User, activity.Team, wallet.PaymentInstrument, customers.Tag,
     customers.BlocklistEntry, *activity.EVENT_CLASSES, money.Transaction, money.PaymentLink, money.GatewayAccount,
-    money.PayoutRequest, *billing.TYPES,
+    money.PayoutRequest, *billing.TYPES, *links.TYPES, *compliance.TYPES,
 ]
 SCALARS = {**wallet.SCALARS}
 

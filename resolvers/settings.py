@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     api_log_ttl_days: float = 90.0
     api_log_sweep_seconds: float = 3600.0  # only where the server has no TTL indexes (FerretDB v1)
+    # compliance (docs/compliance.md): AML screening is an add-on the operator activates (the guide's "contact
+    # Rebilly to activate"); when on, customers are screened on sign-up, first payment and every N days
+    aml_screening_enabled: bool = False
+    aml_recurring_days: float = 30.0
     # Money (docs/money.md): the sandbox gateway settles approved sales this long after processing
     # (before that a refund is a void); hosted payment and payout-request links live this long.
     settlement_delay_seconds: float = 3600.0

@@ -169,6 +169,21 @@ class UserErrorCode(enum.Enum):
     OVER_PAYMENT = strawberry.enum_value(
         "OVER_PAYMENT", description="The payment is larger than the invoice's amount due."
     )
+    # links (deposit requests, billing portals, instrument set-up links)
+    NO_DEPOSIT_AMOUNTS = strawberry.enum_value(
+        "NO_DEPOSIT_AMOUNTS",
+        description="A deposit request would offer no amount: its limits exclude every preset and custom amount.",
+    )
+    PORTAL_INACTIVE = strawberry.enum_value(
+        "PORTAL_INACTIVE", description="The billing portal is inactive: its links would not open."
+    )
+    # compliance (KYC)
+    KYC_ATTEMPTS_EXHAUSTED = strawberry.enum_value(
+        "KYC_ATTEMPTS_EXHAUSTED", description="Every upload attempt the KYC request allows for this document is used."
+    )
+    EDD_NOT_REQUIRED = strawberry.enum_value(
+        "EDD_NOT_REQUIRED", description="EDD is not required for this customer: turn it on (customerEddSet) first."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

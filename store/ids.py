@@ -34,6 +34,18 @@ PREFIXES: dict[str, str] = {
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
     "use": "UsageRecord",  # billing clock (issue 12)
+    # links
+    "dep_str": "DepositStrategy",
+    "dep_props": "DepositCustomPropertySet",
+    "dep_req": "DepositRequest",
+    "bill_prt": "BillingPortal",
+    "setup_lnk": "InstrumentSetupLink",
+    "portal_lnk": "BillingPortalLink",
+    # compliance
+    "kyc_req": "KycRequest",
+    "kyc_doc": "KycDocument",
+    "aml_chk": "AmlCheck",
+    "edd_log": "EddSearchLog",
 }
 
 

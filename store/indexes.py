@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import OperationFailure
 
-from store import activity, auth, billing, customers, jobs, money, wallet
+from store import activity, auth, billing, compliance, customers, jobs, links, money, wallet
 from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
@@ -18,6 +18,8 @@ ALL: dict[str, IndexList] = {
     **auth.INDEXES,
     jobs.COLLECTION: jobs.INDEXES,
     **billing.INDEXES,
+    **links.INDEXES,
+    **compliance.INDEXES,
 }
 
 

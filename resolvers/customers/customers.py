@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -29,6 +30,8 @@ from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 
 MAX_UPDATE_RETRIES = 5
+# Steps other contexts run after a customer is created (e.g. compliance's sign-up AML screening).
+AFTER_CREATE: list[Callable[[Context, dict[str, Any], datetime], Awaitable[None]]] = []
 
 
 def check_customer_id(problems: Problems, path: list[str | int], value: str) -> bool:
@@ -244,6 +247,8 @@ class CustomerMutations:
         if instrument is not None:
             await instruments.store_new(ctx, instrument, t)
             doc = await customers.get(ctx.org, cid) or doc
+        for step in AFTER_CREATE:
+            await step(ctx, doc, t)
         ctx.touched_customers.add(cid)
         return CustomerCreatePayload(customer=Customer.from_doc(doc), user_errors=[])
 

@@ -25,6 +25,9 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.compliance.aml import AmlCheck
+    from schema.compliance.edd import CustomerEdd
+    from schema.compliance.kyc import KycDocument
 
     Info = strawberry.Info[Context, None]
 else:
@@ -92,6 +95,19 @@ class Customer(Linkable):
     _default_instrument_id: strawberry.Private[str | None] = None
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
     _block_values: strawberry.Private[dict[str, list[str]]] = dataclasses.field(default_factory=dict)
+
+    # compliance
+    @strawberry.field(description="Uploaded KYC documents, newest first (at most 100): *View uploaded KYC documents*.")
+    async def kyc_documents(self, info: Info) -> list[Annotated[KycDocument, strawberry.lazy("schema.compliance.kyc")]]:
+        return await info.context.loaders.kyc_documents_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Completed AML checks, newest first (at most 100): *View completed AML customer checks*.")
+    async def aml_checks(self, info: Info) -> list[Annotated[AmlCheck, strawberry.lazy("schema.compliance.aml")]]:
+        return await info.context.loaders.aml_checks_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Enhanced Due Diligence: required or not, scores, next search, search logs; null: never turned on.")
+    async def edd(self, info: Info) -> Annotated[CustomerEdd, strawberry.lazy("schema.compliance.edd")] | None:
+        return await info.context.loaders.edd_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
     async def payment_instruments(
