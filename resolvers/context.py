@@ -44,9 +44,19 @@ class Principal:
         return {"type": "API_KEY", "id": self.key_id, "name": self.key_name}
 
 
+# The time of requests: the system clock, or a clock set by `use_clock` (tests, so that orders made
+# through the API and the billing clock's worker agree on one moved time; docs/billing.md "The clock").
+_CLOCK: list[Callable[[], datetime]] = []
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Makes `now()` read `clock` (e.g. a FixedClock's `now`); None: the system clock again."""
+    _CLOCK[:] = [clock] if clock is not None else []
+
+
 def now() -> datetime:
     """Current UTC time at the store's precision (milliseconds), so cursors compare exactly."""
-    t = datetime.now(UTC)
+    t = _CLOCK[0]() if _CLOCK else datetime.now(UTC)
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 

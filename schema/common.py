@@ -162,6 +162,13 @@ class UserErrorCode(enum.Enum):
     EDD_NOT_REQUIRED = strawberry.enum_value(
         "EDD_NOT_REQUIRED", description="EDD is not required for this customer: turn it on (customerEddSet) first."
     )
+    # billing clock (issue 12): usage, reactivation, scheduled pauses
+    NOT_METERED = strawberry.enum_value(
+        "NOT_METERED", description="Usage is reported only for order items of metered plans."
+    )
+    USAGE_PERIOD_CLOSED = strawberry.enum_value(
+        "USAGE_PERIOD_CLOSED", description="The usage time lies before the order's current period: that period is invoiced."
+    )
     # billing (issue 11): catalog, orders, invoices
     METERED_NEEDS_POSTPAID = strawberry.enum_value(
         "METERED_NEEDS_POSTPAID", description="Metered billing is only for plans billed in arrears (POSTPAID)."

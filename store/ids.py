@@ -29,6 +29,15 @@ PREFIXES: dict[str, str] = {
     "seg": "Segment",
     "dexp": "DataExport",
     "mrg": "CustomerMerge",
+    # billing (issue 11)
+    "prod": "Product",
+    "plan": "Plan",
+    "ord": "Order",
+    "in": "Invoice",
+    "ordi": "OrderItem",
+    "ini": "InvoiceItem",
+    "mail": "EmailMessage",
+    "use": "UsageRecord",  # billing clock (issue 12)
     # links
     "dep_str": "DepositStrategy",
     "dep_props": "DepositCustomPropertySet",
@@ -41,14 +50,6 @@ PREFIXES: dict[str, str] = {
     "kyc_doc": "KycDocument",
     "aml_chk": "AmlCheck",
     "edd_log": "EddSearchLog",
-    # billing (issue 11)
-    "prod": "Product",
-    "plan": "Plan",
-    "ord": "Order",
-    "in": "Invoice",
-    "ordi": "OrderItem",
-    "ini": "InvoiceItem",
-    "mail": "EmailMessage",
 }
 
 

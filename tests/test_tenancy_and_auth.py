@@ -205,6 +205,89 @@ async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org
     assert dups["customer"]["possibleDuplicates"] == []  # B's same card and B's "a@example.com" are not A's
     listed = await org.gql("{ customerDuplicateSuggestions(first: 10) { edges { node { customer { id } } } } }")
     assert listed["customerDuplicateSuggestions"]["edges"] == []
+# billing (issue 11): every query and mutation of the catalog, orders and invoices
+BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
+  product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
+  p: node(id: $prod) { id } l: node(id: $plan) { id } o: node(id: $order) { id } i: node(id: $inv) { id }
+  products(first: 10) { totalCount } plans(first: 10) { totalCount } }"""
+BILLING_MUTATIONS = {
+    "productUpdate": ("ProductUpdateInput", lambda ids: {"productId": ids["prod"], "name": "Hacked"}),
+    "productDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["prod"]}),
+    "planCreate": ("PlanCreateInput", lambda ids: {"productId": ids["prod"], "name": "X", "currency": "USD",
+                                                   "pricing": {"formula": "FIXED_FEE", "price": "1"},
+                                                   "recurringInterval": {"unit": "MONTH"}}),
+    "planUpdate": ("PlanUpdateInput", lambda ids: {"planId": ids["plan"], "settings": {"name": "Hacked"}}),
+    "planDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["plan"]}),
+    "orderCreate": ("OrderCreateInput", lambda ids: {"customerId": ids["cus"], "orderType": "SUBSCRIPTION",
+                                                     "items": [{"planId": ids["plan"]}], "idempotencyKey": "t-1"}),
+    "orderCancel": ("OrderCancelInput", lambda ids: {"orderId": ids["order"]}),
+    "orderVoid": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderPause": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderResume": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderRenewalTimeUpdate": ("OrderRenewalTimeUpdateInput",
+                               lambda ids: {"orderId": ids["order"], "renewalTime": "2099-01-01T00:00:00Z"}),
+    "orderItemsChange": ("OrderItemsChangeInput", lambda ids: {"orderId": ids["order"], "items": [{"planId": ids["plan"]}]}),
+    "invoiceIssue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceVoid": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceAbandon": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceReissue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceUpdate": ("InvoiceUpdateInput", lambda ids: {"invoiceId": ids["inv"], "tax": "1"}),
+    "invoiceEmail": ("InvoiceEmailInput", lambda ids: {"invoiceId": ids["inv"]}),
+}
+
+
+async def test_billing_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
+    await make_customer(org, "payer")
+    prod = await add_product(org)
+    plan = await add_plan(org, prod)
+    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
+    ids = {"cus": "payer", "prod": prod, "plan": plan["id"], "order": made["order"]["id"], "inv": made["invoice"]["id"]}
+    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    seen = await other_org.gql(BILLING_READ, {k: v for k, v in ids.items() if k != "cus"})
+    assert seen == {"product": None, "plan": None, "order": None, "invoice": None, "p": None, "l": None, "o": None,
+                    "i": None, "products": {"totalCount": 0}, "plans": {"totalCount": 0}}
+    for name, (input_type, build) in BILLING_MUTATIONS.items():
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        data = await other_org.gql(query, {"input": build(ids)})
+        codes = {e["code"] for e in data[name]["userErrors"]}
+        assert codes and codes <= {"NOT_FOUND"}, (name, data)
+    pay = await other_org.gql(
+        """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) { userErrors { field code } } }""",
+        {"input": {"customerId": "payer", "invoiceId": ids["inv"], "amount": "1", "currency": "USD",
+                   "option": "PAID_OUTSIDE", "idempotencyKey": "t-2"}})
+    assert {e["code"] for e in pay["customerPaymentCollect"]["userErrors"]} == {"NOT_FOUND"}
+    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    assert after == before
+
+
+# billing clock (issue 12): usage, reactivation, scheduled pauses, retry schedules
+CLOCK_MUTATIONS = {
+    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1"}),
+    "orderReactivate": ("OrderReactivateInput", lambda ids: {"orderId": ids["order"]}),
+    "orderPauseSchedule": ("OrderPauseScheduleInput", lambda ids: {"orderId": ids["order"],
+                                                                   "startTime": "2099-01-01T00:00:00Z"}),
+    "retryScheduleUpdate": ("RetryScheduleUpdateInput", lambda ids: {"websiteId": ids["web"],
+                                                                     "delays": [{"unit": "DAY", "length": 1}]}),
+}
+
+
+async def test_billing_clock_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
+    await make_customer(org, "payer")
+    plan = await add_plan(org, await add_product(org))
+    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
+    ids = {"order": made["order"]["id"], "item": made["order"]["items"][0]["id"], "web": org.website_id}
+    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})]
+              for c in ("orders", "billing_usage", "billing_retry_schedules", "jobs")}
+    seen = await other_org.gql("query($w: ID!) { retrySchedule(websiteId: $w) { websiteId } }", {"w": org.website_id})
+    assert seen == {"retrySchedule": None}
+    for name, (input_type, build) in CLOCK_MUTATIONS.items():
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        data = await other_org.gql(query, {"input": build(ids)})
+        codes = {e["code"] for e in data[name]["userErrors"]}
+        assert codes and codes <= {"NOT_FOUND"}, (name, data)
+    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})]
+             for c in ("orders", "billing_usage", "billing_retry_schedules", "jobs")}
+    assert after == before
 # ---------------------------------------------------------------------------------------------- links
 
 LINKS_READ = """query($req: ID!, $setup: ID!, $portalLink: ID!, $cid: ID!, $ids: [ID!]!) {
@@ -345,25 +428,3 @@ BILLING_MUTATIONS = {
 }
 
 
-async def test_billing_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
-    await make_customer(org, "payer")
-    prod = await add_product(org)
-    plan = await add_plan(org, prod)
-    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
-    ids = {"cus": "payer", "prod": prod, "plan": plan["id"], "order": made["order"]["id"], "inv": made["invoice"]["id"]}
-    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
-    seen = await other_org.gql(BILLING_READ, {k: v for k, v in ids.items() if k != "cus"})
-    assert seen == {"product": None, "plan": None, "order": None, "invoice": None, "p": None, "l": None, "o": None,
-                    "i": None, "products": {"totalCount": 0}, "plans": {"totalCount": 0}}
-    for name, (input_type, build) in BILLING_MUTATIONS.items():
-        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
-        data = await other_org.gql(query, {"input": build(ids)})
-        codes = {e["code"] for e in data[name]["userErrors"]}
-        assert codes and codes <= {"NOT_FOUND"}, (name, data)
-    pay = await other_org.gql(
-        """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) { userErrors { field code } } }""",
-        {"input": {"customerId": "payer", "invoiceId": ids["inv"], "amount": "1", "currency": "USD",
-                   "option": "PAID_OUTSIDE", "idempotencyKey": "t-2"}})
-    assert {e["code"] for e in pay["customerPaymentCollect"]["userErrors"]} == {"NOT_FOUND"}
-    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
-    assert after == before

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from resolvers.billing import loaders
+from resolvers.billing import clock, collection, loaders
 from resolvers.billing.catalog import CatalogMutations, CatalogQueries
+from resolvers.billing.clock_api import ClockMutations, ClockQueries
 from resolvers.billing.invoices import InvoiceMutations, InvoiceQueries
 from resolvers.billing.orders import OrderMutations, OrderQueries
 from resolvers.nodes import register_node
+from schema.billing import clock as clock_schema
 from schema.billing import events
 from schema.billing.catalog import Plan, Product
 from schema.billing.invoices import Invoice
 from schema.billing.orders import Order
 
-QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries)
-MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations)
+QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, ClockQueries)
+MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, ClockMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
-TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING)
+TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING,
+                           *clock_schema.EVENT_CLASSES_CLOCK)
 
 register_node("Product", lambda ctx, i: ctx.loaders.product_by_id.load(i))
 register_node("Plan", lambda ctx, i: ctx.loaders.plan_by_id.load(i))
 register_node("Order", lambda ctx, i: ctx.loaders.order_by_id.load(i))
 register_node("Invoice", lambda ctx, i: ctx.loaders.invoice_by_id.load(i))
 
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "loaders"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "clock", "collection", "loaders"]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from resolvers.billing import invoicing, ordering, plan_rules
+from resolvers.billing import clock, invoicing, ordering, plan_rules
 from resolvers.context import Context, Principal
 from resolvers.settings import Settings
 from schema.billing.catalog import (
@@ -152,4 +152,8 @@ async def seed_billing(store: Store, org_id: str, customer_docs: list[Doc], t: d
                                   {"status": "ABANDONED", "abandonedTime": t}, t)
     for doc in of("evaluation")[1:]:
         await orders.transition(org, doc["id"], {}, {"status": "TRIAL_ENDED", "inTrial": False}, t)
+    for _, doc in made:  # the billing clock's jobs for each order's state now (e.g. the canceled one's churn)
+        now_doc = await orders.get(org, doc["id"])
+        if now_doc is not None:
+            await clock.arm_order(org, now_doc, t)
     return len(made)

@@ -3,7 +3,7 @@ the approved payment applied to the invoice afterwards (which activates a pendin
 
 from __future__ import annotations
 
-from resolvers.billing import invoicing
+from resolvers.billing import clock, collection, invoicing
 from resolvers.context import Context, now
 from resolvers.money import money
 from schema.common import Money, Problems, UserErrorCode
@@ -48,4 +48,6 @@ async def apply(ctx: Context, invoice_id: str, txn_id: str) -> None:
     if inv is not None and inv.get("orderId"):
         order = await orders.get(org, inv["orderId"])
         if order is not None:
-            await invoicing.settle_order(org, ctx.actor(), order, inv, t)
+            # billing clock (issue 12): trial conversion, and the jobs of an order this payment activated
+            order = await collection.on_paid(org, order, inv, t, ctx.actor())
+            await clock.arm_order(org, order, t)

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from strawberry import Some
 
-from resolvers.billing import invoicing, plan_rules, pricing
+from resolvers.billing import clock, invoicing, plan_rules, pricing
 from resolvers.context import Context, now
 from resolvers.money import money
 from resolvers.money.sales import usable
@@ -339,6 +339,7 @@ async def advance(ctx: Context, order: Doc) -> tuple[Doc, Doc | None, Doc | None
         last = await transactions.get(org, ids[-1]) if ids else None
     order = await invoicing.settle_order(org, ctx.actor(), order, inv, t)
     await invoicing.step("SETTLE")
+    await clock.arm_order(org, order, t)  # the billing clock's jobs (issue 12)
     return order, inv, last
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.billing import invoicing, ordering, pricing
+from resolvers.billing import clock, invoicing, ordering, pricing
 from resolvers.billing.loaders import forget_order
 from resolvers.context import Context, Info, now
 from resolvers.money import money
@@ -62,6 +62,7 @@ async def _move(ctx: Context, doc: Doc, guard: dict[str, Any], fields: Doc, kind
     if kind is not None:
         await timeline.record(ctx.org, doc["customerId"], kind, ctx.actor(), t, {"orderId": doc["id"], **(data or {})},
                               message)
+    await clock.arm_order(ctx.org, after, t)  # the billing clock's jobs follow the change (issue 12)
     forget_order(ctx, doc["id"], doc["customerId"])
     return OrderPayload(order=Order.from_doc(after), user_errors=[])
 

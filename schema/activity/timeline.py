@@ -81,6 +81,50 @@ class TimelineEventKind(enum.Enum):
     CUSTOMER_BLOCKED = strawberry.enum_value(
         "CUSTOMER_BLOCKED", description="Attributes of the customer were added to the blocklist."
     )
+    # billing (issue 11)
+    ORDER_CREATED = strawberry.enum_value("ORDER_CREATED", description="An order (subscription or one-time) was made.")
+    ORDER_ACTIVATED = strawberry.enum_value(
+        "ORDER_ACTIVATED", description="An order's initial invoice was paid: it is active (one-time: completed)."
+    )
+    ORDER_CANCELED = strawberry.enum_value("ORDER_CANCELED", description="A subscription was canceled.")
+    ORDER_PAUSED = strawberry.enum_value("ORDER_PAUSED", description="A subscription was paused.")
+    ORDER_RESUMED = strawberry.enum_value("ORDER_RESUMED", description="A paused subscription was resumed.")
+    ORDER_VOIDED = strawberry.enum_value("ORDER_VOIDED", description="A pending order was voided.")
+    ORDER_ITEMS_CHANGED = strawberry.enum_value("ORDER_ITEMS_CHANGED", description="A subscription's items changed.")
+    INVOICE_ISSUED = strawberry.enum_value("INVOICE_ISSUED", description="An invoice was issued (or reissued).")
+    INVOICE_PAID = strawberry.enum_value("INVOICE_PAID", description="An invoice was paid in full.")
+    INVOICE_VOIDED = strawberry.enum_value("INVOICE_VOIDED", description="An invoice was voided.")
+    INVOICE_EMAILED = strawberry.enum_value("INVOICE_EMAILED", description="An invoice was emailed to the customer.")
+    # billing clock (issue 12): what happens to orders and invoices at a time
+    ORDER_RENEWED = strawberry.enum_value("ORDER_RENEWED", description="A subscription moved to its next period.")
+    ORDER_COMPLETED = strawberry.enum_value(
+        "ORDER_COMPLETED", description="A subscription with an invoice limit ended after its last period."
+    )
+    ORDER_ABANDONED = strawberry.enum_value(
+        "ORDER_ABANDONED", description="A pending order was not activated by its abandon time."
+    )
+    ORDER_TRIAL_ENDED = strawberry.enum_value("ORDER_TRIAL_ENDED", description="A subscription's trial ended.")
+    ORDER_TRIAL_CONVERTED = strawberry.enum_value(
+        "ORDER_TRIAL_CONVERTED", description="The first invoice after a trial was paid."
+    )
+    ORDER_CHURNED = strawberry.enum_value(
+        "ORDER_CHURNED", description="A subscription canceled at the end of its period reached its churn time."
+    )
+    ORDER_DELINQUENCY_REACHED = strawberry.enum_value(
+        "ORDER_DELINQUENCY_REACHED", description="An invoice was unpaid at its delinquency time: the order was canceled."
+    )
+    ORDER_REACTIVATED = strawberry.enum_value(
+        "ORDER_REACTIVATED", description="A canceled or churned subscription was reactivated."
+    )
+    ORDER_PAUSE_SCHEDULED = strawberry.enum_value(
+        "ORDER_PAUSE_SCHEDULED", description="A pause of a subscription was scheduled."
+    )
+    INVOICE_PAST_DUE = strawberry.enum_value("INVOICE_PAST_DUE", description="An invoice was unpaid after its due time.")
+    INVOICE_PAYMENT_DECLINED = strawberry.enum_value(
+        "INVOICE_PAYMENT_DECLINED", description="An automatic payment attempt of an invoice was declined."
+    )
+    INVOICE_ABANDONED = strawberry.enum_value("INVOICE_ABANDONED", description="An invoice was abandoned with its order.")
+    USAGE_REPORTED = strawberry.enum_value("USAGE_REPORTED", description="Usage of a metered order item was reported.")
     # links
     DEPOSIT_REQUEST_CREATED = strawberry.enum_value(
         "DEPOSIT_REQUEST_CREATED", description="A deposit request (hosted deposit page) was made for the customer."
@@ -118,20 +162,6 @@ class TimelineEventKind(enum.Enum):
     EDD_SEARCH_PERFORMED = strawberry.enum_value(
         "EDD_SEARCH_PERFORMED", description="The monthly automatic EDD search ran (its logs are in `Customer.edd`)."
     )
-    # billing (issue 11)
-    ORDER_CREATED = strawberry.enum_value("ORDER_CREATED", description="An order (subscription or one-time) was made.")
-    ORDER_ACTIVATED = strawberry.enum_value(
-        "ORDER_ACTIVATED", description="An order's initial invoice was paid: it is active (one-time: completed)."
-    )
-    ORDER_CANCELED = strawberry.enum_value("ORDER_CANCELED", description="A subscription was canceled.")
-    ORDER_PAUSED = strawberry.enum_value("ORDER_PAUSED", description="A subscription was paused.")
-    ORDER_RESUMED = strawberry.enum_value("ORDER_RESUMED", description="A paused subscription was resumed.")
-    ORDER_VOIDED = strawberry.enum_value("ORDER_VOIDED", description="A pending order was voided.")
-    ORDER_ITEMS_CHANGED = strawberry.enum_value("ORDER_ITEMS_CHANGED", description="A subscription's items changed.")
-    INVOICE_ISSUED = strawberry.enum_value("INVOICE_ISSUED", description="An invoice was issued (or reissued).")
-    INVOICE_PAID = strawberry.enum_value("INVOICE_PAID", description="An invoice was paid in full.")
-    INVOICE_VOIDED = strawberry.enum_value("INVOICE_VOIDED", description="An invoice was voided.")
-    INVOICE_EMAILED = strawberry.enum_value("INVOICE_EMAILED", description="An invoice was emailed to the customer.")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -69,6 +69,11 @@ class InvoiceItem:
     period_start_time: datetime | None = strawberry.field(description="Start of the service period billed.")
     period_end_time: datetime | None = strawberry.field(description="End of the service period billed.")
     period_number: int | None = strawberry.field(description="The order's period number billed (1 = first).")
+    # billing clock (issue 12)
+    metered_quantity: Decimal | None = strawberry.field(
+        description="A metered item's billed quantity (may be fractional): its usage by the plan's strategy, "
+        "clamped by its minimum and maximum. `quantity` is then 1 and `unitPrice` the line's price."
+    )
 
     @classmethod
     def from_doc(cls, d: dict[str, Any], currency: str) -> InvoiceItem:
@@ -79,6 +84,7 @@ class InvoiceItem:
             plan_id=d.get("planId"), product_id=d.get("productId"), order_item_id=d.get("orderItemId"),
             period_start_time=d.get("periodStartTime"), period_end_time=d.get("periodEndTime"),
             period_number=d.get("periodNumber"),
+            metered_quantity=Decimal(d["meteredQuantity"]) if d.get("meteredQuantity") is not None else None,
         )
 
 

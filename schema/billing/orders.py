@@ -193,6 +193,10 @@ class Order(Node):
     cancel_description: str | None = strawberry.field(description="The cancellation's description.")
     paused_time: datetime | None = strawberry.field(description="When it was paused (while PAUSED).")
     void_time: datetime | None = strawberry.field(description="When it was voided.")
+    # billing clock (issue 12)
+    trial_conversion_time: datetime | None = strawberry.field(
+        description="When the first invoice after the trial was paid (the trial converted)."
+    )
     revision: int = strawberry.field(description="Increases by one with every change.")
     created_time: datetime = strawberry.field(description="When it was made.")
     updated_time: datetime = strawberry.field(description="When it last changed.")
@@ -247,7 +251,7 @@ class Order(Node):
             activation_time=d.get("activationTime"), canceled_time=d.get("canceledTime"), churn_time=d.get("churnTime"),
             canceled_by=CanceledBy[by] if by else None, cancel_category=CancelCategory[cat] if cat else None,
             cancel_description=d.get("cancelDescription"), paused_time=d.get("pausedTime"), void_time=d.get("voidTime"),
-            revision=d["revision"], created_time=d["createdTime"], updated_time=d["updatedTime"],
+            trial_conversion_time=d.get("trialConversionTime"), revision=d["revision"], created_time=d["createdTime"], updated_time=d["updatedTime"],
         )
 
 

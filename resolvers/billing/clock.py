@@ -1,0 +1,334 @@
+"""The billing clock: what happens to orders at a time, as jobs of the shared scheduler
+(resolvers/scheduler.py, store/jobs.py). docs/billing.md "The clock" describes it for users.
+
+| kind                  | key          | due                                  | does                                  |
+|-----------------------|--------------|--------------------------------------|---------------------------------------|
+| billing.renewal       | `ord_x:P`    | period P's start - issue shift       | period P's invoice, order to P; COMPLETED past the limit |
+| billing.collect       | `in_x:k`     | due time, then the retry delays      | autopay attempt k, PAST_DUE (collection.py) |
+| billing.delinquency   | `in_x`       | due time + delinquency period        | cancels the order (DELINQUENCY)       |
+| billing.abandon       | `ord_x`      | abandon time                         | PENDING -> ABANDONED, its invoice too |
+| billing.trial_end     | `ord_x`      | trial end                            | ends the trial; trial-only: TRIAL_ENDED |
+| billing.churn         | `ord_x`      | churn time                           | CANCELED -> CHURNED                   |
+| billing.pause_start/end | `ord_x`    | a scheduled pause's start / end      | ACTIVE -> PAUSED -> ACTIVE            |
+
+`arm_order` schedules what an order's current state needs next; it runs after every change of an
+order (creation, activation by a payment, every order mutation, every step here), and is idempotent (unique (kind, key)). Every
+handler re-reads the order and acts only when its guard still holds, so a job that runs twice, late,
+or after the order changed does nothing wrong: the invoice of (order, P) is unique by its `periodKey`,
+the move to period P is guarded by `rebillNumber == P - 1`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from resolvers.billing import collection, invoicing, pricing
+from resolvers.scheduler import JobRun, job_handler
+from store.billing import clock as clock_store
+from store.billing import invoices, orders
+from store.db import Doc, OrgDb
+from store.ids import new_id
+
+RENEWAL, ABANDON, TRIAL_END, CHURN = "billing.renewal", "billing.abandon", "billing.trial_end", "billing.churn"
+PAUSE_START, PAUSE_END = "billing.pause_start", "billing.pause_end"
+record = collection.record
+
+
+def issue_time(order: Doc, period_start: datetime) -> datetime:
+    return invoicing.shift(period_start, order.get("invoiceIssueShift"), -1)
+
+
+async def arm_order(org: OrgDb, order: Doc, t: datetime) -> None:
+    """Schedules the jobs the order's state calls for (each at most once; see the module's table)."""
+    oid, status = order["id"], order["status"]
+    if status == "PENDING" and order.get("abandonTime"):
+        await clock_store.arm(org, ABANDON, oid, order["abandonTime"], t)
+    if order["orderType"] != "SUBSCRIPTION":
+        return
+    if status == "ACTIVE" and order.get("renewalTime") and not order.get("isTrialOnly"):
+        period = order.get("rebillNumber", 1) + 1
+        await clock_store.arm(org, RENEWAL, f"{oid}:{period}", issue_time(order, order["renewalTime"]), t)
+    if status == "ACTIVE" and order.get("inTrial") and order.get("trialEndTime"):
+        await clock_store.arm(org, TRIAL_END, oid, order["trialEndTime"], t)
+    if status == "CANCELED" and order.get("churnTime"):
+        await clock_store.arm(org, CHURN, oid, order["churnTime"], t)
+    pause = order.get("scheduledPause")
+    if pause and status == "ACTIVE" and pause.get("startTime"):
+        await clock_store.arm(org, PAUSE_START, oid, pause["startTime"], t)
+    if pause and status == "PAUSED" and pause.get("endTime"):
+        await clock_store.arm(org, PAUSE_END, oid, pause["endTime"], t)
+
+
+# ---------------------------------------------------------------------------------------------- periods
+
+
+def _anchor(order: Doc, period: int, start: datetime) -> Doc:
+    """Where period numbers are counted from, so month ends do not drift (Jan 31, Feb 28, Mar 31 …):
+    the order's start when period `period` starts on its schedule, else the kept anchor if it still
+    agrees, else this period's start (the schedule moved: a pause, a new renewal time)."""
+    unit, length, _ = invoicing.order_period(order)
+    for anchor in ({"time": order["startTime"], "period": 1}, order.get("clockAnchor")):
+        if anchor and pricing.add_period(anchor["time"], unit, length, period - anchor["period"]) == start:
+            return anchor
+    return {"time": start, "period": period}
+
+
+def period_end(order: Doc, anchor: Doc, period: int) -> datetime:
+    unit, length, _ = invoicing.order_period(order)
+    return pricing.add_period(anchor["time"], unit, length, period + 1 - anchor["period"])
+
+
+def _metered_quantity(item: Doc, reports: list[Doc], sticky: Doc | None) -> Decimal:
+    metered = item["plan"]["meteredBilling"]
+    mine = [Decimal(r["quantity"]) for r in reports if r["orderItemId"] == item["id"]]
+    if mine:
+        q = sum(mine, Decimal(0)) if metered["strategy"] == "SUM" else mine[-1]
+    elif metered.get("sticky") and sticky is not None:
+        q = Decimal(sticky["quantity"])
+    else:
+        q = Decimal(0)
+    if metered.get("minQuantity") is not None:
+        q = max(q, Decimal(str(metered["minQuantity"])))
+    if metered.get("maxQuantity") is not None:
+        q = min(q, Decimal(str(metered["maxQuantity"])))
+    return q
+
+
+def metered_amount(plan_pricing: Doc, q: Decimal) -> Decimal:
+    """The price of a metered quantity (which may be fractional): flat rate per unit, a fixed fee as
+    is, brackets by the whole units begun; nothing for nothing."""
+    formula = plan_pricing["formula"]
+    if formula == "FIXED_FEE":
+        return Decimal(plan_pricing["price"])
+    if q == 0:
+        return Decimal(0)
+    if formula == "FLAT_RATE":
+        return Decimal(plan_pricing["price"]) * q
+    whole = int(q.to_integral_value(rounding="ROUND_CEILING"))
+    return pricing.line_amount(plan_pricing, whole)
+
+
+async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime,
+                        final: bool = False) -> tuple[list[Doc], list[str]]:
+    """Period P's invoice: prepaid items for P itself; postpaid items for the period that just ended
+    (P - 1), metered ones at the quantity their usage gives. `final`: the order ends instead of starting
+    P (its invoice limit), so only the postpaid part is billed. Returns the lines and the usage billed."""
+    cur = order["currency"]
+    prev_start, prev_end = order["currentPeriodStart"], order["currentPeriodEnd"]
+    lines: list[Doc] = []
+    usage_ids: list[str] = []
+    reports: list[Doc] | None = None
+    for item in order["items"]:
+        plan = item["plan"]
+        if plan.get("meteredBilling"):
+            if reports is None:
+                reports = await clock_store.usage_of(org, order["id"], prev_start, prev_end)
+                usage_ids = [r["id"] for r in reports]
+            sticky = None
+            if plan["meteredBilling"].get("sticky") and not any(r["orderItemId"] == item["id"] for r in reports):
+                sticky = await clock_store.last_usage_before(org, order["id"], item["id"], prev_start)
+            q = _metered_quantity(item, reports, sticky)
+            amount = metered_amount(plan["pricing"], q)
+            lines.append({
+                "id": new_id("ini"), "type": "DEBIT", "description": f"{plan['name']} × {format(q.normalize(), 'f')} (metered)",
+                "unitPrice": format(amount, "f"), "quantity": 1, "meteredQuantity": format(q.normalize(), "f"),
+                "amountMinor": pricing.round_minor(amount, cur),
+                "planId": plan["id"], "productId": plan["productId"], "orderItemId": item["id"],
+                "periodStartTime": prev_start, "periodEndTime": prev_end, "periodNumber": period - 1,
+            })
+        elif plan.get("billingTiming", "PREPAID") == "POSTPAID":
+            lines.append(invoicing.item_line(item, cur, prev_start, prev_end, period - 1))
+        elif not final:
+            lines.append(invoicing.item_line(item, cur, start, end, period))
+    return lines, usage_ids
+
+
+async def issue_renewal(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime, at: datetime,
+                        t: datetime, final: bool = False) -> Doc | None:
+    """Period P's invoice, once: its `periodKey` `<order>:P` is unique, so a second run finds the first's.
+    None: a final invoice with nothing to bill."""
+    lines, usage_ids = await renewal_lines(org, order, period, start, end, final)
+    if final and not lines:
+        return None
+    number = await invoices.next_number(org)
+    doc = invoicing.invoice_doc(order, new_id("in"), number, "RENEWAL", period, lines, at)
+    doc["collectionAttempts"] = 0
+    inserted = await invoices.insert(org, doc)
+    if inserted is None:
+        found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order['id']}:{period}"}, {"_id": 0})
+        assert found is not None  # the unique period key refused the insert
+        return found
+    await clock_store.mark_billed(org, usage_ids, inserted["id"], t)
+    await record(org, order["customerId"], "INVOICE_ISSUED", t,
+                 {"invoiceId": inserted["id"], "amountMinor": inserted["totalMinor"], "currency": inserted["currency"]},
+                 f"Invoice #{number} issued ({invoicing.money_text(inserted['totalMinor'], inserted['currency'])})")
+    return inserted
+
+
+@job_handler(RENEWAL)
+async def renew(run: JobRun) -> datetime | None:
+    org, t = run.org, run.now
+    order_id, period_text = run.job["key"].rsplit(":", 1)
+    period = int(period_text)
+    order = await orders.get(org, order_id)
+    if order is None:
+        return None
+    if order.get("rebillNumber", 1) < period:
+        if order["status"] != "ACTIVE" or not order.get("renewalTime") or order.get("isTrialOnly") \
+                or order.get("rebillNumber", 1) != period - 1:
+            return None  # paused, canceled, ended, or this job is stale: the order's next change re-arms
+        start = order["renewalTime"]
+        at = issue_time(order, start)
+        if at > t:
+            return at  # the renewal moved later
+        _, _, limit = invoicing.order_period(order)
+        if limit is not None and period > limit:
+            # The last period's postpaid (and metered) part is billed now, then the order is done.
+            last = await issue_renewal(org, order, period, start, start, at, t, final=True)
+            done = await orders.transition(
+                org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
+                {"status": "COMPLETED", "renewalTime": None, "completedTime": start,
+                 **({"recentInvoiceId": last["id"], "billingStatus": last["status"]} if last else {})}, t)
+            if done is not None:
+                await record(org, order["customerId"], "ORDER_COMPLETED", t, {"orderId": order_id},
+                             f"Subscription completed after its {limit} periods")
+            if last is not None and last["status"] in invoices.PAYABLE and last["totalMinor"] == 0:
+                await invoicing.apply_payment(org, last["id"], None, t)
+            elif last is not None and last["status"] in invoices.PAYABLE:
+                await collection.schedule_collection(org, done or order, last, t)
+            return None
+        anchor = _anchor(order, period, start)
+        end = period_end(order, anchor, period)
+        inv = await issue_renewal(org, order, period, start, end, at, t)
+        assert inv is not None  # a regular renewal always has its invoice
+        moved = await orders.transition(
+            org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
+            {"rebillNumber": period, "currentPeriodStart": start, "currentPeriodEnd": end, "renewalTime": end,
+             "clockAnchor": anchor, "recentInvoiceId": inv["id"], "billingStatus": inv["status"]}, t,
+        )
+        if moved is None:
+            return None  # the order changed meanwhile (canceled, paused): its change re-armed what it needs
+        order = moved
+        await record(org, order["customerId"], "ORDER_RENEWED", t, {"orderId": order_id, "period": period},
+                     f"Subscription renewed: period {period} ({start.date()} – {end.date()})")
+    else:
+        found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order_id}:{period}"}, {"_id": 0})
+        if found is None:
+            return None
+        inv = found
+    if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
+        inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
+        order = await collection.on_paid(org, order, inv, t)
+    elif inv["status"] in invoices.PAYABLE:
+        await collection.schedule_collection(org, order, inv, t)
+    await arm_order(org, order, t)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- states
+
+
+@job_handler(ABANDON)
+async def abandon(run: JobRun) -> datetime | None:
+    """A pending order not activated by its abandon time is abandoned, its unpaid invoice too."""
+    org, t = run.org, run.now
+    order = await orders.get(org, run.job["key"])
+    if order is None or order["status"] != "PENDING" or not order.get("abandonTime"):
+        return None
+    if order["abandonTime"] > t:
+        return order["abandonTime"]
+    after = await orders.transition(org, order["id"], {"status": "PENDING"},
+                                    {"status": "ABANDONED", "abandonedTime": t, "billingStatus": "ABANDONED"}, t)
+    if after is None:
+        return None
+    await record(org, order["customerId"], "ORDER_ABANDONED", t, {"orderId": order["id"]},
+                 "Pending order abandoned: not activated by its abandon time")
+    inv = await invoices.transition(org, order["initialInvoiceId"],
+                                    {"status": {"$in": ["DRAFT", *invoices.PAYABLE]}, "paidMinor": 0},
+                                    {"status": "ABANDONED", "abandonedTime": t}, t)
+    if inv is not None:
+        await record(org, order["customerId"], "INVOICE_ABANDONED", t,
+                     {"invoiceId": inv["id"], "amountMinor": inv["totalMinor"], "currency": inv["currency"]},
+                     f"Invoice #{inv.get('invoiceNumber')} abandoned with its order")
+    return None
+
+
+@job_handler(TRIAL_END)
+async def trial_end(run: JobRun) -> datetime | None:
+    """The trial ends: a trial-only order becomes TRIAL_ENDED; others go on to their first paid period
+    (whose invoice the renewal issues; paying it converts the trial)."""
+    org, t = run.org, run.now
+    order = await orders.get(org, run.job["key"])
+    if order is None or not order.get("trialEndTime") or order.get("trialEndedTime") or order["status"] != "ACTIVE":
+        return None
+    if order["trialEndTime"] > t:
+        return order["trialEndTime"]
+    fields: Doc = {"inTrial": False, "trialEndedTime": order["trialEndTime"]}
+    if order.get("isTrialOnly"):
+        fields.update(status="TRIAL_ENDED", renewalTime=None)
+    after = await orders.transition(org, order["id"], {"status": "ACTIVE", "trialEndedTime": None}, fields, t)
+    if after is not None:
+        await record(org, order["customerId"], "ORDER_TRIAL_ENDED", t, {"orderId": order["id"]},
+                     "Trial ended" + (": the trial-only order is over" if order.get("isTrialOnly") else ""))
+    return None
+
+
+@job_handler(CHURN)
+async def churn(run: JobRun) -> datetime | None:
+    """A subscription canceled at the end of its period churns at its churn time."""
+    org, t = run.org, run.now
+    order = await orders.get(org, run.job["key"])
+    if order is None or order["status"] != "CANCELED" or not order.get("churnTime"):
+        return None
+    if order["churnTime"] > t:
+        return order["churnTime"]
+    after = await orders.transition(org, order["id"], {"status": "CANCELED", "churnTime": order["churnTime"]},
+                                    {"status": "CHURNED", "renewalTime": None}, t)
+    if after is not None:
+        await record(org, order["customerId"], "ORDER_CHURNED", t, {"orderId": order["id"]},
+                     "Subscription churned at the end of its paid period")
+    return None
+
+
+@job_handler(PAUSE_START)
+async def pause_start(run: JobRun) -> datetime | None:
+    org, t = run.org, run.now
+    order = await orders.get(org, run.job["key"])
+    pause = (order or {}).get("scheduledPause")
+    if order is None or not pause or order["status"] != "ACTIVE":
+        return None
+    if pause["startTime"] > t:
+        return pause["startTime"]
+    after = await orders.transition(org, order["id"], {"status": "ACTIVE", "scheduledPause.startTime": pause["startTime"]},
+                                    {"status": "PAUSED", "pausedTime": pause["startTime"]}, t)
+    if after is not None:
+        await record(org, order["customerId"], "ORDER_PAUSED", t, {"orderId": order["id"]},
+                     "Subscription paused (scheduled)" + (f" until {pause['endTime'].isoformat()}" if pause.get("endTime") else ""))
+        await arm_order(org, after, t)
+    return None
+
+
+@job_handler(PAUSE_END)
+async def pause_end(run: JobRun) -> datetime | None:
+    """A scheduled pause ends: ACTIVE again, the renewal moved out by the time paused (as a resume does)."""
+    org, t = run.org, run.now
+    order = await orders.get(org, run.job["key"])
+    pause = (order or {}).get("scheduledPause")
+    if order is None or not pause or not pause.get("endTime") or order["status"] != "PAUSED":
+        return None
+    end = pause["endTime"]
+    if end > t:
+        return end
+    paused_for = end - (order.get("pausedTime") or end)
+    fields: Doc = {"status": "ACTIVE", "pausedTime": None, "scheduledPause": None}
+    if order.get("renewalTime"):
+        fields["renewalTime"] = order["renewalTime"] + paused_for
+    if order.get("currentPeriodEnd"):
+        fields["currentPeriodEnd"] = order["currentPeriodEnd"] + paused_for
+    after = await orders.transition(org, order["id"], {"status": "PAUSED", "scheduledPause.endTime": end}, fields, t)
+    if after is not None:
+        await record(org, order["customerId"], "ORDER_RESUMED", t, {"orderId": order["id"]},
+                     "Subscription resumed (end of its scheduled pause)")
+        await arm_order(org, after, t)
+    return None

@@ -1,0 +1,105 @@
+"""What the billing clock keeps besides the scheduler's jobs: metered usage of order items, each
+website's retry schedule, and the one job operation the scheduler lacks (arming a job again).
+
+- `billing_usage`: one document per `usageReport` (quantity in thousandths, so sums stay exact),
+  marked with the invoice that billed it. Unique (organization, id); read by (order item, time).
+- `billing_retry_schedules`: a website's collection retry delays (one document per website).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from store import jobs
+from store.db import Doc, IndexList, OrgDb
+
+USAGE = "billing_usage"
+RETRY_SCHEDULES = "billing_retry_schedules"
+
+INDEXES: dict[str, IndexList] = {
+    USAGE: [
+        ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
+        (
+            [("organizationId", ASCENDING), ("orderId", ASCENDING), ("orderItemId", ASCENDING), ("usageTime", ASCENDING)],
+            {"name": "org_item_time"},
+        ),
+    ],
+    RETRY_SCHEDULES: [([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"})],
+}
+
+
+async def arm(org: OrgDb, kind: str, key: str, due: datetime, now: datetime, payload: Doc | None = None) -> None:
+    """The job (kind, key) PENDING at `due`: created, or (when it exists, is not running, and is due at
+    another time or was canceled) set PENDING at `due` again. Its handler re-reads what it acts on, so
+    arming a job whose work is done already only makes it find nothing to do."""
+    job = await jobs.schedule(org, kind, key, due, now, payload)
+    if job["status"] == jobs.PENDING and job["dueTime"] == due:
+        return
+    await org[jobs.COLLECTION].update_one(
+        {"kind": kind, "key": key, "status": {"$ne": jobs.RUNNING},
+         "$or": [{"dueTime": {"$ne": due}}, {"status": jobs.CANCELED}]},
+        {"$set": {"status": jobs.PENDING, "dueTime": due, "attempts": 0, "updatedTime": now, "leaseOwner": None,
+                  "leaseUntil": None},
+         "$inc": {"revision": 1}},
+    )
+
+
+# ---------------------------------------------------------------------------------------------- usage
+
+
+async def add_usage(org: OrgDb, doc: Doc) -> Doc:
+    try:
+        await org[USAGE].insert_one(doc)
+    except DuplicateKeyError:
+        found = await org[USAGE].find_one({"id": doc["id"]}, {"_id": 0})
+        assert found is not None
+        return found
+    doc.pop("_id", None)
+    return doc
+
+
+async def usage_of(org: OrgDb, order_id: str, start: datetime, end: datetime) -> list[Doc]:
+    """An order's usage reports with start <= usageTime < end, oldest first."""
+    return await org[USAGE].find_list(
+        {"orderId": order_id, "usageTime": {"$gte": start, "$lt": end}}, {"_id": 0},
+        sort=[("usageTime", ASCENDING), ("id", ASCENDING)],
+    )
+
+
+async def last_usage_before(org: OrgDb, order_id: str, item_id: str, before: datetime) -> Doc | None:
+    """The latest report of an item before `before` (sticky metered billing)."""
+    found = await org[USAGE].find_list(
+        {"orderId": order_id, "orderItemId": item_id, "usageTime": {"$lt": before}}, {"_id": 0},
+        sort=[("usageTime", -1), ("id", -1)], limit=1,
+    )
+    return found[0] if found else None
+
+
+async def mark_billed(org: OrgDb, ids: list[str], invoice_id: str, now: datetime) -> None:
+    if ids:
+        await org[USAGE].update_many({"id": {"$in": ids}, "invoiceId": None},
+                                     {"$set": {"invoiceId": invoice_id, "updatedTime": now}})
+
+
+# ---------------------------------------------------------------------------------------------- retries
+
+
+async def retry_schedule(org: OrgDb, website_id: str | None) -> Doc | None:
+    if not website_id:
+        return None
+    return await org[RETRY_SCHEDULES].find_one({"id": website_id}, {"_id": 0})
+
+
+async def set_retry_schedule(org: OrgDb, website_id: str, delays: list[dict[str, Any]], now: datetime) -> Doc:
+    doc = await org[RETRY_SCHEDULES].find_one_and_update(
+        {"id": website_id},
+        {"$set": {"delays": delays, "updatedTime": now}, "$setOnInsert": {"createdTime": now}, "$inc": {"revision": 1}},
+        upsert=True,
+    )
+    assert doc is not None
+    doc.pop("_id", None)
+    return doc
