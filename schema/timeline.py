@@ -92,6 +92,19 @@ class TimelineEventKind(enum.Enum):
     INVOICE_PAID = strawberry.enum_value("INVOICE_PAID", description="An invoice was paid in full.")
     INVOICE_VOIDED = strawberry.enum_value("INVOICE_VOIDED", description="An invoice was voided.")
     INVOICE_EMAILED = strawberry.enum_value("INVOICE_EMAILED", description="An invoice was emailed to the customer.")
+    # billing III (issue 13): coupons, credit memos, quotes
+    COUPON_REDEEMED = strawberry.enum_value("COUPON_REDEEMED", description="A coupon was redeemed for the customer.")
+    COUPON_REDEMPTION_CANCELED = strawberry.enum_value(
+        "COUPON_REDEMPTION_CANCELED", description="A coupon redemption was canceled."
+    )
+    COUPON_APPLIED = strawberry.enum_value("COUPON_APPLIED", description="A redeemed coupon discounted an invoice.")
+    CREDIT_MEMO_CREATED = strawberry.enum_value("CREDIT_MEMO_CREATED", description="A credit memo was created.")
+    CREDIT_MEMO_ISSUED = strawberry.enum_value("CREDIT_MEMO_ISSUED", description="A draft credit memo was issued.")
+    CREDIT_MEMO_UPDATED = strawberry.enum_value("CREDIT_MEMO_UPDATED", description="A credit memo was edited.")
+    CREDIT_MEMO_APPLIED = strawberry.enum_value(
+        "CREDIT_MEMO_APPLIED", description="Part of a credit memo was allocated to an invoice."
+    )
+    CREDIT_MEMO_VOIDED = strawberry.enum_value("CREDIT_MEMO_VOIDED", description="A credit memo was voided.")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -32,6 +32,12 @@ PREFIXES: dict[str, str] = {
     "ordi": "OrderItem",
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
+    # billing III (issue 13): coupons, credit memos, quotes
+    "cpn": "Coupon",
+    "cpnr": "CouponRedemption",
+    "crmm": "CreditMemo",
+    "crmi": "CreditMemoItem",
+    "qt": "Quote",
 }
 
 

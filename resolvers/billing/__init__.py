@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from resolvers.billing import loaders
+from resolvers.billing import adjustment_loaders, loaders
 from resolvers.billing.catalog import CatalogMutations, CatalogQueries
+from resolvers.billing.coupons import CouponMutations, CouponQueries
+from resolvers.billing.credit_memos import CreditMemoMutations, CreditMemoQueries
 from resolvers.billing.invoices import InvoiceMutations, InvoiceQueries
 from resolvers.billing.orders import OrderMutations, OrderQueries
 from resolvers.nodes import register_node
-from schema.billing import events
+from schema.billing import adjustment_events, events
 from schema.billing.catalog import Plan, Product
+from schema.billing.coupons import Coupon, CouponRedemption
+from schema.billing.credit_memos import CreditMemo
 from schema.billing.invoices import Invoice
 from schema.billing.orders import Order
 
-QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries)
-MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations)
+QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, CouponQueries,
+                               CreditMemoQueries)
+MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, CouponMutations,
+                                 CreditMemoMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
-TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING)
+TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING,
+                           Coupon, CouponRedemption, CreditMemo, *adjustment_events.EVENT_CLASSES_ADJUSTMENTS)
 
 register_node("Product", lambda ctx, i: ctx.loaders.product_by_id.load(i))
 register_node("Plan", lambda ctx, i: ctx.loaders.plan_by_id.load(i))
 register_node("Order", lambda ctx, i: ctx.loaders.order_by_id.load(i))
 register_node("Invoice", lambda ctx, i: ctx.loaders.invoice_by_id.load(i))
+register_node("Coupon", lambda ctx, i: ctx.loaders.coupon_by_id.load(i))
+register_node("CreditMemo", lambda ctx, i: ctx.loaders.credit_memo_by_id.load(i))
+register_node("CouponRedemption", lambda ctx, i: ctx.loaders.coupon_redemption_by_id.load(i))
 
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "loaders"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "adjustment_loaders", "loaders"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.transactions import Transaction
 
@@ -90,7 +91,13 @@ class Invoice(Node):
     currency: CurrencyCode = strawberry.field(description="Its currency.")
     items: list[InvoiceItem] = strawberry.field(description="Its lines, in order.")
     subtotal: Money = strawberry.field(description="Debit lines minus credit lines.")
-    discount: Money = strawberry.field(description="Discounts (coupons come with the coupons issue; 0 today).")
+    discount: Money = strawberry.field(description="Coupon discounts (the sum of `discounts`).")
+    # coupons and credit memos (issue 13)
+    discounts: list[InvoiceDiscount] = strawberry.field(description="The coupons that discount it, in order.")
+    credit_applied: Money = strawberry.field(
+        description="Credit memos allocated to it (counted in `amountPaid`; see `creditAllocations`).")
+    credit_allocations: list[InvoiceCreditAllocation] = strawberry.field(
+        description="Credit memo amounts allocated to it, oldest first.")
     shipping: Money = strawberry.field(description="Shipping.")
     tax: Money = strawberry.field(description="Tax (a manual amount).")
     total: Money = strawberry.field(description="subtotal - discount + shipping + tax.")
@@ -142,6 +149,9 @@ class Invoice(Node):
             invoice_number=d.get("invoiceNumber"), type=InvoiceType[d["type"]], status=InvoiceStatus[d["status"]],
             currency=CurrencyCode[cur], items=[InvoiceItem.from_doc(i, cur) for i in d["items"]],
             subtotal=Money.from_minor(d["subtotalMinor"], cur), discount=Money.from_minor(d.get("discountMinor", 0), cur),
+            discounts=[InvoiceDiscount.from_doc(x, cur) for x in d.get("discounts") or ()],
+            credit_applied=Money.from_minor(sum(a["amountMinor"] for a in d.get("creditAllocations") or ()), cur),
+            credit_allocations=[InvoiceCreditAllocation.from_doc(a, cur) for a in d.get("creditAllocations") or ()],
             shipping=Money.from_minor(d.get("shippingMinor", 0), cur), tax=Money.from_minor(d.get("taxMinor", 0), cur),
             total=Money.from_minor(d["totalMinor"], cur), amount_paid=Money.from_minor(d.get("paidMinor", 0), cur),
             amount_refunded=Money.from_minor(d.get("refundedMinor", 0), cur), amount_due=Money.from_minor(due, cur),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.billing import catalog, invoices, orders, outbox
+from store.billing import catalog, coupons, credit_memos, invoices, orders, outbox
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **catalog.INDEXES,
     orders.COLLECTION: orders.INDEXES,
     **invoices.INDEXES,
     outbox.COLLECTION: outbox.INDEXES,
+    **coupons.INDEXES,
+    **credit_memos.INDEXES,
 }
