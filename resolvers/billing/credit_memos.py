@@ -31,6 +31,7 @@ from schema.billing.credit_memos import (
 )
 from schema.billing.invoices import Invoice
 from schema.common import ClientError, Connection, Edge, Money, Problems, UserError, UserErrorCode
+from store import idempotency as idem_store
 from store import timeline
 from store.billing import catalog, credit_memos, invoices
 from store.db import Doc, OrgDb
@@ -248,6 +249,15 @@ async def _invoice(ctx: Context, problems: Problems, invoice_id: str) -> Doc | N
     return inv
 
 
+async def _replay(ctx: Context, operation: str, key: str, inp: Any) -> idempotency.Outcome | None:
+    """The stored outcome of a finished allocation with this key and input (checked before the input is,
+    so a replay answers the same after the memo or invoice moved on)."""
+    done = await idem_store.get(ctx.org, key) if key else None
+    if done is None or done.get("status") != "DONE" or done["inputHash"] != idempotency.input_hash(operation, inp):
+        return None
+    return {**done["result"], "replayed": True}
+
+
 def _errors(outcome: idempotency.Outcome) -> list[UserError]:
     return [UserError(field=e["field"], message=e["message"], code=UserErrorCode(e["code"]))
             for e in outcome.get("errors") or ()]
@@ -378,9 +388,12 @@ class CreditMemoMutations:
     async def credit_memo_allocate(self, info: Info, input: CreditMemoAllocateInput) -> CreditMemoAllocatePayload:
         ctx, problems, t = info.context, Problems(), now()
         key = money.idempotency_key(problems, input.idempotency_key)
+        replay = await _replay(ctx, "creditMemoAllocate", key, input)
         memo = await _load(ctx, problems, str(input.credit_memo_id))
+        if replay is not None:
+            problems = Problems()
         inv = await _invoice(ctx, problems, str(input.invoice_id))
-        if memo is not None:
+        if memo is not None and replay is None:
             _status(problems, memo, credit_memos.OPEN, "allocated")
             _invoice_problems(problems, inv, memo["customerId"], memo["currency"])
         requested = _amount(problems, ["amount"], input.amount, memo["currency"]) if memo and input.amount else None
@@ -395,7 +408,7 @@ class CreditMemoMutations:
                                            UserErrorCode.NOTHING_DUE)
             return {"changed": True, "amountMinor": amount}
 
-        outcome = await idempotency.once(ctx, "creditMemoAllocate", key, input, work)
+        outcome = replay or await idempotency.once(ctx, "creditMemoAllocate", key, input, work)
         if outcome.get("errors"):
             return CreditMemoAllocatePayload(credit_memo=None, invoice=None, amount=None, user_errors=_errors(outcome))
         memo_after = await credit_memos.get(ctx.org, memo["id"])
@@ -414,10 +427,12 @@ class CreditMemoMutations:
     ) -> InvoiceCreditBalanceAllocatePayload:
         ctx, problems, t = info.context, Problems(), now()
         key = money.idempotency_key(problems, input.idempotency_key)
+        replay = await _replay(ctx, "invoiceCreditBalanceAllocate", key, input)
         inv = await _invoice(ctx, problems, str(input.invoice_id))
-        _invoice_problems(problems, inv, None, None)
+        if replay is None:
+            _invoice_problems(problems, inv, None, None)
         memos: list[Doc] = []
-        if inv is not None:
+        if inv is not None and replay is None:
             if input.credit_memo_ids is not None:
                 for i, mid in enumerate(input.credit_memo_ids):
                     m = await _load(ctx, problems, str(mid))
@@ -458,7 +473,7 @@ class CreditMemoMutations:
                 return idempotency.refused(["invoiceId"], "nothing could be allocated", UserErrorCode.NOTHING_DUE)
             return {"changed": True, "amountMinor": total, "memoIds": used}
 
-        outcome = await idempotency.once(ctx, "invoiceCreditBalanceAllocate", key, input, work)
+        outcome = replay or await idempotency.once(ctx, "invoiceCreditBalanceAllocate", key, input, work)
         if outcome.get("errors"):
             return InvoiceCreditBalanceAllocatePayload(invoice=None, credit_memos=[], amount=None, user_errors=_errors(outcome))
         after = await invoices.get(ctx.org, inv["id"])
