@@ -20,7 +20,8 @@ CREATE = f"""mutation($input: CreditMemoCreateInput!) {{ creditMemoCreate(input:
 UPDATE = f"""mutation($input: CreditMemoUpdateInput!) {{ creditMemoUpdate(input: $input) {{ creditMemo {{ {MEMO_FIELDS} }} {ERR} }} }}"""
 ISSUE = f"""mutation($input: CreditMemoActionInput!) {{ creditMemoIssue(input: $input) {{ creditMemo {{ {MEMO_FIELDS} }} {ERR} }} }}"""
 VOID = f"""mutation($input: CreditMemoActionInput!) {{ creditMemoVoid(input: $input) {{ creditMemo {{ {MEMO_FIELDS} }} {ERR} }} }}"""
-INVOICE_PART = "id status total { amount } amountPaid { amount } amountDue { amount } creditApplied { amount } creditAllocations { creditMemoId amount { amount } }"
+INVOICE_PART = """id status total { amount } amountPaid { amount } amountDue { amount } creditApplied { amount }
+  creditAllocations { creditMemoId amount { amount } }"""
 ALLOCATE = f"""mutation($input: CreditMemoAllocateInput!) {{ creditMemoAllocate(input: $input) {{
   creditMemo {{ {MEMO_FIELDS} }} invoice {{ {INVOICE_PART} }} amount {{ amount }} {ERR} }} }}"""
 BALANCE_ALLOCATE = f"""mutation($input: InvoiceCreditBalanceAllocateInput!) {{ invoiceCreditBalanceAllocate(input: $input) {{
