@@ -35,6 +35,8 @@ from resolvers import api_logs as logging_rules
 from resolvers import graphiql
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import pdf_route
+from resolvers.billing.quote_documents import quote_pdf_route
+from resolvers.billing.quotes import quote_status
 from resolvers.context import Context, Principal, now
 from resolvers.files import download_route
 from resolvers.hosted import HostedPages
@@ -353,6 +355,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         WebSocketRoute("/graphql", view),
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", pdf_route(refs), methods=["GET"]),  # billing
+        Route("/quotes/{quote_id}.pdf", quote_pdf_route(refs, lambda d: quote_status(d, now())), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),

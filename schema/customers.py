@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from resolvers.context import Context
     from schema.billing.coupons import CouponRedemption
     from schema.billing.credit_memos import CreditMemo
+    from schema.billing.quotes import Quote
 
     Info = strawberry.Info[Context, None]
 else:
@@ -238,6 +239,13 @@ class Customer(Linkable):
     ) -> Connection[Annotated[CreditMemo, strawberry.lazy("schema.billing.credit_memos")]]:
         check_first(first)
         return await info.context.credit_memos_connection(self.id, first, after)
+
+    @strawberry.field(description="Quotes, newest first.")
+    async def quotes(
+        self, info: Info, first: First, after: After = None,
+    ) -> Connection[Annotated[Quote, strawberry.lazy("schema.billing.quotes")]]:
+        check_first(first)
+        return await info.context.quotes_connection(self.id, first, after)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

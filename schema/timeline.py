@@ -105,6 +105,13 @@ class TimelineEventKind(enum.Enum):
         "CREDIT_MEMO_APPLIED", description="Part of a credit memo was allocated to an invoice."
     )
     CREDIT_MEMO_VOIDED = strawberry.enum_value("CREDIT_MEMO_VOIDED", description="A credit memo was voided.")
+    QUOTE_CREATED = strawberry.enum_value("QUOTE_CREATED", description="A quote was created (DRAFT).")
+    QUOTE_UPDATED = strawberry.enum_value("QUOTE_UPDATED", description="A draft quote was edited.")
+    QUOTE_ISSUED = strawberry.enum_value("QUOTE_ISSUED", description="A quote was issued to the customer.")
+    QUOTE_RECALLED = strawberry.enum_value("QUOTE_RECALLED", description="An issued quote was recalled to draft.")
+    QUOTE_ACCEPTED = strawberry.enum_value("QUOTE_ACCEPTED", description="A quote was accepted.")
+    QUOTE_REJECTED = strawberry.enum_value("QUOTE_REJECTED", description="A quote was rejected.")
+    QUOTE_CANCELED = strawberry.enum_value("QUOTE_CANCELED", description="A quote was canceled.")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -8,6 +8,7 @@ from resolvers.billing.coupons import CouponMutations, CouponQueries
 from resolvers.billing.credit_memos import CreditMemoMutations, CreditMemoQueries
 from resolvers.billing.invoices import InvoiceMutations, InvoiceQueries
 from resolvers.billing.orders import OrderMutations, OrderQueries
+from resolvers.billing.quotes import QuoteMutations, QuoteQueries
 from resolvers.nodes import register_node
 from schema.billing import adjustment_events, events
 from schema.billing.catalog import Plan, Product
@@ -15,14 +16,15 @@ from schema.billing.coupons import Coupon, CouponRedemption
 from schema.billing.credit_memos import CreditMemo
 from schema.billing.invoices import Invoice
 from schema.billing.orders import Order
+from schema.billing.quotes import Quote
 
 QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, CouponQueries,
-                               CreditMemoQueries)
+                               CreditMemoQueries, QuoteQueries)
 MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, CouponMutations,
-                                 CreditMemoMutations)
+                                 CreditMemoMutations, QuoteMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
 TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING,
-                           Coupon, CouponRedemption, CreditMemo, *adjustment_events.EVENT_CLASSES_ADJUSTMENTS)
+                           Coupon, CouponRedemption, CreditMemo, Quote, *adjustment_events.EVENT_CLASSES_ADJUSTMENTS)
 
 register_node("Product", lambda ctx, i: ctx.loaders.product_by_id.load(i))
 register_node("Plan", lambda ctx, i: ctx.loaders.plan_by_id.load(i))
@@ -30,6 +32,7 @@ register_node("Order", lambda ctx, i: ctx.loaders.order_by_id.load(i))
 register_node("Invoice", lambda ctx, i: ctx.loaders.invoice_by_id.load(i))
 register_node("Coupon", lambda ctx, i: ctx.loaders.coupon_by_id.load(i))
 register_node("CreditMemo", lambda ctx, i: ctx.loaders.credit_memo_by_id.load(i))
+register_node("Quote", lambda ctx, i: ctx.loaders.quote_by_id.load(i))
 register_node("CouponRedemption", lambda ctx, i: ctx.loaders.coupon_redemption_by_id.load(i))
 
 __all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "adjustment_loaders", "loaders"]

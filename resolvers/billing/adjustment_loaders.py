@@ -5,12 +5,14 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from resolvers.billing import discounts
+from resolvers.billing.quotes import quote_status
 from resolvers.context import loader
 from resolvers.loaders import Loaders
 from schema.billing.coupons import Coupon, CouponRedemption
 from schema.billing.credit_memos import CreditMemo
+from schema.billing.quotes import Quote
 from schema.common import Money
-from store.billing import coupons, credit_memos
+from store.billing import coupons, credit_memos, quotes
 
 
 @loader
@@ -66,5 +68,15 @@ def credit_balance_by_customer_id(loaders: Loaders) -> DataLoader[str, list[Mone
                 sums[d["currency"]] = sums.get(d["currency"], 0) + d["unusedMinor"]
             out.append([Money.from_minor(v, c) for c, v in sorted(sums.items()) if v])
         return out
+
+    return DataLoader(load)
+
+
+@loader
+def quote_by_id(loaders: Loaders) -> DataLoader[str, Quote | None]:
+    org, t = loaders.org, loaders.now
+
+    async def load(ids: list[str]) -> list[Quote | None]:
+        return [Quote.from_doc(d, quote_status(d, t)) if d else None for d in await quotes.get_many(org, ids)]
 
     return DataLoader(load)

@@ -1,4 +1,4 @@
-"""Timeline events of coupons and credit memos (issue 13). They register themselves in
+"""Timeline events of coupons, credit memos and quotes (issue 13). They register themselves in
 `schema.timeline.EVENT_TYPES` / `EVENT_CLASSES` when this module is imported (as billing's events do)."""
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ class CreditMemoEvent(TimelineEvent):
     amount: Money | None = strawberry.field(description="Its total, or the amount allocated.")
 
 
+@strawberry.type(description="A quote was created, edited, issued, recalled, accepted, rejected or canceled (see `kind`).")
+class QuoteEvent(TimelineEvent):
+    quote_id: strawberry.ID = strawberry.field(description="The quote.")
+    amount: Money | None = strawberry.field(description="Its subtotal.")
+
+
 def _money(data: dict[str, Any]) -> Money | None:
     return Money.from_minor(data["amountMinor"], data["currency"]) if "amountMinor" in data else None
 
@@ -43,10 +49,17 @@ def _memo(d: dict[str, Any]) -> TimelineEvent:
                   amount=_money(data))
 
 
+def _quote(d: dict[str, Any]) -> TimelineEvent:
+    return _event(QuoteEvent, d, quote_id=d["data"]["quoteId"], amount=_money(d["data"]))
+
+
 COUPON_KINDS = ("COUPON_REDEEMED", "COUPON_REDEMPTION_CANCELED", "COUPON_APPLIED")
 CREDIT_MEMO_KINDS = ("CREDIT_MEMO_CREATED", "CREDIT_MEMO_ISSUED", "CREDIT_MEMO_UPDATED", "CREDIT_MEMO_APPLIED",
                      "CREDIT_MEMO_VOIDED")
 EVENT_TYPES.update({k: _coupon for k in COUPON_KINDS})
 EVENT_TYPES.update({k: _memo for k in CREDIT_MEMO_KINDS})
-EVENT_CLASSES.extend([CouponEvent, CreditMemoEvent])
-EVENT_CLASSES_ADJUSTMENTS: tuple[type, ...] = (CouponEvent, CreditMemoEvent)
+QUOTE_KINDS = ("QUOTE_CREATED", "QUOTE_UPDATED", "QUOTE_ISSUED", "QUOTE_RECALLED", "QUOTE_ACCEPTED", "QUOTE_REJECTED",
+               "QUOTE_CANCELED")
+EVENT_TYPES.update({k: _quote for k in QUOTE_KINDS})
+EVENT_CLASSES.extend([CouponEvent, CreditMemoEvent, QuoteEvent])
+EVENT_CLASSES_ADJUSTMENTS: tuple[type, ...] = (CouponEvent, CreditMemoEvent, QuoteEvent)

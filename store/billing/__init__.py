@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.billing import catalog, coupons, credit_memos, invoices, orders, outbox
+from store.billing import catalog, coupons, credit_memos, invoices, orders, outbox, quotes
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **catalog.INDEXES,
@@ -13,4 +13,5 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     outbox.COLLECTION: outbox.INDEXES,
     **coupons.INDEXES,
     **credit_memos.INDEXES,
+    quotes.COLLECTION: quotes.INDEXES,
 }
