@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool | None = None  # None: STARTTLS when the server offers it
     smtp_timeout_seconds: float = 15.0
     email_from: str = "billing@localhost"
+    # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
+    # when workers run on their own (`python -m resolvers.cli worker`).
+    scheduler_enabled: bool = True
+    scheduler_poll_seconds: float = 1.0
+    scheduler_lease_seconds: float = 60.0
 
     data_dir: str = ".data"
     log_level: str = "info"

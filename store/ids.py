@@ -32,6 +32,7 @@ PREFIXES: dict[str, str] = {
     "ordi": "OrderItem",
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
+    "job": "Job",
     # billing III (issue 13): coupons, credit memos, quotes
     "cpn": "Coupon",
     "cpnr": "CouponRedemption",

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store import customers, timeline
+from store.activity import timeline
+from store.customers import customers
 from tests.billing.fixtures import seed_billing
 from tests.billing.helpers import add_plan, add_product
 

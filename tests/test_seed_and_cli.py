@@ -7,7 +7,8 @@ import sys
 from datetime import UTC, datetime
 
 from resolvers.seed import DEMO_ORG_ID, seed
-from store import auth, customers
+from store import auth
+from store.customers import customers
 
 
 async def test_demo_data_populates_both_segments_once(store):

@@ -6,8 +6,7 @@ from strawberry.dataloader import DataLoader
 
 from resolvers.billing import discounts
 from resolvers.billing.quotes import quote_status
-from resolvers.context import loader
-from resolvers.loaders import Loaders
+from resolvers.loaders import Loaders, loader
 from schema.billing.coupons import Coupon, CouponRedemption
 from schema.billing.credit_memos import CreditMemo
 from schema.billing.quotes import Quote

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.billing import plan_rules
 from resolvers.context import Context, Info, now
+from resolvers.money import money
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.validation import text
 from schema.billing.catalog import (

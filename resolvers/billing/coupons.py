@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import strawberry
 
-from resolvers import idempotency, money
 from resolvers.auth import mutation
 from resolvers.billing import discounts, invoicing, mailer
-from resolvers.context import Context, Info, forget, now
+from resolvers.context import Context, Info, now
+from resolvers.loaders import forget
+from resolvers.money import idempotency, money
 from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import Path, country, text
 from schema.billing.coupons import (
@@ -33,8 +34,9 @@ from schema.billing.coupons import (
 )
 from schema.billing.invoices import EmailMessage
 from schema.common import ClientError, Connection, Edge, Problems, UserError, UserErrorCode
-from store import customers, timeline
+from store.activity import timeline
 from store.billing import catalog, coupons, outbox
+from store.customers import customers
 from store.db import Doc, OrgDb
 from store.ids import PREFIXES, new_id, type_of_id
 

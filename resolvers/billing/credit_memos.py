@@ -10,10 +10,11 @@ from typing import Any
 
 import strawberry
 
-from resolvers import idempotency, money
 from resolvers.auth import mutation
 from resolvers.billing import invoicing, pricing
-from resolvers.context import Context, Info, context_method, forget, now
+from resolvers.context import Context, Info, context_method, now
+from resolvers.loaders import forget
+from resolvers.money import idempotency, money
 from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import Path, text
 from schema.billing.credit_memos import (
@@ -31,11 +32,11 @@ from schema.billing.credit_memos import (
 )
 from schema.billing.invoices import Invoice
 from schema.common import ClientError, Connection, Edge, Money, Problems, UserError, UserErrorCode
-from store import idempotency as idem_store
-from store import timeline
+from store.activity import timeline
 from store.billing import catalog, credit_memos, invoices
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.money import idempotency as idem_store
 
 MAX_ITEMS = 100
 EDITABLE = ["DRAFT", "ISSUED"]

@@ -12,8 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from resolvers.auth import KeyCache, bearer_secret
 from schema.common import minor_to_decimal
-from store import customers
 from store.billing import invoices
+from store.customers import customers
 from store.db import Doc, Store
 from store.ids import type_of_id
 

@@ -3,13 +3,13 @@ the approved payment applied to the invoice afterwards (which activates a pendin
 
 from __future__ import annotations
 
-from resolvers import money
 from resolvers.billing import invoicing
 from resolvers.context import Context, now
+from resolvers.money import money
 from schema.common import Money, Problems, UserErrorCode
-from store import transactions
 from store.billing import invoices, orders
 from store.db import Doc, OrgDb
+from store.money import transactions
 
 
 async def check(org: OrgDb, problems: Problems, invoice_id: str, customer: Doc | None, currency: str,

@@ -8,10 +8,11 @@ from typing import Annotated
 import strawberry
 from email_validator import EmailNotValidError, validate_email
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.billing import documents, invoicing, mailer, plan_rules, pricing
-from resolvers.context import Context, Info, forget, now
+from resolvers.context import Context, Info, now
+from resolvers.loaders import forget
+from resolvers.money import money
 from resolvers.validation import text
 from schema.billing.invoices import (
     EmailMessage,
@@ -23,8 +24,9 @@ from schema.billing.invoices import (
     InvoiceUpdateInput,
 )
 from schema.common import Problems, UserErrorCode
-from store import customers, timeline
+from store.activity import timeline
 from store.billing import invoices, orders, outbox
+from store.customers import customers
 from store.db import Doc
 from store.ids import new_id
 

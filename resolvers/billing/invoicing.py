@@ -12,16 +12,18 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from resolvers import money
 from resolvers.billing import pricing
-from resolvers.sales import card_of, charge, usable
+from resolvers.money import money
+from resolvers.money.sales import card_of, charge, usable
 from resolvers.settings import Settings
 from schema.common import Problems, minor_to_decimal
-from store import customers, timeline, transactions
-from store import payment_instruments as pi
+from store.activity import timeline
 from store.billing import invoices, orders
+from store.customers import customers
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.money import transactions
+from store.wallet import payment_instruments as pi
 
 SYSTEM = {"type": "SYSTEM", "id": None, "name": "Billing"}
 MAX_APPLY_ATTEMPTS = 5

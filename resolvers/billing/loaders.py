@@ -9,8 +9,8 @@ import orjson
 from strawberry.dataloader import DataLoader
 
 from resolvers.billing import invoicing
-from resolvers.context import Context, context_method, forget, loader
-from resolvers.loaders import Loaders
+from resolvers.context import Context, context_method
+from resolvers.loaders import Loaders, forget, loader
 from resolvers.pagination import LazyCursorEdge, decode_cursor
 from schema.billing.catalog import Plan, Product
 from schema.billing.invoices import EmailMessage, Invoice

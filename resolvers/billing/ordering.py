@@ -22,19 +22,21 @@ from typing import Any
 import orjson
 from strawberry import Some
 
-from resolvers import money
 from resolvers.billing import coupons as coupon_service
 from resolvers.billing import invoicing, plan_rules, pricing
 from resolvers.context import Context, now
-from resolvers.sales import usable
+from resolvers.money import money
+from resolvers.money.sales import usable
 from resolvers.validation import Path, text
 from schema.billing.orders import OrderCreateInput, OrderItemInput
 from schema.common import Problems, UserErrorCode
-from store import payment_instruments as pi
-from store import timeline, transactions, websites
+from store.activity import timeline
 from store.billing import catalog, invoices, orders
+from store.customers import websites
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.money import transactions
+from store.wallet import payment_instruments as pi
 
 MAX_ITEMS = 20
 MAX_QUANTITY = 1_000_000_000

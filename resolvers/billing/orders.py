@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.billing import invoicing, ordering, pricing
 from resolvers.billing.loaders import forget_order
 from resolvers.context import Context, Info, now
+from resolvers.money import money
 from resolvers.validation import text
 from schema.billing.invoices import Invoice
 from schema.billing.orders import (
@@ -25,8 +25,8 @@ from schema.billing.orders import (
     OrderRenewalTimeUpdateInput,
 )
 from schema.common import Problems, UserErrorCode
-from schema.transactions import Transaction
-from store import timeline
+from schema.money.transactions import Transaction
+from store.activity import timeline
 from store.billing import invoices, orders
 from store.db import Doc
 

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import _amount, _date, _error, _latin, customer_name
-from store import customers
 from store.billing import quotes
+from store.customers import customers
 from store.db import Doc, Store
 from store.ids import type_of_id
 

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 
 import strawberry
 
-from resolvers import money
 from resolvers.auth import mutation
 from resolvers.billing import coupons as coupon_service
 from resolvers.billing import invoicing, ordering, pricing
-from resolvers.context import Context, Info, context_method, forget, now
+from resolvers.context import Context, Info, context_method, now
+from resolvers.loaders import forget
+from resolvers.money import money
 from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import text
 from schema.billing.orders import OrderCreateInput, OrderItemInput, OrderType
@@ -30,8 +31,9 @@ from schema.billing.quotes import (
     QuoteUpdateInput,
 )
 from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode
-from store import timeline, websites
+from store.activity import timeline
 from store.billing import catalog, orders, quotes
+from store.customers import websites
 from store.db import Doc, OrgDb
 from store.ids import new_id
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import strawberry
 
+from schema.activity.timeline import EVENT_CLASSES, EVENT_TYPES, TimelineEvent, _event
 from schema.common import Money
-from schema.timeline import EVENT_CLASSES, EVENT_TYPES, TimelineEvent, _event
 
 
 @strawberry.type(description="A coupon was redeemed for the customer, its redemption canceled, or it discounted an "

@@ -11,12 +11,12 @@ import strawberry
 
 from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
 from schema.common import CurrencyCode, Money, Node, UserError
-from schema.transactions import Transaction
+from schema.money.transactions import Transaction
 
 if TYPE_CHECKING:
     from resolvers.context import Context
     from schema.billing.orders import Order
-    from schema.customers import Customer
+    from schema.customers.customers import Customer
 
     Info = strawberry.Info[Context, None]
 else:
@@ -125,7 +125,7 @@ class Invoice(Node):
         return [t for t in found if t is not None]
 
     @strawberry.field(description="The customer billed.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("schema.customers.customers")] | None:
         return await info.context.loaders.customer_by_id.load(str(self.customer_id))
 
     @strawberry.field(description="The order that made it.")

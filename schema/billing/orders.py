@@ -14,12 +14,12 @@ from strawberry import Maybe
 from schema.billing.catalog import PlanOverrideInput, PlanSettings, Product, TimeShift, TimeShiftInput, _shift
 from schema.billing.invoices import Invoice, InvoiceStatus
 from schema.common import CurrencyCode, Money, Node, UserError
-from schema.payment_instruments import PaymentInstrument
-from schema.transactions import Transaction
+from schema.money.transactions import Transaction
+from schema.wallet.payment_instruments import PaymentInstrument
 
 if TYPE_CHECKING:
     from resolvers.context import Context
-    from schema.customers import Customer
+    from schema.customers.customers import Customer
 
     Info = strawberry.Info[Context, None]
 else:
@@ -180,7 +180,7 @@ class Order(Node):
     updated_time: datetime = strawberry.field(description="When it last changed.")
 
     @strawberry.field(description="The customer.")
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("schema.customers")] | None:
+    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("schema.customers.customers")] | None:
         return await info.context.loaders.customer_by_id.load(str(self.customer_id))
 
     @strawberry.field(description="Its first invoice.")

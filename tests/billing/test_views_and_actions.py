@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from resolvers.events import BUS
+from resolvers.activity.events import BUS
+from tests.activity.test_subscriptions import ACTIVITY, WAIT, post, server, until_subscribed, ws_client  # noqa: F401
 from tests.billing.helpers import ERR, INVOICE, INVOICE_FIELDS, ORDER, ORDER_FIELDS, add_card, add_plan, add_product, create_order
 from tests.money_helpers import COLLECT, add_account, add_customer, customer_money, key, refund
-from tests.test_subscriptions import ACTIVITY, WAIT, post, server, until_subscribed, ws_client  # noqa: F401
 
 VIEW = """query($id: ID!) { customer(id: $id) {
   active: subscriptions(first: 10, status: ACTIVE) { totalCount edges { node { id status items { plan { name } } } } }
