@@ -38,6 +38,7 @@ from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import pdf_route
 from resolvers.billing.quote_documents import quote_pdf_route
+from resolvers.billing.quote_page import QuotePages
 from resolvers.billing.quotes import quote_status
 from resolvers.context import Context, Principal, now
 from resolvers.money.hosted import HostedPages
@@ -356,6 +357,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/healthz", healthz),
         Route("/schema.graphql", schema_sdl),
         *HostedPages(refs, settings).routes(),
+        *QuotePages(refs, settings).routes(),  # billing: quote acceptance
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

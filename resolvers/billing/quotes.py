@@ -313,7 +313,8 @@ class QuoteMutations:
         if input.expiration_time is not None and input.expiration_time <= t:
             problems.add(["expirationTime"], "lies in the past", UserErrorCode.DATE_IN_PAST)
         doc: Doc = {
-            "id": new_id("qt"), "customerId": (customer or {}).get("id"), "websiteId": website_id, "type": kind,
+            "id": (qid := new_id("qt")), "tokenHash": money.token_hash(money.link_token(ctx.settings, qid)),
+            "customerId": (customer or {}).get("id"), "websiteId": website_id, "type": kind,
             "orderId": order["id"] if order else None, "orderType": order_type, "status": "DRAFT",
             "currency": currency, "items": lines, "subtotalMinor": sum(li["amountMinor"] for li in lines),
             "couponIds": await _coupons(ctx.org, problems, input.coupon_ids), "autopay": input.autopay,

@@ -96,6 +96,11 @@ class Quote(Node):
     async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("schema.billing.invoices")] | None:
         return None if self.invoice_id is None else await info.context.loaders.invoice_by_id.load(str(self.invoice_id))
 
+    @strawberry.field(description="The hosted acceptance page the customer opens (while ISSUED); its token is "
+                      "the secret: share it with the customer only.")
+    def acceptance_url(self, info: Info) -> str | None:
+        return info.context.link_url("/quotes/accept/", str(self.id)) if self.status == QuoteStatus.ISSUED else None
+
     @strawberry.field(description="Download link of its printable PDF (needs the same API key as this request).")
     def pdf_path(self) -> str:
         return f"/quotes/{self.id}.pdf"
@@ -184,11 +189,6 @@ class QuoteAcceptInput:
 class QuotePayload:
     quote: Quote | None = strawberry.field(description="The quote as it is now.")
     user_errors: list[UserError] = strawberry.field(description="Why nothing was changed.")
-
-
-@strawberry.type(description="Links of an issued quote for the customer.")
-class QuoteLinks:
-    acceptance_url: str = strawberry.field(description="The hosted acceptance page (path; the token is its secret).")
 
 
 QuoteArg = Annotated[strawberry.ID, strawberry.argument(description="`qt_…`")]

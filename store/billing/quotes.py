@@ -16,12 +16,13 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
-from store.db import Doc, OrgDb
+from store.db import Doc, OrgDb, Store
 
 COLLECTION = "quotes"
 
 INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
+    ([("tokenHash", ASCENDING)], {"unique": True, "name": "token_hash_unique"}),  # the acceptance link
     (
         [("organizationId", ASCENDING), ("customerId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)],
         {"name": "org_customer_created"},
@@ -42,6 +43,11 @@ async def insert(org: OrgDb, doc: Doc) -> Doc:
 
 async def get(org: OrgDb, quote_id: str) -> Doc | None:
     return await org[COLLECTION].find_one({"id": quote_id}, {"_id": 0})
+
+
+async def by_token_hash(store: Store, token_hash: str) -> Doc | None:
+    """The quote an acceptance link opens, in whichever organization (the token establishes the tenant)."""
+    return await store.raw(COLLECTION).find_one({"tokenHash": token_hash}, {"_id": 0})
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
