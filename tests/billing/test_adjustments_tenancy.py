@@ -6,11 +6,13 @@ from __future__ import annotations
 from tests.billing.helpers import add_plan, add_product, create_order
 from tests.billing.test_coupons import coupon, redeem
 from tests.billing.test_credit_memos import memo
+from tests.billing.test_quotes import act, make
 from tests.money_helpers import add_customer
 
-READ = """query($cpn: ID!, $cpnr: ID!, $crmm: ID!) {
+READ = """query($cpn: ID!, $cpnr: ID!, $crmm: ID!, $qt: ID!) {
   coupon(id: $cpn) { id } c: node(id: $cpn) { id } r: node(id: $cpnr) { id }
-  creditMemo(id: $crmm) { id } m: node(id: $crmm) { id } coupons(first: 10) { totalCount } }"""
+  creditMemo(id: $crmm) { id } m: node(id: $crmm) { id } coupons(first: 10) { totalCount }
+  quote(id: $qt) { id } q: node(id: $qt) { id } }"""
 
 MUTATIONS = {
     "couponUpdate": ("CouponUpdateInput", lambda ids: {"couponId": ids["cpn"], "description": "Hacked"}),
@@ -27,8 +29,15 @@ MUTATIONS = {
                            lambda ids: {"creditMemoId": ids["crmm"], "invoiceId": ids["inv"], "idempotencyKey": "t-2"}),
     "invoiceCreditBalanceAllocate": ("InvoiceCreditBalanceAllocateInput",
                                      lambda ids: {"invoiceId": ids["inv"], "idempotencyKey": "t-3"}),
+    "quoteCreate": ("QuoteCreateInput", lambda ids: {"customerId": ids["cus"], "items": [{"planId": ids["plan"]}]}),
+    "quoteUpdate": ("QuoteUpdateInput", lambda ids: {"quoteId": ids["qt"], "autopay": True}),
+    "quoteIssue": ("QuoteActionInput", lambda ids: {"quoteId": ids["qt"]}),
+    "quoteRecall": ("QuoteActionInput", lambda ids: {"quoteId": ids["qt"]}),
+    "quoteCancel": ("QuoteActionInput", lambda ids: {"quoteId": ids["qt"]}),
+    "quoteReject": ("QuoteActionInput", lambda ids: {"quoteId": ids["qt"]}),
+    "quoteAccept": ("QuoteAcceptInput", lambda ids: {"quoteId": ids["qt"], "idempotencyKey": "t-4"}),
 }
-COLLECTIONS = ("coupons", "coupon_redemptions", "coupon_counters", "credit_memos", "invoices")
+COLLECTIONS = ("coupons", "coupon_redemptions", "coupon_counters", "credit_memos", "invoices", "quotes", "orders")
 
 
 async def test_coupons_and_credit_memos_of_another_organization_are_invisible_and_untouchable(org, other_org, store):
@@ -38,10 +47,13 @@ async def test_coupons_and_credit_memos_of_another_organization_are_invisible_an
     plan = await add_plan(org, await add_product(org))
     inv = (await create_order(org, cid, [{"planId": plan["id"]}], autopay=False))["invoice"]["id"]
     crmm = (await memo(org, cid, draft=True))["id"]
-    ids = {"cus": cid, "cpn": made["id"], "cpnr": rdm, "crmm": crmm, "inv": inv}
+    qt = (await make(org, cid, plan["id"]))["id"]
+    await act(org, "quoteIssue", qt)
+    ids = {"cus": cid, "cpn": made["id"], "cpnr": rdm, "crmm": crmm, "inv": inv, "qt": qt, "plan": plan["id"]}
     before = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in COLLECTIONS}
-    seen = await other_org.gql(READ, {"cpn": made["id"], "cpnr": rdm, "crmm": crmm})
-    assert seen == {"coupon": None, "c": None, "r": None, "creditMemo": None, "m": None, "coupons": {"totalCount": 0}}
+    seen = await other_org.gql(READ, {"cpn": made["id"], "cpnr": rdm, "crmm": crmm, "qt": qt})
+    assert seen == {"coupon": None, "c": None, "r": None, "creditMemo": None, "m": None, "coupons": {"totalCount": 0},
+                    "quote": None, "q": None}
     for name, (input_type, build) in MUTATIONS.items():
         query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
         data = await other_org.gql(query, {"input": build(ids)})
@@ -49,3 +61,6 @@ async def test_coupons_and_credit_memos_of_another_organization_are_invisible_an
         assert codes and codes <= {"NOT_FOUND"}, (name, data)
     after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in COLLECTIONS}
     assert after == before
+    token = (await org.gql("""query($id: ID!) { quote(id: $id) { acceptanceUrl } }""", {"id": qt}))["quote"]["acceptanceUrl"]
+    pdf = await other_org.http.get(f"/quotes/{qt}.pdf", headers={"Authorization": f"Bearer {other_org.read_key}"})
+    assert pdf.status_code == 404 and token
