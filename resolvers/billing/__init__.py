@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.billing import adjustment_loaders, loaders
+from resolvers.billing import adjustment_loaders, loaders, quote_jobs
 from resolvers.billing.catalog import CatalogMutations, CatalogQueries
 from resolvers.billing.coupons import CouponMutations, CouponQueries
 from resolvers.billing.credit_memos import CreditMemoMutations, CreditMemoQueries
@@ -35,4 +35,4 @@ register_node("CreditMemo", lambda ctx, i: ctx.loaders.credit_memo_by_id.load(i)
 register_node("Quote", lambda ctx, i: ctx.loaders.quote_by_id.load(i))
 register_node("CouponRedemption", lambda ctx, i: ctx.loaders.coupon_redemption_by_id.load(i))
 
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "adjustment_loaders", "loaders"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "adjustment_loaders", "loaders", "quote_jobs"]

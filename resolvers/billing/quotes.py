@@ -14,6 +14,7 @@ import strawberry
 from resolvers.auth import mutation
 from resolvers.billing import coupons as coupon_service
 from resolvers.billing import invoicing, ordering, pricing
+from resolvers.billing.quote_jobs import QUOTE_EXPIRY, job_key
 from resolvers.context import Context, Info, context_method, now
 from resolvers.loaders import forget
 from resolvers.money import money
@@ -31,6 +32,7 @@ from schema.billing.quotes import (
     QuoteUpdateInput,
 )
 from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode
+from store import jobs
 from store.activity import timeline
 from store.billing import catalog, orders, quotes
 from store.customers import websites
@@ -387,6 +389,8 @@ class QuoteMutations:
                                         {"status": "ISSUED", "issuedTime": t, "expirationTime": expires}, t)
         if after is not None:
             await _record(ctx, after, "QUOTE_ISSUED", "Quote issued", t)
+            await jobs.schedule(ctx.org, QUOTE_EXPIRY, job_key(after["id"], t), expires, t,
+                                {"quoteId": after["id"], "issuedTime": t})
         return _done(ctx, after, problems, t)
 
     @mutation("Recalls an ISSUED quote back to DRAFT (editable again; the customer can no longer accept it).")

@@ -112,6 +112,7 @@ class TimelineEventKind(enum.Enum):
     QUOTE_ACCEPTED = strawberry.enum_value("QUOTE_ACCEPTED", description="A quote was accepted.")
     QUOTE_REJECTED = strawberry.enum_value("QUOTE_REJECTED", description="A quote was rejected.")
     QUOTE_CANCELED = strawberry.enum_value("QUOTE_CANCELED", description="A quote was canceled.")
+    QUOTE_EXPIRED = strawberry.enum_value("QUOTE_EXPIRED", description="An issued quote expired (scheduler).")
 
 
 @strawberry.enum(description="Who made a change.")

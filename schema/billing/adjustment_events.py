@@ -59,7 +59,7 @@ CREDIT_MEMO_KINDS = ("CREDIT_MEMO_CREATED", "CREDIT_MEMO_ISSUED", "CREDIT_MEMO_U
 EVENT_TYPES.update({k: _coupon for k in COUPON_KINDS})
 EVENT_TYPES.update({k: _memo for k in CREDIT_MEMO_KINDS})
 QUOTE_KINDS = ("QUOTE_CREATED", "QUOTE_UPDATED", "QUOTE_ISSUED", "QUOTE_RECALLED", "QUOTE_ACCEPTED", "QUOTE_REJECTED",
-               "QUOTE_CANCELED")
+               "QUOTE_CANCELED", "QUOTE_EXPIRED")
 EVENT_TYPES.update({k: _quote for k in QUOTE_KINDS})
 EVENT_CLASSES.extend([CouponEvent, CreditMemoEvent, QuoteEvent])
 EVENT_CLASSES_ADJUSTMENTS: tuple[type, ...] = (CouponEvent, CreditMemoEvent, QuoteEvent)

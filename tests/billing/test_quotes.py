@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from resolvers.billing.quote_jobs import QUOTE_EXPIRY
+from resolvers.scheduler import FixedClock, Worker
+from resolvers.settings import Settings
 from store.billing import quotes as quote_store
 from tests.billing.helpers import ERR, add_card, add_plan, add_product, create_order
 from tests.billing.test_coupons import coupon
@@ -193,3 +196,25 @@ async def test_the_printable_quote_has_items_terms_and_the_signature_line(org, o
         assert expected in text, (expected, text)
     assert (await org.http.get(quote["pdfPath"])).status_code == 401
     assert (await other_org.http.get(quote["pdfPath"], headers={"Authorization": f"Bearer {other_org.read_key}"})).status_code == 404
+
+
+async def test_the_scheduler_expires_an_issued_quote_at_its_expiration_time(org, store):
+    cid = await add_customer(org)
+    plan = await catalog(org)
+    soon = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    quote = await make(org, cid, plan["id"], expirationTime=soon.isoformat())
+    recalled = await make(org, cid, plan["id"], expirationTime=soon.isoformat())
+    for q in (quote, recalled):
+        await act(org, "quoteIssue", q["id"])
+    await act(org, "quoteRecall", recalled["id"])
+    clock = FixedClock(soon - timedelta(minutes=1))
+    worker = Worker(store, Settings(mongodb_uri=None), clock=clock, kinds=[QUOTE_EXPIRY])
+    assert await worker.run_due() == 0  # not due yet
+    clock.advance(timedelta(minutes=2))
+    assert await worker.run_due() == 2
+    stored = await quote_store.get(store.for_org(org.id), quote["id"])
+    assert stored is not None and stored["status"] == "EXPIRED"
+    assert (await quote_store.get(store.for_org(org.id), recalled["id"]) or {})["status"] == "DRAFT"
+    events = await org.gql("""query($id: ID!) { customer(id: $id) { timeline(first: 1, kinds: [QUOTE_EXPIRED]) {
+      edges { node { ... on QuoteEvent { quoteId } } } } } }""", {"id": cid})
+    assert events["customer"]["timeline"]["edges"] == [{"node": {"quoteId": quote["id"]}}]
