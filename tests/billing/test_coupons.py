@@ -302,3 +302,34 @@ async def test_coupons_on_order_create_are_redeemed_with_the_order_all_or_none(o
     other = await add_customer(org)
     late = await create_order(org, other, [{"planId": plan["id"]}], autopay=False, couponIds=["LAST"])
     assert codes(late) == [(["couponIds", "0"], "REDEMPTION_LIMIT_REACHED")] and late["order"] is None
+
+
+TAGS_ADD = """mutation($input: CustomerTagsInput!) { customerTagsAdd(input: $input) { userErrors { code } } }"""
+
+
+async def test_customer_restrictions_are_checked_when_redeeming(org):
+    vip, regular, other = await add_customer(org), await add_customer(org), await add_customer(org)
+    await org.gql(TAGS_ADD, {"input": {"customerIds": [vip], "tags": ["VIP", "Wholesale"]}})
+    await org.gql(TAGS_ADD, {"input": {"customerIds": [regular], "tags": ["wholesale"]}})
+    await coupon(org, id="ALLTAGS", restrictions={"customerTags": {"tags": ["vip", "wholesale"], "requireAllTags": True}})
+    await coupon(org, id="ANYTAG", restrictions={"customerTags": {"tags": ["VIP", "wholesale"], "requireAllTags": False}})
+    await coupon(org, id="JUSTVIP", restrictions={"customerIds": [vip]})
+    await coupon(org, id="PAIDBY", restrictions={"paidByTime": "2000-01-01T00:00:00Z"})
+    assert (await redeem(org, vip, "ALLTAGS", "ANYTAG", "JUSTVIP"))["userErrors"] == []
+    assert sorted(codes(await redeem(org, regular, "ALLTAGS", "ANYTAG", "JUSTVIP", "PAIDBY")), key=str) == sorted([
+        (["couponIds", "0"], "COUPON_NOT_REDEEMABLE"), (["couponIds", "2"], "COUPON_NOT_REDEEMABLE"),
+        (["couponIds", "3"], "COUPON_NOT_REDEEMABLE")], key=str)
+    assert codes(await redeem(org, other, "ANYTAG")) == [(["couponIds", "0"], "COUPON_NOT_REDEEMABLE")]
+
+
+async def test_discounts_per_redemption_limit_the_invoices_one_redemption_discounts(org):
+    cid = await add_customer(org)
+    plan = await add_plan(org, await add_product(org), pricing={"formula": "FIXED_FEE", "price": "10.00"})
+    await coupon(org, id="FIRST", discount={"type": "FIXED", "amount": "3", "currency": "USD"},
+                 restrictions={"discountsPerRedemption": 1})
+    await redeem(org, cid, "FIRST")
+    first = await create_order(org, cid, [{"planId": plan["id"]}], autopay=False)
+    second = await create_order(org, cid, [{"planId": plan["id"]}], autopay=False)
+    assert (first["invoice"]["total"]["amount"], second["invoice"]["total"]["amount"]) == ("7.00", "10.00")
+    seen = (await org.gql(CUSTOMER, {"id": cid}))["customer"]["couponRedemptions"]
+    assert [(r["applicationsCount"], r["appliedInvoiceIds"]) for r in seen] == [(1, [first["invoice"]["id"]])]
