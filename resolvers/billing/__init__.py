@@ -5,6 +5,7 @@ from __future__ import annotations
 from resolvers.billing import adjustment_loaders, loaders, quote_jobs
 from resolvers.billing.catalog import CatalogMutations, CatalogQueries
 from resolvers.billing.coupons import CouponMutations, CouponQueries
+from resolvers.billing.credit_memo_refunds import CreditMemoRefundMutations
 from resolvers.billing.credit_memos import CreditMemoMutations, CreditMemoQueries
 from resolvers.billing.invoices import InvoiceMutations, InvoiceQueries
 from resolvers.billing.orders import OrderMutations, OrderQueries
@@ -21,7 +22,8 @@ from schema.billing.quotes import Quote
 QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, CouponQueries,
                                CreditMemoQueries, QuoteQueries)
 MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, CouponMutations,
-                                 CreditMemoMutations, QuoteMutations)
+                                 CreditMemoMutations, CreditMemoRefundMutations,
+                                 QuoteMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
 TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING,
                            Coupon, CouponRedemption, CreditMemo, Quote, *adjustment_events.EVENT_CLASSES_ADJUSTMENTS)

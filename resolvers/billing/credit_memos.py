@@ -222,8 +222,9 @@ async def _undo(org: OrgDb, memo_id: str, entry: Doc, t: datetime) -> None:
     status = "ISSUED" if unused == memo["totalMinor"] else memo_status(unused)
     if memo["status"] == "VOIDED":
         status = "VOIDED"
-    await credit_memos.transition(org, memo_id, {"revision": memo["revision"]}, {"unusedMinor": unused, "status": status},
-                                  t, {"$pull": {"allocations": {"id": entry["id"]}}})
+    kept = [a for a in memo.get("allocations") or () if a["id"] != entry["id"]]  # (FerretDB v1: no $pull by condition)
+    await credit_memos.transition(org, memo_id, {"revision": memo["revision"]},
+                                  {"unusedMinor": unused, "status": status, "allocations": kept}, t)
 
 
 def _invoice_problems(problems: Problems, inv: Doc | None, customer_id: str | None, currency: str | None) -> None:

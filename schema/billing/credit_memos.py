@@ -85,6 +85,7 @@ class CreditMemo(Node):
     total: Money = strawberry.field(description="subtotal + shipping + tax.")
     unused: Money = strawberry.field(description="Not allocated yet (0 once voided).")
     allocations: list[CreditMemoAllocation] = strawberry.field(description="Allocations to invoices, oldest first.")
+    refunded: Money = strawberry.field(description="Paid back through its invoice's transactions (`creditMemoRefund`).")
     issued_time: datetime | None = strawberry.field(description="When it was issued.")
     voided_time: datetime | None = strawberry.field(description="When it was voided.")
     revision: int = strawberry.field(description="Increases by one with every change.")
@@ -109,6 +110,7 @@ class CreditMemo(Node):
             unused=Money.from_minor(0 if d["status"] == "VOIDED" else d["unusedMinor"], cur),
             allocations=[CreditMemoAllocation(invoice_id=a["invoiceId"], amount=Money.from_minor(a["amountMinor"], cur),
                                               created_time=a["createdTime"]) for a in d.get("allocations") or ()],
+            refunded=Money.from_minor(sum(a["amountMinor"] for a in d.get("transactionAllocations") or ()), cur),
             issued_time=d.get("issuedTime"), voided_time=d.get("voidedTime"), revision=d["revision"],
             created_time=d["createdTime"], updated_time=d["updatedTime"],
         )

@@ -25,6 +25,7 @@ MUTATIONS = {
     "creditMemoUpdate": ("CreditMemoUpdateInput", lambda ids: {"creditMemoId": ids["crmm"], "shippingAmount": "1"}),
     "creditMemoIssue": ("CreditMemoActionInput", lambda ids: {"creditMemoId": ids["crmm"]}),
     "creditMemoVoid": ("CreditMemoActionInput", lambda ids: {"creditMemoId": ids["crmm"]}),
+    "creditMemoRefund": ("CreditMemoRefundInput", lambda ids: {"creditMemoId": ids["crmm"], "idempotencyKey": "t-5"}),
     "creditMemoAllocate": ("CreditMemoAllocateInput",
                            lambda ids: {"creditMemoId": ids["crmm"], "invoiceId": ids["inv"], "idempotencyKey": "t-2"}),
     "invoiceCreditBalanceAllocate": ("InvoiceCreditBalanceAllocateInput",

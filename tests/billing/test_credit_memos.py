@@ -6,11 +6,14 @@ min(unused, due), the customer's credit balance per currency, and "allocate cred
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.billing.helpers import ERR, add_plan, add_product, create_order
+from resolvers.billing.credit_memos import allocate
+from store.billing import credit_memos as credit_memos_store
+from tests.billing.helpers import ERR, add_card, add_plan, add_product, create_order
 from tests.helpers import Org
-from tests.money_helpers import add_customer, key
+from tests.money_helpers import add_account, add_customer, key
 
 MEMO_FIELDS = """id number status reason description currency invoiceId revision
   items { description unitPrice quantity amount { amount } tax { amount } taxDescription invoiceItemId planId productId }
@@ -199,3 +202,64 @@ async def test_concurrent_allocations_never_spend_more_than_the_memo(org):
     assert amounts == ["10.00"] * 3
     seen = (await org.gql(CUSTOMER, {"id": cid}))["customer"]
     assert seen["creditBalance"] == []
+
+
+REFUND = f"""mutation($input: CreditMemoRefundInput!) {{ creditMemoRefund(input: $input) {{
+  creditMemo {{ status unused {{ amount }} refunded {{ amount }} }} amount {{ amount }} refundTransactionIds {ERR} }} }}"""
+
+
+async def test_a_memo_is_refunded_through_its_invoices_payment(org, store):
+    await add_account(org)
+    cid = await add_customer(org)
+    await add_card(org, cid)
+    plan = await add_plan(org, await add_product(org), pricing={"formula": "FIXED_FEE", "price": "50.00"})
+    made = await create_order(org, cid, [{"planId": plan["id"]}])
+    assert made["invoice"]["status"] == "PAID", made
+    m = await memo(org, cid, invoiceId=made["invoice"]["id"], currency=None, items=[{"unitPrice": "30.00"}])
+    too_much = (await org.gql(REFUND, {"input": {"creditMemoId": m["id"], "amount": "31", "idempotencyKey": "r0"}}))
+    assert codes(too_much["creditMemoRefund"]) == [(["amount"], "OVER_ALLOCATION")]
+    unsettled = (await org.gql(REFUND, {"input": {"creditMemoId": m["id"], "amount": "10.00", "idempotencyKey": "r1"}}))
+    assert codes(unsettled["creditMemoRefund"]) == [(["creditMemoId", "amount"], "NOT_SETTLED")]
+    seen = (await org.gql("""query($id: ID!) { creditMemo(id: $id) { unused { amount } } }""", {"id": m["id"]}))
+    assert seen["creditMemo"]["unused"] == {"amount": "30.00"}  # the reservation was given back
+    past = datetime.now(UTC) - timedelta(days=1)
+    await store.for_org(org.id)["transactions"].update_many({}, {"$set": {"settlementTime": past}})
+    done = (await org.gql(REFUND, {"input": {"creditMemoId": m["id"], "amount": "10.00", "idempotencyKey": "r1"}}))[
+        "creditMemoRefund"]
+    assert done["userErrors"] == [] and done["amount"] == {"amount": "10.00"} and len(done["refundTransactionIds"]) == 1
+    assert done["creditMemo"] == {"status": "PARTIALLY_APPLIED", "unused": {"amount": "20.00"}, "refunded": {"amount": "10.00"}}
+    again = (await org.gql(REFUND, {"input": {"creditMemoId": m["id"], "amount": "10.00", "idempotencyKey": "r1"}}))[
+        "creditMemoRefund"]
+    assert again["refundTransactionIds"] == done["refundTransactionIds"]  # replayed, not refunded twice
+    inv = (await org.gql("""query($id: ID!) { invoice(id: $id) { status amountRefunded { amount } } }""",
+                         {"id": made["invoice"]["id"]}))["invoice"]
+    assert inv == {"status": "PARTIALLY_REFUNDED", "amountRefunded": {"amount": "10.00"}}
+    plain = await memo(org, cid)
+    assert codes((await org.gql(REFUND, {"input": {"creditMemoId": plain["id"], "idempotencyKey": "r2"}}))[
+        "creditMemoRefund"]) == [(["creditMemoId"], "NOT_REFUNDABLE")]
+
+
+async def test_an_allocation_interrupted_after_the_memos_step_resumes_or_is_given_back(org, store):
+    cid = await add_customer(org)
+    m = await memo(org, cid, items=[{"unitPrice": "30.00"}])
+    inv = await unpaid_invoice(org, cid, "20.00")
+    db, t = store.for_org(org.id), datetime.now(UTC)
+    memo_doc = await credit_memos_store.get(db, m["id"])
+    assert memo_doc is not None
+    # the memo's step as a crashed allocation left it: the amount taken, the invoice not yet paid
+    entry = {"id": "cmal_crashed", "invoiceId": inv["id"], "amountMinor": 2000, "createdTime": t}
+    await credit_memos_store.transition(db, m["id"], {}, {"unusedMinor": 1000, "status": "PARTIALLY_APPLIED"}, t,
+                                        {"$push": {"allocations": entry}})
+    _, after, amount = await allocate(db, {"type": "SYSTEM", "id": None, "name": "test"}, m["id"], inv["id"], None,
+                                      "cmal_crashed", t)
+    assert amount == 2000 and after is not None and after["status"] == "PAID"  # resumed: the invoice took it once
+    again = await unpaid_invoice(org, cid, "20.00")
+    entry2 = {"id": "cmal_late", "invoiceId": again["id"], "amountMinor": 1000, "createdTime": t}
+    await credit_memos_store.transition(db, m["id"], {}, {"unusedMinor": 0, "status": "APPLIED"}, t,
+                                        {"$push": {"allocations": entry2}})
+    await db["invoices"].update_one({"id": again["id"]}, {"$set": {"status": "VOIDED"}})
+    memo_after, _, given = await allocate(db, {"type": "SYSTEM", "id": None, "name": "test"}, m["id"], again["id"], None,
+                                          "cmal_late", t)
+    assert given == 0 and memo_after is not None
+    assert (memo_after["unusedMinor"], memo_after["status"]) == (1000, "PARTIALLY_APPLIED")
+    assert [a["id"] for a in memo_after["allocations"]] == ["cmal_crashed"]
