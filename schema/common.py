@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from decimal import Decimal
@@ -260,7 +261,9 @@ CurrencyCode = strawberry.enum(  # type: ignore[call-overload]
 )
 
 
+@functools.lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
+    # cached: `Currency(code)` is an enum lookup by value (a scan), thousands per billing page
     exponent = Currency(code).exponent
     if exponent is None:
         raise ValueError(f"{code} has no minor unit")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import orjson
 from strawberry.dataloader import DataLoader
@@ -64,38 +67,57 @@ def invoice_by_id(loaders: Loaders) -> DataLoader[str, Invoice | None]:
     return DataLoader(load)
 
 
-def _pages_loader(module: object, loaders: Loaders) -> DataLoader[PageKey, Page]:
-    """First pages of the same shape for many customers share one query; later pages are one each."""
+@loader
+def invoice_items_by_id(loaders: Loaders) -> DataLoader[str, list[Doc]]:
     org = loaders.org
 
-    async def load(keys: list[PageKey]) -> list[Page]:
+    async def load(ids: list[str]) -> list[list[Doc]]:
+        return await invoices.items_of(org, ids)
+
+    return DataLoader(load)
+
+
+def _pages_loader(module: Any, loaders: Loaders, node: Callable[[Doc], Any], sort: str) -> DataLoader[PageKey, Any]:
+    """Connections of many customers' lists: first pages of the same shape share one query, later pages
+    are one query each. The loader hands out finished connections, so a customer's field returns the
+    loader's future itself (no coroutine and task per customer on a dashboard page)."""
+    org = loaders.org
+
+    def connection(cid: str, fkey: str, after: Any, page: Page) -> Connection[Any]:
+        docs, has_next = page
+        edges: list[Edge[Any]] = [LazyCursorEdge(node(d), sort, d["createdTime"], d["id"]) for d in docs]
+
+        async def total() -> int:
+            return int(await module.count(org, cid, orjson.loads(fkey)))
+
+        return Connection.build(edges, after="" if after is not None else None, has_next=has_next, count=total)
+
+    async def load(keys: list[PageKey]) -> list[Connection[Any]]:
         results: dict[PageKey, Page] = {}
         groups: dict[tuple[str, int], list[str]] = {}
         for cid, flt, after, first in keys:
             if after is None:
                 groups.setdefault((flt, first), []).append(cid)
         for (flt, first), cids in groups.items():
-            found = await module.first_pages(org, cids, orjson.loads(flt), first)  # type: ignore[attr-defined]
+            found = await module.first_pages(org, cids, orjson.loads(flt), first)
             for cid, page in zip(cids, found, strict=True):
                 results[(cid, flt, None, first)] = page
         rest = [k for k in keys if k[2] is not None]
-        pages = await asyncio.gather(
-            *(module.page(org, c, orjson.loads(f), a, n) for c, f, a, n in rest)  # type: ignore[attr-defined]
-        )
+        pages = await asyncio.gather(*(module.page(org, c, orjson.loads(f), a, n) for c, f, a, n in rest))
         results.update(zip(rest, pages, strict=True))
-        return [results[k] for k in keys]
+        return [connection(k[0], k[1], k[2], results[k]) for k in keys]
 
     return DataLoader(load)
 
 
 @loader
-def orders_by_customer(loaders: Loaders) -> DataLoader[PageKey, Page]:
-    return _pages_loader(orders, loaders)
+def orders_by_customer(loaders: Loaders) -> DataLoader[PageKey, Connection[Order]]:
+    return _pages_loader(orders, loaders, Order.from_doc, "ORDER_CREATED")
 
 
 @loader
-def invoices_by_customer(loaders: Loaders) -> DataLoader[PageKey, Page]:
-    return _pages_loader(invoices, loaders)
+def invoices_by_customer(loaders: Loaders) -> DataLoader[PageKey, Connection[Invoice]]:
+    return _pages_loader(invoices, loaders, Invoice.from_doc, "INVOICE_CREATED")
 
 
 def _after(after: str | None, sort: str) -> tuple[datetime, str] | None:
@@ -107,53 +129,32 @@ def _after(after: str | None, sort: str) -> tuple[datetime, str] | None:
     return value, last_id
 
 
-def _filter(statuses: list[str], **fields: str | None) -> dict[str, object]:
-    flt: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
+@functools.lru_cache(maxsize=256)
+def _filter_key(statuses: tuple[str, ...], order_type: str | None) -> str:
+    """The extra filter of a customer's orders or invoices as canonical JSON (part of the loader's key;
+    the same few per request, made once)."""
+    flt: dict[str, object] = {"orderType": order_type} if order_type is not None else {}
     if statuses:
         flt["status"] = {"$in": sorted(statuses)}
-    return flt
-
-
-def _key(flt: dict[str, object]) -> str:
     return orjson.dumps(flt, option=orjson.OPT_SORT_KEYS).decode()
 
 
 @context_method
-async def orders_connection(
+def orders_connection(
     ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str], order_type: str | None
-) -> Connection[Order]:
-    flt = _filter(statuses, orderType=order_type)
-    key: PageKey = (str(customer_id), _key(flt), _after(after, "ORDER_CREATED"), first)
-    docs, has_next = await ctx.loaders.orders_by_customer.load(key)
-    edges: list[Edge[Order]] = []
-    for d in docs:
-        node = Order.from_doc(d)
-        ctx.loaders.order_by_id.prime(d["id"], node)
-        edges.append(LazyCursorEdge(node, "ORDER_CREATED", d["createdTime"], d["id"]))
-
-    async def total() -> int:
-        return await orders.count(ctx.org, str(customer_id), flt)
-
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+) -> Awaitable[Connection[Order]]:
+    """A page of a customer's orders (newest first): the loader's future, batched across customers."""
+    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), order_type), _after(after, "ORDER_CREATED"), first)
+    return ctx.loaders.orders_by_customer.load(key)
 
 
 @context_method
-async def invoices_connection(
+def invoices_connection(
     ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str]
-) -> Connection[Invoice]:
-    flt = _filter(statuses)
-    key: PageKey = (str(customer_id), _key(flt), _after(after, "INVOICE_CREATED"), first)
-    docs, has_next = await ctx.loaders.invoices_by_customer.load(key)
-    edges: list[Edge[Invoice]] = []
-    for d in docs:
-        node = Invoice.from_doc(d)
-        ctx.loaders.invoice_by_id.prime(d["id"], node)
-        edges.append(LazyCursorEdge(node, "INVOICE_CREATED", d["createdTime"], d["id"]))
-
-    async def total() -> int:
-        return await invoices.count(ctx.org, str(customer_id), flt)
-
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+) -> Awaitable[Connection[Invoice]]:
+    """A page of a customer's invoices (newest first): the loader's future, batched across customers."""
+    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), None), _after(after, "INVOICE_CREATED"), first)
+    return ctx.loaders.invoices_by_customer.load(key)
 
 
 @context_method

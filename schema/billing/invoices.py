@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +13,10 @@ import strawberry
 from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
+
+# One Money per distinct (amount, currency), shared read-only by every invoice that shows it: a billing
+# page shows thousands of amounts, mostly the same few.
+money = functools.lru_cache(maxsize=8192)(Money.from_minor)
 
 if TYPE_CHECKING:
     from resolvers.context import Context
@@ -71,7 +76,7 @@ class InvoiceItem:
         return cls(
             id=d["id"], type=InvoiceItemType[d["type"]], description=d["description"],
             unit_price=Decimal(d["unitPrice"]), quantity=d["quantity"],
-            amount=Money.from_minor(d["amountMinor"], currency),
+            amount=money(d["amountMinor"], currency),
             plan_id=d.get("planId"), product_id=d.get("productId"), order_item_id=d.get("orderItemId"),
             period_start_time=d.get("periodStartTime"), period_end_time=d.get("periodEndTime"),
             period_number=d.get("periodNumber"),
@@ -89,7 +94,6 @@ class Invoice(Node):
     type: InvoiceType = strawberry.field(description="Why it was made.")
     status: InvoiceStatus = strawberry.field(description="Where it stands.")
     currency: CurrencyCode = strawberry.field(description="Its currency.")
-    items: list[InvoiceItem] = strawberry.field(description="Its lines, in order.")
     subtotal: Money = strawberry.field(description="Debit lines minus credit lines.")
     discount: Money = strawberry.field(description="Coupon discounts (the sum of `discounts`).")
     # coupons and credit memos (issue 13)
@@ -119,6 +123,16 @@ class Invoice(Node):
     created_time: datetime = strawberry.field(description="When it was made.")
     updated_time: datetime = strawberry.field(description="When it last changed.")
 
+    _items: strawberry.Private[list[dict[str, Any]] | None] = None
+
+    @strawberry.field(description="Its lines, in order.")
+    async def items(self, info: Info) -> list[InvoiceItem]:
+        # Lists of invoices are read without their lines (a summary row needs none); asked for, the lines of
+        # a page's invoices come in one more `$in` query.
+        docs = self._items if self._items is not None else await info.context.loaders.invoice_items_by_id.load(str(self.id))
+        cur = self.currency.value
+        return [InvoiceItem.from_doc(i, cur) for i in docs]
+
     @strawberry.field(description="The sales paid against it, oldest first.")
     async def transactions(self, info: Info) -> list[Transaction]:
         found = await info.context.loaders.transaction_by_id.load_many([str(i) for i in self.transaction_ids])
@@ -147,14 +161,14 @@ class Invoice(Node):
         return cls(
             id=d["id"], customer_id=d["customerId"], website_id=d["websiteId"], order_id=d.get("orderId"),
             invoice_number=d.get("invoiceNumber"), type=InvoiceType[d["type"]], status=InvoiceStatus[d["status"]],
-            currency=CurrencyCode[cur], items=[InvoiceItem.from_doc(i, cur) for i in d["items"]],
-            subtotal=Money.from_minor(d["subtotalMinor"], cur), discount=Money.from_minor(d.get("discountMinor", 0), cur),
+            currency=CurrencyCode[cur], _items=d.get("items"),
+            subtotal=money(d["subtotalMinor"], cur), discount=money(d.get("discountMinor", 0), cur),
             discounts=[InvoiceDiscount.from_doc(x, cur) for x in d.get("discounts") or ()],
-            credit_applied=Money.from_minor(sum(a["amountMinor"] for a in d.get("creditAllocations") or ()), cur),
+            credit_applied=money(sum(a["amountMinor"] for a in d.get("creditAllocations") or ()), cur),
             credit_allocations=[InvoiceCreditAllocation.from_doc(a, cur) for a in d.get("creditAllocations") or ()],
-            shipping=Money.from_minor(d.get("shippingMinor", 0), cur), tax=Money.from_minor(d.get("taxMinor", 0), cur),
-            total=Money.from_minor(d["totalMinor"], cur), amount_paid=Money.from_minor(d.get("paidMinor", 0), cur),
-            amount_refunded=Money.from_minor(d.get("refundedMinor", 0), cur), amount_due=Money.from_minor(due, cur),
+            shipping=money(d.get("shippingMinor", 0), cur), tax=money(d.get("taxMinor", 0), cur),
+            total=money(d["totalMinor"], cur), amount_paid=money(d.get("paidMinor", 0), cur),
+            amount_refunded=money(d.get("refundedMinor", 0), cur), amount_due=money(due, cur),
             period_number=d.get("periodNumber"), notes=d.get("notes"), issued_time=d.get("issuedTime"),
             due_time=d.get("dueTime"), paid_time=d.get("paidTime"), voided_time=d.get("voidedTime"),
             abandoned_time=d.get("abandonedTime"), delinquency_time=d.get("delinquencyTime"),

@@ -12,7 +12,7 @@ import strawberry
 from strawberry import Maybe
 
 from schema.billing.catalog import PlanOverrideInput, PlanSettings, Product, TimeShift, TimeShiftInput, _shift
-from schema.billing.invoices import Invoice, InvoiceStatus
+from schema.billing.invoices import Invoice, InvoiceStatus, money
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
 from schema.wallet.payment_instruments import PaymentInstrument
@@ -116,11 +116,29 @@ class OrderItem:
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> OrderItem:
         plan = d["plan"]
+        customized = d.get("customized")
         return cls(
-            id=d["id"], quantity=d["quantity"], is_customized=bool(d.get("customized")),
-            customized_settings=list(d.get("customized") or ()), product_id=plan["productId"],
-            plan=EffectivePlan(plan_id=plan["id"], plan_revision=plan["revision"], **PlanSettings.settings_from(plan)),
+            id=d["id"], quantity=d["quantity"], is_customized=bool(customized),
+            customized_settings=list(customized or ()), product_id=plan["productId"],
+            plan=_effective(plan) if customized else _catalog_copy(plan["id"], plan["revision"], plan),
         )
+
+
+def _effective(plan: dict[str, Any]) -> EffectivePlan:
+    return EffectivePlan(plan_id=plan["id"], plan_revision=plan["revision"], **PlanSettings.settings_from(plan))
+
+
+_COPIES: dict[tuple[str, int], EffectivePlan] = {}
+
+
+def _catalog_copy(plan_id: str, revision: int, plan: dict[str, Any]) -> EffectivePlan:
+    """Uncustomised copies of one plan revision are equal: one shared, read-only object for them all."""
+    found = _COPIES.get((plan_id, revision))
+    if found is None:
+        if len(_COPIES) > 4096:
+            _COPIES.clear()
+        found = _COPIES[(plan_id, revision)] = _effective(plan)
+    return found
 
 
 @strawberry.enum(description="How an order's shipping is priced.")
@@ -222,9 +240,9 @@ class Order(Node):
             invoice_issue_shift=_shift(d.get("invoiceIssueShift")), invoice_due_shift=_shift(d.get("invoiceDueShift")),
             abandon_time=d.get("abandonTime"), delinquency_period=_shift(d.get("delinquencyPeriod")),
             shipping=OrderShipping(calculator=ShippingCalculator[ship["calculator"]],
-                                   amount=Money.from_minor(ship["amountMinor"], cur)) if ship else None,
+                                   amount=money(ship["amountMinor"], cur)) if ship else None,
             notes=d.get("notes"),
-            mrr=Money.from_minor(d.get("mrrMinor", 0) if d["status"] in ("ACTIVE", "CANCELED") else 0, cur),
+            mrr=money(d.get("mrrMinor", 0) if d["status"] in ("ACTIVE", "CANCELED") else 0, cur),
             initial_invoice_id=d["initialInvoiceId"], recent_invoice_id=d.get("recentInvoiceId") or d["initialInvoiceId"],
             activation_time=d.get("activationTime"), canceled_time=d.get("canceledTime"), churn_time=d.get("churnTime"),
             canceled_by=CanceledBy[by] if by else None, cancel_category=CancelCategory[cat] if cat else None,
