@@ -40,6 +40,9 @@ from resolvers.activity.files import download_route
 from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import pdf_route
+from resolvers.billing.quote_documents import quote_pdf_route
+from resolvers.billing.quote_page import QuotePages
+from resolvers.billing.quotes import quote_status
 from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
 from resolvers.edge import envelope, tracing
@@ -530,6 +533,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
         Route("/exports/{export_id}/file", tables.export_download_route(refs), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", pdf_route(refs), methods=["GET"]),  # billing
+        Route("/quotes/{quote_id}.pdf", quote_pdf_route(refs, lambda d: quote_status(d, now())), methods=["GET"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
@@ -538,6 +542,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
         *DepositPage(refs, settings).routes(),
         *CustomerLinkPages(refs, settings).routes(),
         *KycPage(refs, settings).routes(),
+        *QuotePages(refs, settings).routes(),  # billing: quote acceptance
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

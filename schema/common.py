@@ -198,6 +198,26 @@ class UserErrorCode(enum.Enum):
     OVER_PAYMENT = strawberry.enum_value(
         "OVER_PAYMENT", description="The payment is larger than the invoice's amount due."
     )
+    # billing III (issue 13): coupons, credit memos, quotes
+    COUPON_NOT_REDEEMABLE = strawberry.enum_value(
+        "COUPON_NOT_REDEEMABLE",
+        description="The coupon cannot be redeemed by this customer now (draft, expired, past its paid-by time, or "
+        "restricted to other customers, countries or tags).",
+    )
+    REDEMPTION_LIMIT_REACHED = strawberry.enum_value(
+        "REDEMPTION_LIMIT_REACHED",
+        description="The coupon's total redemptions or redemptions per customer are used up.",
+    )
+    COUPON_IN_USE = strawberry.enum_value(
+        "COUPON_IN_USE", description="The coupon was redeemed: its discount and issued time are final."
+    )
+    OVER_ALLOCATION = strawberry.enum_value(
+        "OVER_ALLOCATION",
+        description="More than the credit memo's unused amount (or the customer's credit balance) was allocated.",
+    )
+    NOTHING_DUE = strawberry.enum_value(
+        "NOTHING_DUE", description="The invoice has no amount due (or is not payable) to allocate credit to."
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

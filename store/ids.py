@@ -50,6 +50,12 @@ PREFIXES: dict[str, str] = {
     "kyc_doc": "KycDocument",
     "aml_chk": "AmlCheck",
     "edd_log": "EddSearchLog",
+    # billing III (issue 13): coupons, credit memos, quotes
+    "cpn": "Coupon",
+    "cpnr": "CouponRedemption",
+    "crmm": "CreditMemo",
+    "crmi": "CreditMemoItem",
+    "qt": "Quote",
 }
 
 

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-from resolvers.billing import clock, collection, loaders
+from resolvers.billing import adjustment_loaders, clock, collection, loaders, quote_jobs
 from resolvers.billing.catalog import CatalogMutations, CatalogQueries
 from resolvers.billing.clock_api import ClockMutations, ClockQueries
+from resolvers.billing.coupons import CouponMutations, CouponQueries
+from resolvers.billing.credit_memo_refunds import CreditMemoRefundMutations
+from resolvers.billing.credit_memos import CreditMemoMutations, CreditMemoQueries
 from resolvers.billing.invoices import InvoiceMutations, InvoiceQueries
 from resolvers.billing.orders import OrderMutations, OrderQueries
+from resolvers.billing.quotes import QuoteMutations, QuoteQueries
 from resolvers.nodes import register_node
+from schema.billing import adjustment_events, events
 from schema.billing import clock as clock_schema
-from schema.billing import events
 from schema.billing.catalog import Plan, Product
+from schema.billing.coupons import Coupon, CouponRedemption
+from schema.billing.credit_memos import CreditMemo
 from schema.billing.invoices import Invoice
 from schema.billing.orders import Order
+from schema.billing.quotes import Quote
 
-QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, ClockQueries)
-MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, ClockMutations)
+QUERIES: tuple[type, ...] = (CatalogQueries, OrderQueries, InvoiceQueries, ClockQueries, CouponQueries,
+                             CreditMemoQueries, QuoteQueries)
+MUTATIONS: tuple[type, ...] = (CatalogMutations, OrderMutations, InvoiceMutations, ClockMutations, CouponMutations,
+                               CreditMemoMutations, CreditMemoRefundMutations, QuoteMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
 TYPES: tuple[type, ...] = (Product, Plan, Order, Invoice, *events.EVENT_CLASSES_BILLING,
-                           *clock_schema.EVENT_CLASSES_CLOCK)
+                           *clock_schema.EVENT_CLASSES_CLOCK, Coupon, CouponRedemption, CreditMemo, Quote,
+                           *adjustment_events.EVENT_CLASSES_ADJUSTMENTS)
 
 register_node("Product", lambda ctx, i: ctx.loaders.product_by_id.load(i))
 register_node("Plan", lambda ctx, i: ctx.loaders.plan_by_id.load(i))
 register_node("Order", lambda ctx, i: ctx.loaders.order_by_id.load(i))
 register_node("Invoice", lambda ctx, i: ctx.loaders.invoice_by_id.load(i))
+register_node("Coupon", lambda ctx, i: ctx.loaders.coupon_by_id.load(i))
+register_node("CreditMemo", lambda ctx, i: ctx.loaders.credit_memo_by_id.load(i))
+register_node("Quote", lambda ctx, i: ctx.loaders.quote_by_id.load(i))
+register_node("CouponRedemption", lambda ctx, i: ctx.loaders.coupon_redemption_by_id.load(i))
 
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "clock", "collection", "loaders"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "adjustment_loaders", "clock", "collection", "loaders",
+           "quote_jobs"]

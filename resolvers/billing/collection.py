@@ -20,6 +20,7 @@ from datetime import datetime
 from ulid import ULID
 
 from resolvers.billing import invoicing
+from resolvers.billing.actors import SYSTEM
 from resolvers.money import money
 from resolvers.scheduler import JobRun, job_handler
 from schema.common import Problems
@@ -31,7 +32,6 @@ from store.db import Doc, OrgDb
 
 COLLECT = "billing.collect"
 DELINQUENCY = "billing.delinquency"
-SYSTEM = invoicing.SYSTEM
 
 # After a failed attempt at the due time: again 1 day, 3 days and 7 days after the due time.
 DEFAULT_RETRY_DELAYS: list[Doc] = [{"unit": "DAY", "length": 1}, {"unit": "DAY", "length": 3},

@@ -13,6 +13,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from resolvers.billing import pricing
+from resolvers.billing.actors import SYSTEM
 from resolvers.money import money
 from resolvers.money.sales import card_of, charge, usable
 from resolvers.settings import Settings
@@ -25,7 +26,6 @@ from store.ids import new_id
 from store.money import transactions
 from store.wallet import payment_instruments as pi
 
-SYSTEM = {"type": "SYSTEM", "id": None, "name": "Billing"}
 MAX_APPLY_ATTEMPTS = 5
 
 # Fault injection for the crash tests (tests/billing/test_order_steps.py): each hook is awaited with

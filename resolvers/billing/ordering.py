@@ -23,6 +23,7 @@ import orjson
 from strawberry import Some
 
 from resolvers.billing import clock, invoicing, plan_rules, pricing
+from resolvers.billing import coupons as coupon_service
 from resolvers.context import Context, now
 from resolvers.money import money
 from resolvers.money.sales import usable
@@ -263,6 +264,8 @@ async def build(ctx: Context, inp: OrderCreateInput, key: str, t: datetime) -> t
         (i["plan"].get("invoiceDueShift") for i in items if i["plan"].get("invoiceDueShift")), None)
     if order_type == "ONE_TIME" and delinquency is not None:
         problems.add(["delinquencyPeriod"], "a one-time order has no delinquency period", UserErrorCode.INVALID)
+    if inp.coupon_ids is not None and customer is not None:
+        await coupon_service.check_redeemable(org, problems, ["couponIds"], [str(c) for c in inp.coupon_ids], customer, t)
     if problems or customer is None:
         return None, problems
     mrr = 0
@@ -317,6 +320,7 @@ async def advance(ctx: Context, order: Doc) -> tuple[Doc, Doc | None, Doc | None
         number = await invoices.next_number(org)
         kind = "ONE_TIME" if order["orderType"] == "ONE_TIME" else "INITIAL"
         doc = invoicing.invoice_doc(order, order["initialInvoiceId"], number, kind, 1, invoicing.initial_lines(order), t)
+        doc = await coupon_service.discount_invoice(org, order["customerId"], doc, order, t)
         inv = await invoices.insert(org, doc)
         if inv is None:  # a concurrent resumer wrote it first
             inv = await invoices.get(org, order["initialInvoiceId"])
@@ -328,6 +332,7 @@ async def advance(ctx: Context, order: Doc) -> tuple[Doc, Doc | None, Doc | None
             )
         await invoicing.step("INVOICE")
     assert inv is not None
+    await coupon_service.mark_applied(org, ctx.actor(), inv, t)
     last: Doc | None = None
     if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
         inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
@@ -371,6 +376,13 @@ async def create(ctx: Context, inp: OrderCreateInput, key: str) -> tuple[Doc | N
         order, problems = await build(ctx, inp, key, t)
         if order is None:
             return None, None, None, problems
+        if inp.coupon_ids:
+            customer = await invoicing.customer_doc(org, order["customerId"])
+            found = await coupon_service.check_redeemable(org, problems, ["couponIds"], [str(c) for c in inp.coupon_ids],
+                                                          customer or {}, t)
+            await coupon_service.redeem(org, ctx.actor(), customer or {}, found, f"order:{key}", problems, t)
+            if problems:
+                return None, None, None, problems
         inserted = await orders.insert(org, order)
         if inserted is not None:
             await timeline.record(

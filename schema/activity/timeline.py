@@ -162,6 +162,27 @@ class TimelineEventKind(enum.Enum):
     EDD_SEARCH_PERFORMED = strawberry.enum_value(
         "EDD_SEARCH_PERFORMED", description="The monthly automatic EDD search ran (its logs are in `Customer.edd`)."
     )
+    # billing III (issue 13): coupons, credit memos, quotes
+    COUPON_REDEEMED = strawberry.enum_value("COUPON_REDEEMED", description="A coupon was redeemed for the customer.")
+    COUPON_REDEMPTION_CANCELED = strawberry.enum_value(
+        "COUPON_REDEMPTION_CANCELED", description="A coupon redemption was canceled."
+    )
+    COUPON_APPLIED = strawberry.enum_value("COUPON_APPLIED", description="A redeemed coupon discounted an invoice.")
+    CREDIT_MEMO_CREATED = strawberry.enum_value("CREDIT_MEMO_CREATED", description="A credit memo was created.")
+    CREDIT_MEMO_ISSUED = strawberry.enum_value("CREDIT_MEMO_ISSUED", description="A draft credit memo was issued.")
+    CREDIT_MEMO_UPDATED = strawberry.enum_value("CREDIT_MEMO_UPDATED", description="A credit memo was edited.")
+    CREDIT_MEMO_APPLIED = strawberry.enum_value(
+        "CREDIT_MEMO_APPLIED", description="Part of a credit memo was allocated to an invoice."
+    )
+    CREDIT_MEMO_VOIDED = strawberry.enum_value("CREDIT_MEMO_VOIDED", description="A credit memo was voided.")
+    QUOTE_CREATED = strawberry.enum_value("QUOTE_CREATED", description="A quote was created (DRAFT).")
+    QUOTE_UPDATED = strawberry.enum_value("QUOTE_UPDATED", description="A draft quote was edited.")
+    QUOTE_ISSUED = strawberry.enum_value("QUOTE_ISSUED", description="A quote was issued to the customer.")
+    QUOTE_RECALLED = strawberry.enum_value("QUOTE_RECALLED", description="An issued quote was recalled to draft.")
+    QUOTE_ACCEPTED = strawberry.enum_value("QUOTE_ACCEPTED", description="A quote was accepted.")
+    QUOTE_REJECTED = strawberry.enum_value("QUOTE_REJECTED", description="A quote was rejected.")
+    QUOTE_CANCELED = strawberry.enum_value("QUOTE_CANCELED", description="A quote was canceled.")
+    QUOTE_EXPIRED = strawberry.enum_value("QUOTE_EXPIRED", description="An issued quote expired (scheduler).")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
 
@@ -100,7 +101,13 @@ class Invoice(Node):
     status: InvoiceStatus = strawberry.field(description="Where it stands.")
     currency: CurrencyCode = strawberry.field(description="Its currency.")
     subtotal: Money = strawberry.field(description="Debit lines minus credit lines.")
-    discount: Money = strawberry.field(description="Discounts (coupons come with the coupons issue; 0 today).")
+    discount: Money = strawberry.field(description="Coupon discounts (the sum of `discounts`).")
+    # coupons and credit memos (issue 13)
+    discounts: list[InvoiceDiscount] = strawberry.field(description="The coupons that discount it, in order.")
+    credit_applied: Money = strawberry.field(
+        description="Credit memos allocated to it (counted in `amountPaid`; see `creditAllocations`).")
+    credit_allocations: list[InvoiceCreditAllocation] = strawberry.field(
+        description="Credit memo amounts allocated to it, oldest first.")
     shipping: Money = strawberry.field(description="Shipping.")
     tax: Money = strawberry.field(description="Tax (a manual amount).")
     total: Money = strawberry.field(description="subtotal - discount + shipping + tax.")
@@ -162,6 +169,9 @@ class Invoice(Node):
             invoice_number=d.get("invoiceNumber"), type=InvoiceType[d["type"]], status=InvoiceStatus[d["status"]],
             currency=CurrencyCode[cur], _items=d.get("items"),
             subtotal=money(d["subtotalMinor"], cur), discount=money(d.get("discountMinor", 0), cur),
+            discounts=[InvoiceDiscount.from_doc(x, cur) for x in d.get("discounts") or ()],
+            credit_applied=money(sum(a["amountMinor"] for a in d.get("creditAllocations") or ()), cur),
+            credit_allocations=[InvoiceCreditAllocation.from_doc(a, cur) for a in d.get("creditAllocations") or ()],
             shipping=money(d.get("shippingMinor", 0), cur), tax=money(d.get("taxMinor", 0), cur),
             total=money(d["totalMinor"], cur), amount_paid=money(d.get("paidMinor", 0), cur),
             amount_refunded=money(d.get("refundedMinor", 0), cur), amount_due=money(due, cur),

@@ -310,6 +310,9 @@ class OrderCreateInput:
         default=None, description="Invoices are due this long after issue (over the plans')."
     )
     notes: str | None = strawberry.field(default=None, description="Notes shown on the invoices (≤ 65,535).")
+    coupon_ids: list[strawberry.ID] | None = strawberry.field(  # issue 13
+        default=None, description="Coupons redeemed for the customer with the order (all or none); they and the "
+        "customer's other redeemed coupons discount its eligible invoices.")
     idempotency_key: str = strawberry.field(
         description="Your unique key for this order (1–255). A retry with the same key and input returns the "
         "same order and charges nothing twice; a retry after a crash finishes the order."

@@ -38,6 +38,9 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.billing.coupons import CouponRedemption
+    from schema.billing.credit_memos import CreditMemo
+    from schema.billing.quotes import Quote
     from schema.compliance.aml import AmlCheck
     from schema.compliance.edd import CustomerEdd
     from schema.compliance.kyc import KycDocument
@@ -270,6 +273,32 @@ class Customer(Linkable):
     ) -> Connection[Invoice]:
         check_first(first)
         return info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
+
+    # billing III (issue 13): coupon redemptions, credit memos and the credit balance
+    @strawberry.field(description="Coupons redeemed for the customer (active and canceled), oldest first.")
+    async def coupon_redemptions(
+        self, info: Info
+    ) -> list[Annotated[CouponRedemption, strawberry.lazy("schema.billing.coupons")]]:
+        return await info.context.loaders.coupon_redemptions_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Unused credit per currency: the sum of unused amounts of issued and partially "
+                      "applied credit memos (currencies without credit are left out).")
+    async def credit_balance(self, info: Info) -> list[Money]:
+        return await info.context.loaders.credit_balance_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Credit memos, newest first.")
+    async def credit_memos(
+        self, info: Info, first: ForwardFirst, after: After = None,
+    ) -> Connection[Annotated[CreditMemo, strawberry.lazy("schema.billing.credit_memos")]]:
+        check_first(first)
+        return await info.context.credit_memos_connection(self.id, first, after)
+
+    @strawberry.field(description="Quotes, newest first.")
+    async def quotes(
+        self, info: Info, first: ForwardFirst, after: After = None,
+    ) -> Connection[Annotated[Quote, strawberry.lazy("schema.billing.quotes")]]:
+        check_first(first)
+        return await info.context.quotes_connection(self.id, first, after)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.billing import catalog, clock, invoices, orders, outbox
+from store.billing import catalog, clock, coupons, credit_memos, invoices, orders, outbox, quotes
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **catalog.INDEXES,
@@ -12,4 +12,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **invoices.INDEXES,
     outbox.COLLECTION: outbox.INDEXES,
     **clock.INDEXES,
+    **coupons.INDEXES,
+    **credit_memos.INDEXES,
+    quotes.COLLECTION: quotes.INDEXES,
 }

@@ -1,0 +1,112 @@
+"""The hosted quote acceptance page: over HTTP (token scheme, security headers, accept/reject) and in a
+real browser (Debian's Chromium driven by Playwright, never a downloaded browser) against the gateway
+served by uvicorn on loopback and the real document server. Screenshots go to $SCREENSHOT_DIR (else the
+test's tmp dir)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.async_api import Page, async_playwright
+
+from resolvers.app import create_app
+from tests.billing.test_quotes import QUOTE, act, catalog, make
+from tests.money_helpers import APPROVE_CARD, INSUFFICIENT_FUNDS_CARD, add_account, add_customer, path_of
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+LINK = """query($id: ID!) { quote(id: $id) { status acceptanceUrl orderId invoice { status } order { status } } }"""
+
+
+@pytest.fixture
+async def live(store, settings) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
+                                           lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Debian's chromium is not installed")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = await browser.new_context(java_script_enabled=False, viewport={"width": 640, "height": 1000})
+        yield await context.new_page()
+        await browser.close()
+
+
+def shot(tmp_path: Path, name: str) -> str:
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / f"{name}.png")
+
+
+async def issued(org: Any, **fields: Any) -> tuple[str, str]:
+    cid = await add_customer(org, lastName="Lovelace")
+    quote = await make(org, cid, (await catalog(org))["id"], paymentTerms="Net 30. Prices exclude VAT.",
+                       signature={"showSignatureLine": True, "signatoryName": "Ada Lovelace, CTO"}, **fields)
+    assert (await org.gql(LINK, {"id": quote["id"]}))["quote"]["acceptanceUrl"] is None  # drafts have no link
+    await act(org, "quoteIssue", quote["id"])
+    return quote["id"], path_of((await org.gql(LINK, {"id": quote["id"]}))["quote"]["acceptanceUrl"])
+
+
+async def test_the_page_shows_the_quote_with_the_hosted_pages_headers_and_rejects(org, other_org):
+    qid, path = await issued(org, redirectUrl="https://shop.example/after")
+    response = await org.http.get(path)
+    assert response.status_code == 200
+    assert (response.headers["x-frame-options"], response.headers["cache-control"], response.headers["referrer-policy"]) == (
+        "DENY", "no-store", "no-referrer")
+    assert "script" not in response.headers["content-security-policy"].replace("default-src 'none'", "")
+    for text in ("Seat", "30.00 USD", "Net 30. Prices exclude VAT.", "Ada Lovelace, CTO", "Accept quote", "Reject"):
+        assert text in response.text, text
+    assert (await org.http.get("/quotes/accept/not-a-token")).status_code == 404
+    rejected = await org.http.post(path, data={"action": "reject"})
+    assert rejected.status_code == 200 and "You rejected this quote." in rejected.text
+    assert 'href="https://shop.example/after"' in rejected.text
+    assert (await org.gql(QUOTE, {"id": qid}))["quote"]["status"] == "REJECTED"
+
+
+async def test_the_customer_accepts_in_the_browser(org, live, page, tmp_path):
+    qid, path = await issued(org)
+    response = await page.goto(live + path)
+    assert response is not None and response.status == 200
+    await page.screenshot(path=shot(tmp_path, "quote-open"), full_page=True)
+    await page.get_by_role("button", name="Accept quote").click()
+    await page.get_by_text("Quote accepted. Thank you.").wait_for()
+    await page.screenshot(path=shot(tmp_path, "quote-accepted"), full_page=True)
+    seen = (await org.gql(LINK, {"id": qid}))["quote"]
+    assert (seen["status"], seen["order"]["status"]) == ("ACCEPTED", "PENDING")
+
+
+async def test_with_the_payment_condition_the_card_pays_the_invoice_in_the_browser(org, live, page, tmp_path):
+    await add_account(org)
+    qid, path = await issued(org, acceptanceConditions=["PAYMENT"])
+    await page.goto(live + path)
+    await page.get_by_label("Card number").fill(INSUFFICIENT_FUNDS_CARD)
+    await page.get_by_label("Expiry (MM/YY)").fill("12/39")
+    await page.get_by_role("button", name="Accept and pay").click()
+    await page.get_by_text("The payment was not approved").wait_for()
+    assert (await org.gql(LINK, {"id": qid}))["quote"]["status"] == "ISSUED"
+    await page.get_by_label("Card number").fill(APPROVE_CARD)
+    await page.get_by_label("Expiry (MM/YY)").fill("12/39")
+    await page.screenshot(path=shot(tmp_path, "quote-payment-form"), full_page=True)
+    await page.get_by_role("button", name="Accept and pay").click()
+    await page.get_by_text("Quote accepted. Thank you.").wait_for()
+    await page.screenshot(path=shot(tmp_path, "quote-paid"), full_page=True)
+    seen = (await org.gql(LINK, {"id": qid}))["quote"]
+    assert (seen["status"], seen["invoice"]["status"], seen["order"]["status"]) == ("ACCEPTED", "PAID", "ACTIVE")
