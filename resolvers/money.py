@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from resolvers import validation
 from resolvers.gateway import GatewayAdapter, SandboxGateway
 from resolvers.settings import Settings
 from resolvers.validation import Path
@@ -150,12 +151,8 @@ async def count_refund(org: OrgDb, customer_id: str, amount_minor: int, currency
 
 
 def text(problems: Problems, path: Path, value: str | None, limit: int = 255) -> str | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        problems.add(path, f"is {len(value)} characters long; the limit is {limit}", UserErrorCode.TOO_LONG)
-    return value
+    """A money mutation's free text (descriptions, references, names): the shared hygiene."""
+    return validation.text(problems, path, value, limit)
 
 
 # ---------------------------------------------------------------------------------------------- shared links

@@ -18,7 +18,8 @@ from strawberry.extensions import (
     query_depth_limiter,
 )
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from resolvers.blocklists import BlocklistMutations, BlocklistQueries
 from resolvers.customers import CustomerMutations, CustomerQueries
@@ -40,6 +41,7 @@ from resolvers.transactions import TransactionQueries
 from resolvers.users import NotificationMutations, UserQueries
 from resolvers.websites import WebsiteMutations, WebsiteQueries
 from schema.blocklists import BlocklistEntry
+from schema.common import SCALARS as COMMON_SCALARS
 from schema.customers import Customer
 from schema.gateways import GatewayAccount
 from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
@@ -67,13 +69,65 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (ActivitySubscriptions,))
 
 
+def unencodable_variables(variables: dict[str, Any] | None) -> list[GraphQLError]:
+    """A BAD_USER_INPUT error per variable path whose string has a lone surrogate."""
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, f"{path}.{k!a}")
+                walk(v, f"{path}.{k}" if isinstance(k, str) and k.isascii() else f"{path}.{k!a}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    for name, value in (variables or {}).items():
+        walk(value, f"${name}")
+    return [
+        GraphQLError(
+            f"Variable {path} holds a lone UTF-16 surrogate (e.g. \\ud800), which is not text; send valid Unicode.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+        for path in found[:10]
+    ]
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Errors caused by the request: parse, validation and variable errors (raised before execution,
     so they have no path), and client and permission errors (which carry a code)."""
     return error.original_error is None or error.path is None or bool((error.extensions or {}).get("code"))
 
 
+def _unencodable(errors: list[GraphQLError]) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=errors)
+
+
 class GatewaySchema(strawberry.Schema):
+    """Refuses variables holding a string no UTF-8 encoder can write (a lone UTF-16 surrogate such as
+    `"\\ud800"`, which JSON allows) before anything runs, for HTTP and websockets alike: the store,
+    the response encoder and the API log all need UTF-8. Literals are refused by the parser already."""
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      *args: Any, **kwargs: Any) -> ExecutionResult:
+        errors = unencodable_variables(variable_values)
+        if errors:
+            return _unencodable(errors)
+        return await super().execute(query, variable_values, *args, **kwargs)
+
+    async def subscribe(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        errors = unencodable_variables(variable_values)
+        if errors:
+            return PreExecutionError(data=None, errors=errors)
+        return await super().subscribe(query, variable_values, *args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             if isinstance(error.original_error, ConnectionFailure):
@@ -118,7 +172,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=extensions,
         execution_context_class=execution_context_class(settings),
         config=strawberry.schema.config.StrawberryConfig(
-            disable_field_suggestions=not settings.introspection_enabled, scalar_map=INSTRUMENT_SCALARS
+            disable_field_suggestions=not settings.introspection_enabled, scalar_map={**COMMON_SCALARS, **INSTRUMENT_SCALARS}
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 import strawberry
@@ -36,12 +37,13 @@ MAX_TAGS = 20
 
 
 def tag_name(problems: Problems, path: list[str | int], value: str) -> str:
-    name = " ".join(value.split())
+    """NFC (so a combining accent and the precomposed letter are one name), spaces collapsed."""
+    name = " ".join(unicodedata.normalize("NFC", value).split())
     if not name:
         problems.add(path, "is required", UserErrorCode.REQUIRED)
     elif len(name) > MAX_NAME:
         problems.add(path, f"is {len(name)} characters long; the limit is {MAX_NAME}", UserErrorCode.TOO_LONG)
-    elif not NAME_RE.fullmatch(name):
+    elif not all(NAME_RE.fullmatch(ch) or unicodedata.category(ch).startswith("M") for ch in name):
         problems.add(path, "may contain only letters, digits, spaces and @ ~ - . _ +", UserErrorCode.INVALID)
     return name
 
