@@ -115,6 +115,18 @@ async def route_account(org: OrgDb, problems: Problems, currency: str, account_i
     return account
 
 
+async def route_for_instrument(
+    org: OrgDb, problems: Problems, currency: str, account_id: str | None, instrument: Doc
+) -> Doc | None:
+    """The account for a payment with a stored instrument: the chosen one; else the instrument's sticky
+    gateway account when it is active and accepts `currency`; else the oldest accepting it."""
+    if account_id is None and instrument.get("stickyGatewayAccountId"):
+        sticky = await gateway_accounts.get(org, instrument["stickyGatewayAccountId"])
+        if sticky is not None and sticky.get("active", True) and currency in sticky["acceptedCurrencies"]:
+            return sticky
+    return await route_account(org, problems, currency, account_id)
+
+
 def gateway_for(settings: Settings, name: str | None = None) -> GatewayAdapter:
     """The adapter of a gateway by name; the sandbox is the only one built in."""
     return SandboxGateway(timedelta(seconds=settings.settlement_delay_seconds))

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from resolvers import money
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
@@ -38,7 +39,7 @@ from schema.payment_instruments import (
     PaymentInstrumentStickyGatewayUpdateInput,
     PaymentInstrumentStickyGatewayUpdatePayload,
 )
-from store import customers, timeline
+from store import customers, gateway_accounts, timeline
 from store import payment_instruments as pi
 from store.errors import NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
@@ -332,6 +333,16 @@ class PaymentInstrumentMutations:
     async def payment_instrument_sticky_gateway_update(
         self, info: Info, input: Annotated[PaymentInstrumentStickyGatewayUpdateInput, INPUT]
     ) -> PaymentInstrumentStickyGatewayUpdatePayload:
+        account_id = v.text(Problems(), [], input.sticky_gateway_account_id, 50)
+        if account_id is not None:
+            problems = Problems()
+            if money.check_id(problems, ["stickyGatewayAccountId"], account_id, "GatewayAccount", "gwa"):
+                if await gateway_accounts.get(info.context.org, account_id) is None:
+                    problems.add(["stickyGatewayAccountId"], f"no gateway account {account_id} in this organization",
+                                 UserErrorCode.NOT_FOUND)
+            if problems:
+                return PaymentInstrumentStickyGatewayUpdatePayload(payment_instrument=None,
+                                                                   user_errors=problems.errors)
         inst, errors = await _edit(
             info.context,
             str(input.id),

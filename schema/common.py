@@ -77,11 +77,15 @@ class UserErrorCode(enum.Enum):
         "CURRENCY_NOT_ACCEPTED", description="No (or not the chosen) gateway account accepts this currency."
     )
     DECLINED = strawberry.enum_value(
-        "DECLINED", description="The gateway declined the payment; the declined transaction is recorded."
+        "DECLINED", description="The gateway refused a refund; nothing was refunded. (Declined payments are "
+        "an outcome, not a user error: see `CustomerPaymentCollectPayload.decline`.)"
     )
     GATEWAY_TIMEOUT = strawberry.enum_value(
         "GATEWAY_TIMEOUT",
-        description="The gateway did not answer in time; the transaction is recorded as TIMEOUT.",
+        description="No longer returned: a payment that timed out is recorded and reported in "
+        "`CustomerPaymentCollectPayload.decline`.",
+        deprecation_reason="Reported in `CustomerPaymentCollectPayload.decline` (a recorded outcome, not an "
+        "input error).",
     )
     BLOCKED = strawberry.enum_value(
         "BLOCKED",
@@ -133,6 +137,11 @@ class UserErrorCode(enum.Enum):
     INVALID_IP_ADDRESS = strawberry.enum_value("INVALID_IP_ADDRESS", description="Not an IPv4 or IPv6 address.")
     INVALID_URL = strawberry.enum_value("INVALID_URL", description="Not an absolute http(s) URL.")
     DATE_IN_PAST = strawberry.enum_value("DATE_IN_PAST", description="The time lies in the past.")
+    # money (issue 18)
+    NO_PAYOUT_DESTINATION = strawberry.enum_value(
+        "NO_PAYOUT_DESTINATION",
+        description="The customer has no active payment card or bank account to receive a payout.",
+    )
     # text hygiene and custom fields (issue 18)
     INVALID_CHARACTERS = strawberry.enum_value(
         "INVALID_CHARACTERS",
