@@ -156,6 +156,7 @@ class GraphQLView(GraphQL[Context, None]):
         if principal is None:
             raise ConnectionRejectionError()
         context.authenticate(dataclasses.replace(principal, scope="read"))
+        context.key_cache = self.store_ref["keys"]  # subscriptions end when the key is revoked
         return UNSET
 
     async def execute_single(
