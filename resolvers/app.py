@@ -39,7 +39,7 @@ from resolvers.files import download_route
 from resolvers.hosted import HostedPages
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
-from schema.common import USER_ERROR_SINK
+from schema.common import TOUCHED_CUSTOMERS, USER_ERROR_SINK
 from store import api_logs
 from store.db import Store, make_client
 from store.indexes import ensure_indexes
@@ -167,6 +167,7 @@ class GraphQLView(GraphQL[Context, None]):
         started, t = time.perf_counter(), now()
         collected: list[str] = []
         token = USER_ERROR_SINK.set(collected)
+        touched = TOUCHED_CUSTOMERS.set(context.touched_customers)
         try:
             result = await super().execute_single(
                 request=request, request_adapter=request_adapter, sub_response=sub_response, context=context,
@@ -174,6 +175,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         finally:
             USER_ERROR_SINK.reset(token)
+            TOUCHED_CUSTOMERS.reset(touched)
             await _close_uploads(request_data.variables)
         duration_ms = (time.perf_counter() - started) * 1000
         await self.log_mutation(context, request_data, result, collected, t, duration_ms)
@@ -198,7 +200,9 @@ class GraphQLView(GraphQL[Context, None]):
             variables=request_data.variables, errors=errors,
             error_codes=[(e.extensions or {}).get("code") or error_code(e) for e in errors],
             user_error_codes=collected + logging_rules.payload_error_codes(result.data),
-            duration_ms=duration_ms, customer_ids=context.touched_customers,
+            duration_ms=duration_ms,
+            customer_ids=context.touched_customers | logging_rules.named_customers(
+                logging_rules.root_fields(document, op), request_data.variables),  # type: ignore[arg-type]
         )
         try:
             await api_logs.insert(context.org, doc)

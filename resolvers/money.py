@@ -15,7 +15,7 @@ from resolvers import validation
 from resolvers.gateway import GatewayAdapter, SandboxGateway
 from resolvers.settings import Settings
 from resolvers.validation import Path
-from schema.common import Problems, UserErrorCode, currency_exponent
+from schema.common import Problems, UserErrorCode, currency_exponent, touch
 from store import blocklists, customers, gateway_accounts
 from store.db import Doc, OrgDb
 from store.ids import type_of_id
@@ -81,6 +81,8 @@ async def load_customer(org: OrgDb, problems: Problems, path: Path, customer_id:
     doc = await customers.get(org, customer_id)
     if doc is None:
         problems.add(path, f"no customer {customer_id} in this organization", UserErrorCode.NOT_FOUND)
+    else:
+        touch(doc["id"])
     return doc
 
 

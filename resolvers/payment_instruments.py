@@ -137,7 +137,9 @@ async def _instrument(ctx: Context, problems: Problems, path: Path, iid: str) ->
     doc = await pi.get(ctx.org, iid)
     if doc is None:
         problems.add(path, f"no payment instrument {iid} in this organization", UserErrorCode.NOT_FOUND)
-    elif doc["status"] == "DEACTIVATED":
+        return None
+    ctx.touched_customers.add(doc["customerId"])
+    if doc["status"] == "DEACTIVATED":
         problems.add(path, f"payment instrument {iid} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
     return doc
 

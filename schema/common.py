@@ -174,6 +174,20 @@ class ClientError(GraphQLError):
 USER_ERROR_SINK: ContextVar[list[str] | None] = ContextVar("user_error_sink", default=None)
 
 
+# The customers the current request concerns, for its API log entry: the view binds it to the request's
+# `Context.touched_customers` (resolvers/app.py); the shared lookups (a customer, an instrument, a transaction by id) call
+# `touch` for every customer they find, so a mutation is logged with its customer whether it changed it
+# or was refused, without each resolver having to remember to.
+TOUCHED_CUSTOMERS: ContextVar[set[str] | None] = ContextVar("touched_customers", default=None)
+
+
+def touch(customer_id: str | None) -> None:
+    touched = TOUCHED_CUSTOMERS.get()
+    if touched is not None and customer_id:
+        touched.add(customer_id)
+
+
+
 class Problems(Exception):
     """A collection of user errors for one input; raise it to refuse the whole input at once."""
 
