@@ -61,7 +61,8 @@ async def _prepare_demo(settings: Settings) -> str:
         await ensure_indexes(store)
         result = await seed(store)
         if result["created"] == "yes":
-            print("loaded demo data: 1 organization, 2 websites, 200 customers", flush=True)
+            print(f"loaded demo data: 1 organization, 2 websites, {result['customers']} customers "
+                  f"({result['paying']} of them paying)", flush=True)
         secret, _ = await auth.create_api_key(store, DEMO_ORG_ID, "write", "dev console", datetime.now(UTC))
         return secret
 
