@@ -10,6 +10,8 @@ from pathlib import Path
 from resolvers.seed import DEMO_ORG_ID, seed
 from store import auth, customers
 
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
 
 async def test_demo_data_populates_both_segments_once(store):
     result = await seed(store)
@@ -21,8 +23,7 @@ async def test_demo_data_populates_both_segments_once(store):
     assert leads + paying == 200 and leads > 50 and paying > 50
     assert result["paying"] == str(paying)
     # the README states the count; it must be the data's
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    assert f"200 customers — {paying} of whom" in readme.replace("\n", " ")
+    assert f"200 customers — {paying} of whom" in README.replace("\n", " ")
 
 
 async def test_demo_payments_are_never_dated_after_now(store):
