@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
-from store import auth, customers, timeline, websites
+from store import auth
+from store.activity import timeline
+from store.customers import customers, websites
 from store.db import Doc, Store
 from store.indexes import ensure_indexes
 

@@ -20,7 +20,8 @@ from bench.dataset import INSTRUMENTS, Loaded
 from resolvers.context import now
 from resolvers.pagination import encode_cursor
 from schema.common import minor_to_decimal
-from store import customers, timeline, websites
+from store.activity import timeline
+from store.customers import customers, websites
 from store.db import Doc, OrgDb
 
 WALLET = True  # instruments, tags and tax IDs are in the schema (issue 3)

@@ -31,16 +31,17 @@ from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers import api_logs as logging_rules
 from resolvers import graphiql
+from resolvers.activity import api_logs as logging_rules
+from resolvers.activity.files import download_route
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
-from resolvers.files import download_route
-from resolvers.hosted import HostedPages
+from resolvers.money.hosted import HostedPages
+from resolvers.scheduler import Worker
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import TOUCHED_CUSTOMERS, USER_ERROR_SINK
-from store import api_logs
+from store.activity import api_logs
 from store.db import Store, make_client
 from store.indexes import ensure_indexes
 
@@ -325,12 +326,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await ensure_indexes(refs["store"])
             if not await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days):
                 refs["sweeper"] = asyncio.create_task(_sweep_api_logs(refs["store"], settings))
+            if settings.scheduler_enabled:
+                worker = Worker(refs["store"], settings, lease=timedelta(seconds=settings.scheduler_lease_seconds))
+                refs["scheduler"] = asyncio.create_task(worker.run_forever(settings.scheduler_poll_seconds))
         refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
         try:
             yield
         finally:
-            if "sweeper" in refs:
-                refs["sweeper"].cancel()
+            for task in ("sweeper", "scheduler"):
+                if task in refs:
+                    refs[task].cancel()
             if own:
                 await refs["store"].close()
 

@@ -12,6 +12,9 @@
   seed            demo data against MONGODB_URI
   export-schema   writes schema/schema.graphql
   check-schema    fails when schema/schema.graphql differs from the code
+  worker          runs due work (renewals, retries, expiries) until stopped, against MONGODB_URI
+  run-due         [--until TIME]  runs everything due by TIME (default now) once and exits: the dev
+                  command to move billing time forward and watch it in GraphiQL
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from pathlib import Path
 import uvicorn
 
 from resolvers.app import create_app
+from resolvers.scheduler import FixedClock, Worker
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
-from store import auth, users
+from store import auth
+from store.activity import users
 from store.db import Store, make_client
 from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes
@@ -142,6 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed")
     sub.add_parser("export-schema")
     sub.add_parser("check-schema")
+    sub.add_parser("worker")
+    p_due = sub.add_parser("run-due")
+    p_due.add_argument("--until", type=datetime.fromisoformat, default=None,
+                       help="ISO 8601 time with a zone, e.g. 2027-03-01T00:00:00Z (default: now)")
     args = parser.parse_args(argv)
     settings = Settings()
     now = datetime.now(UTC)
@@ -181,6 +190,14 @@ def main(argv: list[str] | None = None) -> None:
         if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl():
             sys.exit("schema/schema.graphql is out of date: run `python -m resolvers.cli export-schema`")
         print("schema/schema.graphql is up to date")
+    elif args.command == "worker":
+        asyncio.run(_with_store(settings, lambda s: Worker(s, settings).run_forever(settings.scheduler_poll_seconds)))
+    elif args.command == "run-due":
+        until = args.until or now
+        if until.tzinfo is None:
+            sys.exit("--until needs a time zone, e.g. 2027-03-01T00:00:00Z")
+        ran = asyncio.run(_with_store(settings, lambda s: Worker(s, settings, clock=FixedClock(until)).run_due()))
+        print(f"ran {ran} due jobs as of {until.isoformat()}")
 
 
 if __name__ == "__main__":

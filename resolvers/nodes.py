@@ -9,46 +9,16 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Context, Info
-from schema.api_logs import ApiLogEntry
 from schema.common import ClientError, Node
-from schema.users import SUPPORT, Notification
-from store import api_logs, notifications
 from store.ids import type_of_id
 
-# GraphQL type -> how to load one by id through the request's loaders. A new node type adds one line.
-NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
-    "Customer": lambda ctx, i: ctx.loaders.customer_by_id.load(i),
-    "Website": lambda ctx, i: ctx.loaders.website_by_id.load(i),
-    "TimelineEvent": lambda ctx, i: ctx.loaders.timeline_event_by_id.load(i),
-    "User": lambda ctx, i: ctx.loaders.user_by_id.load(i),
-    "Team": lambda ctx, i: _team(i),
-    "Notification": lambda ctx, i: _notification(ctx, i),
-    "ApiLogEntry": lambda ctx, i: _api_log(ctx, i),
-    "Transaction": lambda ctx, i: ctx.loaders.transaction_by_id.load(i),
-    "PaymentLink": lambda ctx, i: ctx.loaders.payment_link_by_id.load(i),
-    "PayoutRequest": lambda ctx, i: ctx.loaders.payout_request_by_id.load(i),
-    "GatewayAccount": lambda ctx, i: ctx.loaders.gateway_account_by_id.load(i),
-    "PaymentInstrument": lambda ctx, i: ctx.loaders.payment_instrument_by_id.load(i),
-    "Tag": lambda ctx, i: ctx.loaders.tag_by_id.load(i),
-    "BlocklistEntry": lambda ctx, i: ctx.loaders.blocklist_entry_by_id.load(i),
-}
+# GraphQL type -> how to load one by id through the request's loaders; each domain registers its own.
+NODE_LOADERS: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {}
 
 
-async def _notification(ctx: Context, notification_id: str) -> Node | None:
-    """Only the viewer's own notifications can be refetched."""
-    if ctx.principal.user_id is None:
-        return None
-    found = await notifications.of_user(ctx.org, ctx.principal.user_id, [notification_id])
-    return Notification.from_doc(found[0]) if found else None
-
-
-async def _api_log(ctx: Context, log_id: str) -> Node | None:
-    doc = (await api_logs.get_many(ctx.org, [log_id]))[0]
-    return ApiLogEntry.from_doc(doc) if doc else None
-
-
-async def _team(team_id: str) -> Node | None:
-    return SUPPORT if team_id == str(SUPPORT.id) else None
+def register_node(type_name: str, load: Callable[[Context, str], Awaitable[Node | None]]) -> None:
+    """Makes `node(id:)` refetch ids whose prefix names `type_name` (store/ids.py)."""
+    NODE_LOADERS[type_name] = load
 
 
 async def load_node(ctx: Context, node_id: str) -> Node | None:

@@ -21,52 +21,36 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from resolvers.blocklists import BlocklistMutations, BlocklistQueries
-from resolvers.customers import CustomerMutations, CustomerQueries
+from resolvers import activity, customers, money, wallet
 from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
-from resolvers.gateway_accounts import GatewayAccountMutations, GatewayAccountQueries
-from resolvers.lead_sources import LeadSourceMutations
 from resolvers.nodes import NodeQueries
-from resolvers.payment_instruments import PaymentInstrumentMutations
-from resolvers.payments import PaymentMutations
-from resolvers.payouts import PayoutMutations, PayoutQueries
-from resolvers.refunds import RefundMutations
 from resolvers.settings import Settings
-from resolvers.subscriptions import ActivitySubscriptions
-from resolvers.tags import TagMutations, TagQueries
-from resolvers.tax_ids import TaxIdMutations
-from resolvers.timeline import TimelineMutations
-from resolvers.transactions import TransactionQueries
-from resolvers.users import NotificationMutations, UserQueries
-from resolvers.websites import WebsiteMutations, WebsiteQueries
-from schema.blocklists import BlocklistEntry
 from schema.common import SCALARS as COMMON_SCALARS
-from schema.customers import Customer
-from schema.gateways import GatewayAccount
-from schema.payment_instruments import SCALARS as INSTRUMENT_SCALARS
-from schema.payment_instruments import PaymentInstrument
-from schema.payouts import PayoutRequest
-from schema.tags import Tag
-from schema.timeline import EVENT_CLASSES
-from schema.transactions import PaymentLink, Transaction
-from schema.users import Team, User
-from schema.websites import Website
 
 log = logging.getLogger("customer_graph.errors")
 
+# The composition root: every context's root fields and types. The order is the SDL's: a new context
+# appends its classes at the end of each tuple.
 Query = merge_types(
     "Query",
-    (CustomerQueries, WebsiteQueries, NodeQueries, UserQueries, TagQueries, BlocklistQueries, TransactionQueries,
-     GatewayAccountQueries, PayoutQueries),
+    (customers.CustomerQueries, customers.WebsiteQueries, NodeQueries, activity.UserQueries, customers.TagQueries,
+     customers.BlocklistQueries, money.TransactionQueries, money.GatewayAccountQueries, money.PayoutQueries),
 )
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutations, WebsiteMutations, TimelineMutations, NotificationMutations, PaymentInstrumentMutations,
-     TaxIdMutations, TagMutations, LeadSourceMutations, BlocklistMutations, PaymentMutations, RefundMutations,
-     PayoutMutations, GatewayAccountMutations),
+    (customers.CustomerMutations, customers.WebsiteMutations, activity.TimelineMutations,
+     activity.NotificationMutations, wallet.PaymentInstrumentMutations, customers.TaxIdMutations,
+     customers.TagMutations, customers.LeadSourceMutations, customers.BlocklistMutations, money.PaymentMutations,
+     money.RefundMutations, money.PayoutMutations, money.GatewayAccountMutations),
 )
-Subscription = merge_types("Subscription", (ActivitySubscriptions,))
+Subscription = merge_types("Subscription", (activity.ActivitySubscriptions,))
+TYPES = [
+    customers.Customer, customers.Website, activity.User, activity.Team, wallet.PaymentInstrument, customers.Tag,
+    customers.BlocklistEntry, *activity.EVENT_CLASSES, money.Transaction, money.PaymentLink, money.GatewayAccount,
+    money.PayoutRequest,
+]
+SCALARS = {**COMMON_SCALARS, **wallet.SCALARS}
 
 
 def unencodable_variables(variables: dict[str, Any] | None) -> list[GraphQLError]:
@@ -165,14 +149,11 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[
-            Customer, Website, User, Team, PaymentInstrument, Tag, BlocklistEntry, *EVENT_CLASSES,
-            Transaction, PaymentLink, GatewayAccount, PayoutRequest,
-        ],
+        types=TYPES,
         extensions=extensions,
         execution_context_class=execution_context_class(settings),
         config=strawberry.schema.config.StrawberryConfig(
-            disable_field_suggestions=not settings.introspection_enabled, scalar_map={**COMMON_SCALARS, **INSTRUMENT_SCALARS}
+            disable_field_suggestions=not settings.introspection_enabled, scalar_map=SCALARS
         ),
     )
 

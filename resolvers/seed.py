@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from resolvers.instrument_details import card, customer_billing_address
 from resolvers.settings import Settings
+from resolvers.wallet.instrument_details import card, customer_billing_address
 from schema.common import Problems
-from store import customers, gateway_accounts, payment_instruments, tags, timeline, transactions, users, websites
+from store.activity import timeline, users
 from store.auth import create_organization, get_organization
+from store.customers import customers, tags, websites
 from store.db import Store
 from store.ids import new_id
+from store.money import gateway_accounts, transactions
+from store.wallet import payment_instruments
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger",
          "Radia", "Tim", "Katherine", "Donald", "Hedy", "John", "Sophie", "Niklaus", "Annie", "Guido"]

@@ -44,5 +44,11 @@ class Settings(BaseSettings):
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
 
+    # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
+    # when workers run on their own (`python -m resolvers.cli worker`).
+    scheduler_enabled: bool = True
+    scheduler_poll_seconds: float = 1.0
+    scheduler_lease_seconds: float = 60.0
+
     data_dir: str = ".data"
     log_level: str = "info"

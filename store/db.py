@@ -18,6 +18,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.monitoring import CommandListener
 
 Doc = dict[str, Any]
+# An index list of a collection: (keys, create_index options) pairs, declared beside the collection.
+IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
 Filter = Mapping[str, Any]
 SortSpec = Sequence[tuple[str, int]]
 

@@ -24,6 +24,7 @@ PREFIXES: dict[str, str] = {
     "inst": "PaymentInstrument",
     "blkl": "BlocklistEntry",
     "tag": "Tag",
+    "job": "Job",
 }
 
 

@@ -2,51 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo.errors import OperationFailure
 
-from store import (
-    api_logs,
-    auth,
-    blocklists,
-    customers,
-    files,
-    gateway_accounts,
-    idempotency,
-    notifications,
-    payment_instruments,
-    payment_links,
-    payouts,
-    tags,
-    timeline,
-    transactions,
-    users,
-    websites,
-)
-from store.db import Store
+from store import activity, auth, customers, jobs, money, wallet
+from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
 
-IndexList = list[tuple[list[tuple[str, int]], dict[str, Any]]]
-
+# The store's composition root: every context's indexes. A new context adds its package here.
 ALL: dict[str, IndexList] = {
-    customers.COLLECTION: customers.INDEXES,
-    websites.COLLECTION: websites.INDEXES,
-    timeline.COLLECTION: timeline.INDEXES,
-    payment_instruments.COLLECTION: payment_instruments.INDEXES,
-    tags.COLLECTION: tags.INDEXES,
-    blocklists.COLLECTION: blocklists.INDEXES,
+    **customers.INDEXES,
+    **wallet.INDEXES,
+    **activity.INDEXES,
+    **money.INDEXES,
     **auth.INDEXES,
-    users.COLLECTION: users.INDEXES,
-    notifications.COLLECTION: notifications.INDEXES,
-    api_logs.COLLECTION: api_logs.INDEXES,
-    **files.INDEXES,
-    transactions.COLLECTION: transactions.INDEXES,
-    gateway_accounts.COLLECTION: gateway_accounts.INDEXES,
-    idempotency.COLLECTION: idempotency.INDEXES,
-    payment_links.COLLECTION: payment_links.INDEXES,
-    **payouts.INDEXES,
+    jobs.COLLECTION: jobs.INDEXES,
 }
 
 

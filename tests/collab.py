@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store import auth, users
+from store import auth
+from store.activity import users
 from store.db import Store
 from tests.helpers import Org
 

@@ -11,7 +11,8 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 
 from resolvers.app import create_app
 from resolvers.settings import Settings
-from store import auth, customers
+from store import auth
+from store.customers import customers
 
 LIST = "{ customers(first: 1) { edges { node { id } } } }"
 

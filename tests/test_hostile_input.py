@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from resolvers.idempotency import input_hash
+from resolvers.money.idempotency import input_hash
 from resolvers.validation import mask_card_numbers
 from tests.collab import snapshot
 from tests.helpers import Org

@@ -18,9 +18,9 @@ from resolvers.auth import KeyCache
 from resolvers.cli import main
 from resolvers.settings import Settings
 from store import auth
+from tests.activity.test_subscriptions import ACTIVITY, WAIT, until_subscribed, ws_client
+from tests.activity.test_subscriptions import server as server
 from tests.collab import add_customer, add_user
-from tests.test_subscriptions import ACTIVITY, WAIT, until_subscribed, ws_client
-from tests.test_subscriptions import server as server
 
 TAG = """mutation($input: TagCreateInput!) { tagCreate(input: $input) { tag { id } userErrors { code } } }"""
 NOTE = """mutation($input: TimelineNoteAddInput!) { timelineNoteAdd(input: $input) {

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store import customers, timeline
+from store.activity import timeline
+from store.customers import customers
 
 PAGE = """query($first: Int!) { customers(first: $first) { edges { node {
   id email website { name }

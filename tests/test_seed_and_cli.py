@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from resolvers.seed import DEMO_ORG_ID, seed
-from store import auth, customers
+from store import auth
+from store.customers import customers
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

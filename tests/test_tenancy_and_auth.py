@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from store import auth, customers
+from store import auth
+from store.customers import customers
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""

@@ -1,0 +1,1 @@
+"""The money context: gateway accounts, transactions, payment links, payouts and payout requests."""

@@ -1,0 +1,1 @@
+"""The wallet context: payment instruments (cards, bank accounts, other methods) and their details."""
