@@ -79,7 +79,10 @@ class Customer(Linkable):
     is_lead: bool = strawberry.field(description="True while the customer has made no payment (the leads segment).")
     payment_count: int = strawberry.field(description="Number of approved payments.")
     last_payment_time: datetime | None = strawberry.field(description="Time of the last approved payment.")
-    lifetime_revenue: list[Money] = strawberry.field(description="Approved payments less refunds, per currency.")
+    lifetime_revenue: list[Money] = strawberry.field(
+        description="Approved payments less refunds: one entry per currency the customer has ever paid in, "
+        "sorted by currency; `0.00` when everything was refunded; `[]` only when they never paid."
+    )
     average_value: list[Money] = strawberry.field(description="Average approved payment, per currency.")
     created_time: datetime = strawberry.field(description="When the customer was added.")
     updated_time: datetime = strawberry.field(description="When the customer last changed.")

@@ -14,8 +14,11 @@ from tests.money_helpers import (
     add_account,
     add_customer,
     add_payee,
+    customer_money,
     key,
+    paid_outside,
     payout,
+    refund,
 )
 
 ADD_CARD = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) {
@@ -123,3 +126,15 @@ async def test_a_replayed_decline_returns_the_same_outcome(org, store):
     again = await charge(org, cid, idempotencyKey=idem)
     assert again == first and first["decline"]["code"] == "DECLINED"
     assert await store.for_org(org.id)[txn_store.COLLECTION].count({}) == 1
+
+
+async def test_lifetime_revenue_lists_every_currency_paid_in_even_when_fully_refunded(org):
+    await add_account(org)
+    new = await add_customer(org)
+    assert (await customer_money(org, new))["lifetimeRevenue"] == []
+    cid = await add_customer(org)
+    sale = await paid_outside(org, cid, "30.00")
+    assert (await refund(org, sale["id"]))["userErrors"] == []
+    money = await customer_money(org, cid)
+    assert money["lifetimeRevenue"] == [{"amount": "0.00", "currency": "USD"}]
+    assert (money["paymentCount"], money["isLead"]) == (1, False)
