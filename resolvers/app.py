@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers import graphiql
 from resolvers.activity import api_logs as logging_rules
 from resolvers.activity.files import download_route
+from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.money.hosted import HostedPages
@@ -41,6 +42,7 @@ from resolvers.scheduler import Worker
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
 from schema.common import TOUCHED_CUSTOMERS, USER_ERROR_SINK
+from store import jobs
 from store.activity import api_logs
 from store.db import Store, make_client
 from store.indexes import ensure_indexes
@@ -260,16 +262,6 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
 
-async def _sweep_api_logs(store: Store, settings: Settings) -> None:
-    """API log retention where the server has no TTL indexes: delete expired entries every hour."""
-    while True:
-        try:
-            await api_logs.expire(store, settings.api_log_ttl_days, now())
-        except Exception:  # retried at the next sweep
-            log.exception("could not expire old API log entries")
-        await asyncio.sleep(settings.api_log_sweep_seconds)
-
-
 CSRF_TYPES = frozenset({"", "multipart/form-data", "application/x-www-form-urlencoded", "text/plain"})
 PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -325,7 +317,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                                   settings.mongodb_database)
             await ensure_indexes(refs["store"])
             if not await api_logs.ensure_ttl_index(refs["store"], settings.api_log_ttl_days):
-                refs["sweeper"] = asyncio.create_task(_sweep_api_logs(refs["store"], settings))
+                # No TTL indexes here: a recurring sweep on the scheduler, done once by whichever worker claims it.
+                await jobs.schedule(refs["store"].for_org(jobs.SYSTEM_ORG), API_LOG_EXPIRY, "sweep", now(), now())
             if settings.scheduler_enabled:
                 worker = Worker(refs["store"], settings, lease=timedelta(seconds=settings.scheduler_lease_seconds))
                 refs["scheduler"] = asyncio.create_task(worker.run_forever(settings.scheduler_poll_seconds))
@@ -333,9 +326,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
-            for task in ("sweeper", "scheduler"):
-                if task in refs:
-                    refs[task].cancel()
+            if "scheduler" in refs:
+                refs["scheduler"].cancel()
             if own:
                 await refs["store"].close()
 

@@ -36,6 +36,8 @@ INDEXES: IndexList = [
 ]
 
 PENDING, RUNNING, DONE, FAILED, CANCELED = "PENDING", "RUNNING", "DONE", "FAILED", "CANCELED"
+# The organization of work that serves every organization (sweeps); no real organization id looks like it.
+SYSTEM_ORG = "system"
 
 
 async def schedule(

@@ -1,6 +1,6 @@
 """The activity context: timeline, notes and attachments, users and notifications, API logs, live events."""
 
-from resolvers.activity import loaders
+from resolvers.activity import jobs, loaders
 from resolvers.activity.subscriptions import ActivitySubscriptions
 from resolvers.activity.timeline import TimelineMutations
 from resolvers.activity.users import NotificationMutations, UserQueries
@@ -9,4 +9,4 @@ from schema.activity.timeline import EVENT_CLASSES
 from schema.activity.users import Team, User
 
 __all__ = ["EVENT_CLASSES", "ActivitySubscriptions", "NotificationMutations", "Team", "TimelineMutations", "User",
-           "UserQueries", "loaders", "notes"]
+           "UserQueries", "jobs", "loaders", "notes"]

@@ -1,4 +1,4 @@
-"""Live customer activity over graphql-transport-ws, fed by the in-process bus (resolvers/events.py)."""
+"""Live customer activity over graphql-transport-ws, read from the timeline by seq (resolvers/activity/events.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from resolvers.context import Context, Info
 from resolvers.customers.customers import check_customer_id
 from schema.activity.timeline import TimelineEvent, event_from_doc
 from schema.common import ClientError, Problems
+from store.activity import timeline
+from store.customers import customers
 
 REVOCATION_CHECK_SECONDS = 1.0
 REVOKED_CLOSE_CODE = 4403  # graphql-transport-ws: Forbidden
@@ -45,14 +47,20 @@ _CLOSING: set[asyncio.Future[None]] = set()
 @strawberry.type
 class ActivitySubscriptions:
     @strawberry.subscription(
-        description="New timeline entries of a customer as they are recorded by this gateway process "
-        "(see docs/timeline.md for several processes). Needs a websocket with `connection_init` "
+        description="New timeline entries of a customer as they are recorded, by any gateway process, in "
+        "the order of the customer's timeline. Pass `after` (the id of the last event you received) when "
+        "reconnecting to get every event since, none twice. Needs a websocket with `connection_init` "
         'payload `{"Authorization": "Bearer <key>"}`.'
     )
     async def customer_activity(
         self,
         info: Info,
         customer_id: Annotated[strawberry.ID, strawberry.argument(description="The customer to watch.")],
+        after: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Resume after this timeline event of the customer (its id); "
+                                "default: only events recorded from now on."),
+        ] = None,
     ) -> AsyncGenerator[TimelineEvent, None]:
         ctx = info.context
         cid = str(customer_id)
@@ -60,17 +68,23 @@ class ActivitySubscriptions:
         if not check_customer_id(problems, ["customerId"], cid):
             raise ClientError(problems.errors[0].message)
         await _check_key(ctx)
-        with BUS.subscribe(ctx.principal.organization_id, cid) as queue:
-            # Subscribe first, then check: an event recorded in between is not lost.
-            if await ctx.loaders.customer_by_id.load(cid) is None:
-                raise ClientError(f"no customer {cid} in this organization", "NOT_FOUND")
+        customer = await customers.get(ctx.org, cid)
+        if customer is None:
+            raise ClientError(f"no customer {cid} in this organization", "NOT_FOUND")
+        position = int(customer.get("timelineSeq") or 0)
+        if after is not None:
+            event = await timeline.get(ctx.org, str(after))
+            if event is None or event["customerId"] != cid:
+                raise ClientError(f"`after`: no timeline event {after} of customer {cid}", "NOT_FOUND")
+            position = int(event["seq"])
+        with BUS.subscribe(ctx.org, cid, position) as queue:
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), REVOCATION_CHECK_SECONDS)
+                    doc = await asyncio.wait_for(queue.get(), REVOCATION_CHECK_SECONDS)
                 except TimeoutError:
                     await _check_key(ctx)
                     continue
                 await _check_key(ctx)
                 # A websocket's context lives as long as the connection: each event reads fresh data.
                 ctx.restart_execution()
-                yield event_from_doc(event)
+                yield event_from_doc(doc)

@@ -7,7 +7,11 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from resolvers.activity.api_logs import redact
+from resolvers.activity.jobs import API_LOG_EXPIRY
+from resolvers.scheduler import FixedClock, Worker
+from resolvers.settings import Settings
 from resolvers.wallet.cards import luhn_ok
+from store import jobs
 from store.activity import api_logs
 from tests.activity.test_attachments import upload
 from tests.collab import add_customer, add_user
@@ -188,3 +192,22 @@ async def test_a_log_entry_is_refetchable_in_its_organization_only(org, other_or
         "mutations": ["customerCreate"],
     }
     assert (await other_org.gql(NODE, {"id": entry["id"]}))["node"] is None
+
+
+async def test_the_api_log_sweep_is_recurring_work_done_once_by_a_worker(store, org):
+    """Where there are no TTL indexes the sweep is a scheduler job: however many gateway processes
+    schedule it, one job exists, one worker claims each run, and it comes back an interval later."""
+    t0 = datetime.now(UTC).replace(microsecond=0)  # the store keeps milliseconds
+    system = store.for_org(jobs.SYSTEM_ORG)
+    for _ in range(3):  # three gateways starting
+        await jobs.schedule(system, API_LOG_EXPIRY, "sweep", t0, t0)
+    await store.raw(api_logs.COLLECTION).insert_one(
+        {"id": "log_OLD", "organizationId": org.id, "time": t0 - timedelta(days=91), "customerIds": []})
+    settings = Settings(mongodb_uri=None, api_log_sweep_seconds=3600)
+    clock = FixedClock(t0)
+    workers = [Worker(store, settings, clock=clock, kinds=[API_LOG_EXPIRY]) for _ in range(2)]
+    assert sum([await w.run_due() for w in workers]) == 1
+    assert await store.raw(api_logs.COLLECTION).count_documents({"id": "log_OLD"}) == 0
+    job = await jobs.by_key(system, API_LOG_EXPIRY, "sweep")
+    assert (job["status"], job["dueTime"]) == (jobs.PENDING, t0 + timedelta(hours=1))
+    assert await system[jobs.COLLECTION].count({"kind": API_LOG_EXPIRY}) == 1
