@@ -322,7 +322,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if settings.scheduler_enabled:
                 worker = Worker(refs["store"], settings, lease=timedelta(seconds=settings.scheduler_lease_seconds))
                 refs["scheduler"] = asyncio.create_task(worker.run_forever(settings.scheduler_poll_seconds))
-        refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
+        refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds,
+                                epoch_seconds=settings.api_key_revocation_check_seconds)
         try:
             yield
         finally:
@@ -333,7 +334,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     if store is not None:
         refs["store"] = store
-        refs["keys"] = KeyCache(store, settings.api_key_cache_seconds)
+        refs["keys"] = KeyCache(store, settings.api_key_cache_seconds,
+                                epoch_seconds=settings.api_key_revocation_check_seconds)
 
     view = GraphQLView(refs, settings)
     schema_text = sdl()

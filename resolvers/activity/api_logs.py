@@ -142,6 +142,14 @@ def payload_error_codes(data: Any) -> list[str]:
     return codes
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def named_customers(mutations: list[str], variables: dict[str, Any] | None) -> set[str]:
     """Customer ids an input names, whether or not it was accepted: every `customerId` / `customerIds`
     value at any depth, and the `id` of a `customer…` mutation's input (`customerUpdate`). Ids of other
@@ -151,7 +159,7 @@ def named_customers(mutations: list[str], variables: dict[str, Any] | None) -> s
 
     def add(value: Any) -> None:
         for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item and type_of_id(item) in (None, "Customer"):
+            if isinstance(item, str) and item.isprintable() and _encodable(item) and type_of_id(item) in (None, "Customer"):
                 found.add(item)
 
     def walk(value: Any, depth: int) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers.customers import check_customer_id
@@ -39,7 +40,7 @@ MAX_TAGS = 20
 
 def tag_name(problems: Problems, path: list[str | int], value: str) -> str:
     """NFC (so a combining accent and the precomposed letter are one name), spaces collapsed."""
-    name = " ".join(unicodedata.normalize("NFC", value).split())
+    name = " ".join(v.clean_text(problems, path, value).split())  # NFC, no controls, card numbers masked
     if not name:
         problems.add(path, "is required", UserErrorCode.REQUIRED)
     elif len(name) > MAX_NAME:

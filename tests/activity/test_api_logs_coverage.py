@@ -80,7 +80,7 @@ async def test_a_refused_refund_is_in_the_log_of_the_sales_customer(org):
     assert (["transactionRefund"], "USER_ERRORS", ["OVER_REFUND"]) in await logged(org, cid)
 
 
-async def test_a_request_with_unstorable_variables_is_still_logged(org):
+async def test_a_request_with_unstorable_variables_is_still_logged(org, store):
     cid = await add_customer(org)
     body = json.dumps({"query": MUTATIONS["update"], "variables": {"i": {"id": cid, "firstName": "x\ud800",
                                                                          "customFields": {"n": 2**70}}}})
@@ -88,3 +88,11 @@ async def test_a_request_with_unstorable_variables_is_still_logged(org):
         "Authorization": f"Bearer {org.write_key}", "Content-Type": "application/json"})
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert (await logged(org, cid))[-1] == (["customerUpdate"], "ERROR", [])
+    # an unstorable id named by the input does not lose the entry either
+    body = json.dumps({"query": MUTATIONS["collect"], "variables": {"i": {
+        "customerId": "cus_\ud800", "amount": "1.00", "currency": "USD", "option": "PAID_OUTSIDE",
+        "idempotencyKey": "k"}}})
+    response = await org.http.post("/graphql", content=body, headers={
+        "Authorization": f"Bearer {org.write_key}", "Content-Type": "application/json"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert await store.for_org(org.id)["api_logs"].count({"mutations": "customerPaymentCollect"}) == 1
