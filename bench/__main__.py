@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--customers N] [--scale] [--out DIR]`: see docs/performance.md."""
+"""`python -m bench [--quick] [--scale] [--customers N] [--out DIR]`: see docs/performance.md."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from bench import run
+from bench import run, scale
 from bench.apps import RoundTrips
-from bench.dataset import SCALE, Spec, load
+from bench.dataset import Spec, load
 from bench.quick import markdown, run_quick
 from bench.scenarios import SCENARIOS
 from store.db import Store, make_client
@@ -43,10 +43,14 @@ async def _load_only(uri: str, spec: Spec) -> dict[str, object]:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--quick", action="store_true", help="small data, in-process, no load generator (seconds)")
+    p.add_argument("--customers", type=int, help="number of customers (default 10,000)")
     p.add_argument(
-        "--customers", type=int, help="number of customers (default 10,000; 1,000,000 with --scale)"
+        "--scale", action="store_true",
+        help="page, customer(id) and customerUpdate p50/p99 at each of --sizes customers (bench/scale.py)",
     )
-    p.add_argument("--scale", action="store_true", help="1M customers; only the filtered-list scenario")
+    p.add_argument("--sizes", default="10000,100000", help="with --scale: comma-separated customer counts")
+    p.add_argument("--samples", type=int, default=30, help="with --scale: timed requests per operation and size")
+    p.add_argument("--budget", type=float, default=60.0, help="with --scale: seconds per operation and size, at most")
     p.add_argument("--out", type=Path, default=RESULTS, help="where to write the Markdown and JSON results")
     p.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     p.add_argument("--events", help="timeline events per customer as LOW-HIGH (default 20-200)")
@@ -73,7 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.quick:
             asyncio.run(_quick(uri))
             return
-        spec = SCALE if args.scale else Spec()
+        if args.scale:
+            sizes = [int(n) for n in args.sizes.split(",")]
+            sys.exit(scale.main(uri, sizes, args.samples, args.budget, args.out))
+        spec = Spec()
         if args.customers:
             spec = replace(spec, customers=args.customers)
         if args.events:
@@ -93,7 +100,6 @@ def main(argv: list[str] | None = None) -> None:
         code = run.main(
             uri,
             spec,
-            scale=args.scale,
             out=args.out,
             duration=args.duration,
             db_pid=server.pid if server else None,

@@ -315,7 +315,7 @@ async def _load(uri: str, spec: Spec) -> Loaded:
 
 
 def main(
-    uri: str, spec: Spec, *, scale: bool, out: Path, duration: float, db_pid: int | None,
+    uri: str, spec: Spec, *, out: Path, duration: float, db_pid: int | None,
     only: list[str] | None = None, load: bool = True, rounds: int = 1,
 ) -> int:
     with contextlib.suppress(AttributeError, OSError):
@@ -330,7 +330,7 @@ def main(
         flush=True,
     )
     run = Run(uri, loaded, duration, load=load, rounds=rounds)
-    names = only or (["filtered"] if scale else [*QUERY_SCENARIOS, *MUTATION_SCENARIOS])
+    names = only or [*QUERY_SCENARIOS, *MUTATION_SCENARIOS]
     results: dict[str, Any] = {}
     try:
         for name in names:

@@ -11,7 +11,9 @@ import asyncio
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -39,23 +41,40 @@ class Gateway:
         self.uri, self.database = uri, database
         self.port = free_port()
         self.proc: asyncio.subprocess.Process | None = None
+        self.log: Any = None
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def start(self) -> Gateway:
+        for _ in range(3):  # a free port can be taken by another process before the gateway binds it
+            if await self._start_once():
+                return self
+            self.port = free_port()
+        raise AssertionError("the gateway did not start three times")
+
+    async def _start_once(self) -> bool:
         env = {**os.environ, "MONGODB_URI": self.uri, "MONGODB_DATABASE": self.database, "PORT": str(self.port),
                "HOST": "127.0.0.1", "SCHEDULER_ENABLED": "false", "API_KEY_CACHE_SECONDS": "0"}
+        self.log = tempfile.TemporaryFile()
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "resolvers.cli", "serve", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            stdout=asyncio.subprocess.DEVNULL, stderr=self.log)
         async with asyncio.timeout(WAIT), httpx.AsyncClient() as client:
             while True:
-                assert self.proc.returncode is None, "the gateway process exited while starting"
+                if self.proc.returncode is not None:
+                    self.log.seek(0)
+                    output = self.log.read()
+                    self.log.close()
+                    if b"address already in use" in output.lower():
+                        return False
+                    raise AssertionError(f"the gateway exited while starting: {output[-2000:]!r}")
                 try:
                     if (await client.get(f"http://{self.address}/healthz")).status_code == 200:
-                        return self
+                        await asyncio.sleep(0.2)
+                        if self.proc.returncode is None:  # it is ours that answered
+                            return True
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
@@ -64,6 +83,8 @@ class Gateway:
         if self.proc is not None and self.proc.returncode is None:
             self.proc.kill()
             await asyncio.wait_for(self.proc.wait(), WAIT)
+        if self.log is not None and not self.log.closed:
+            self.log.close()
 
 
 @pytest.fixture
