@@ -58,6 +58,7 @@ class KeyCache:
         principal = Principal(
             organization_id=doc["organizationId"], key_id=doc["id"], key_name=doc["name"], scope=doc["scope"],
             user_id=doc.get("userId"), user_name=doc.get("userName"),
+            trusted_documents=bool(doc.get("trustedDocuments")),
         )
         if self.ttl > 0:
             if len(self._hits) >= self.max_entries:

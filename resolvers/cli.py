@@ -15,6 +15,7 @@
   worker          runs due work (renewals, retries, expiries) until stopped, against MONGODB_URI
   run-due         [--until TIME]  runs everything due by TIME (default now) once and exits: the dev
                   command to move billing time forward and watch it in GraphiQL
+  register-documents ORG_ID MANIFEST [--client NAME]  trusted documents (resolvers/edge/cli.py)
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
+import socket
 import sys
 import urllib.parse
 from datetime import UTC, datetime
@@ -32,6 +33,9 @@ from pathlib import Path
 import uvicorn
 
 from resolvers.app import create_app
+from resolvers.edge import cli as edge_cli
+from resolvers.edge.cors import DEV_ORIGIN_REGEX
+from resolvers.edge.observe import configure_logging
 from resolvers.scheduler import FixedClock, Worker
 from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
@@ -74,7 +78,22 @@ async def _prepare_demo(settings: Settings) -> str:
     return await _with_store(settings, work)  # type: ignore[return-value]
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def cmd_dev(settings: Settings) -> None:
+    if port_in_use(settings.host, settings.port):
+        sys.exit(f"port {settings.port} on {settings.host} is in use (another `scripts/dev`?): stop it, or run with "
+                 f"PORT=<free port> scripts/dev")
+    if not settings.cors_allow_origins and settings.cors_allow_origin_regex is None:
+        settings.cors_allow_origin_regex = DEV_ORIGIN_REGEX  # the dev server's own origin and localhost dashboards
+    settings.dev_request_log = True
     server = None
     if not settings.mongodb_uri:
         data = Path(settings.data_dir) / "ferretdb"
@@ -92,7 +111,8 @@ def cmd_dev(settings: Settings) -> None:
             f"  Try:       {{ customers(first: 5, segment: CUSTOMERS) {{ totalCount edges {{ node {{ id email paymentCount }} }} }} }}\n",
             flush=True,
         )
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", log_config=None,
+                    access_log=False)
     finally:
         if server:
             server.stop()
@@ -123,7 +143,6 @@ async def cmd_keys(store: Store, args: argparse.Namespace, now: datetime) -> int
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     parser = argparse.ArgumentParser(prog="customer-graph", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     p_key.add_argument("organization_id")
     p_key.add_argument("--scope", choices=auth.SCOPES, default="read")
     p_key.add_argument("--name", default="cli")
+    edge_cli.add_key_options(p_key)
     p_key.add_argument("--user", help="usr_… id of a user of the organization the key acts as")
     p_keys = sub.add_parser("keys").add_subparsers(dest="keys_command", required=True)
     p_list = p_keys.add_parser("list")
@@ -151,14 +171,18 @@ def main(argv: list[str] | None = None) -> None:
     p_due = sub.add_parser("run-due")
     p_due.add_argument("--until", type=datetime.fromisoformat, default=None,
                        help="ISO 8601 time with a zone, e.g. 2027-03-01T00:00:00Z (default: now)")
+    edge_cli.add_commands(sub)
     args = parser.parse_args(argv)
     settings = Settings()
+    configure_logging(settings.json_logs, settings.log_level)
     now = datetime.now(UTC)
 
     if args.command == "dev":
         cmd_dev(settings)
     elif args.command == "serve":
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        # Our handler formats uvicorn's records too (JSON with JSON_LOGS); its access log is ours when logging requests.
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                    access_log=not (settings.json_logs or settings.dev_request_log))
     elif args.command == "create-org":
         doc = asyncio.run(_with_store(settings, lambda s: auth.create_organization(s, args.name, now)))
         print(doc["id"])  # type: ignore[index]
@@ -173,12 +197,15 @@ def main(argv: list[str] | None = None) -> None:
                     sys.exit(f"no user {args.user} in organization {args.organization_id}")
                 user_id, user_name = found["id"], found["name"]
             secret, _ = await auth.create_api_key(store, args.organization_id, args.scope, args.name, now,
-                                                  user_id=user_id, user_name=user_name)
+                                                  user_id=user_id, user_name=user_name,
+                                                  trusted_documents=args.trusted_documents)
             return secret
 
         print(asyncio.run(_with_store(settings, make_key)))
     elif args.command == "keys":
         sys.exit(asyncio.run(_with_store(settings, lambda store: cmd_keys(store, args, now))))  # type: ignore[arg-type]
+    elif args.command == "register-documents":
+        print(asyncio.run(_with_store(settings, edge_cli.register(args))))
     elif args.command == "create-indexes":
         asyncio.run(_with_store(settings, ensure_indexes))
     elif args.command == "seed":

@@ -32,6 +32,7 @@ class Principal:
     scope: str
     user_id: str | None = None
     user_name: str | None = None
+    trusted_documents: bool = False  # runs only documents registered from a client's manifest
 
     @property
     def can_write(self) -> bool:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from resolvers.edge.observe import SCHEDULER_JOBS, SCHEDULER_LAG
 from resolvers.settings import Settings
 from store import jobs
 from store.db import Doc, OrgDb, Store
@@ -125,15 +126,19 @@ class Worker:
         job = await jobs.claim(self.store, self.owner, now, self.lease, kinds)
         if job is None:
             return False
+        SCHEDULER_LAG.observe(max(0.0, (now - job["dueTime"]).total_seconds()))
         handler = HANDLERS[job["kind"]]
+        outcome = "done"
         run = JobRun(self.store, self.store.for_org(job["organizationId"]), job, now, self.settings, self.clock)
         try:
             again_at = await handler(run)
         except Retry as retry:
+            outcome = "retry"
             await jobs.again(self.store, job, self.owner, retry.at, self.clock.now(), str(retry))
         except Exception as exc:  # the handler's bug or a store failure: retried, then FAILED
             message = f"{type(exc).__name__}: {exc}"
-            if job["attempts"] >= job.get("maxAttempts", 5):
+            outcome = "failed" if job["attempts"] >= job.get("maxAttempts", 5) else "retry"
+            if outcome == "failed":
                 log.error("job %s (%s) failed for good: %s", job["id"], job["kind"], message, exc_info=exc)
                 await jobs.fail(self.store, job, self.owner, self.clock.now(), message)
             else:
@@ -144,7 +149,9 @@ class Worker:
             if again_at is None:
                 await jobs.finish(self.store, job, self.owner, self.clock.now())
             else:
+                outcome = "again"
                 await jobs.again(self.store, job, self.owner, again_at, self.clock.now(), count_attempt=False)
+        SCHEDULER_JOBS.labels(job["kind"], outcome).inc()
         return True
 
     async def run_due(self, limit: int | None = None) -> int:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = 10 * 1024 * 1024
     api_log_ttl_days: float = 90.0
     api_log_sweep_seconds: float = 3600.0  # only where the server has no TTL indexes (FerretDB v1)
+    # compliance (docs/compliance.md): AML screening is an add-on the operator activates (the guide's "contact
+    # Rebilly to activate"); when on, customers are screened on sign-up, first payment and every N days
+    aml_screening_enabled: bool = False
+    aml_recurring_days: float = 30.0
     # Money (docs/money.md): the sandbox gateway settles approved sales this long after processing
     # (before that a refund is a void); hosted payment and payout-request links live this long.
     settlement_delay_seconds: float = 3600.0
@@ -55,3 +59,22 @@ class Settings(BaseSettings):
 
     data_dir: str = ".data"
     log_level: str = "info"
+
+    # The API's edge (docs/clients.md). CORS: origins allowed to call /graphql from a browser, comma
+    # separated (none by default; `scripts/dev` allows its own and localhost origins), and/or a regex.
+    cors_allow_origins: str = ""
+    cors_allow_origin_regex: str | None = None
+    # Query cost (resolvers/edge/cost.py): the most one request may cost, and each API key's leaky
+    # bucket (size in points, refill per second; a size of 0 switches the bucket off).
+    max_query_cost: int = 25_000
+    cost_bucket_size: int = 200_000
+    cost_restore_rate: float = 20_000.0
+    # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
+    query_timeout_seconds: float = 30.0
+    # Each response's `extensions.cost` (the cost is computed and taken from the bucket either way).
+    cost_in_extensions: bool = True
+    # Operations: a log line per request (`scripts/dev` turns it on), JSON logs, and OpenTelemetry
+    # traces (exported as OpenTelemetry's OTEL_EXPORTER_OTLP_* variables say; needs the `otel` extras).
+    dev_request_log: bool = False
+    json_logs: bool = False
+    otel_traces: bool = False

@@ -103,6 +103,15 @@ def text(
 MAX_FILENAME = 255
 
 
+def safe_filename(name: str | None) -> str:
+    """A file name to store where the input was already accepted (no problem to report): the same
+    hygiene as `filename`, with control and bidi characters dropped instead of refused, cut to 255."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFC", base)
+    base = _NONCHAR.sub("", _BIDI.sub("", _CONTROL_SINGLE.sub("", base))).strip()
+    return mask_card_numbers(base)[:MAX_FILENAME] or "file"
+
+
 def filename(problems: Problems, path: Path, name: str | None) -> str:
     """An uploaded file's name: its last path segment, cleaned like any text, ≤ 255 characters."""
     base = re.split(r"[\\/]", name or "")[-1].strip()

@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
@@ -150,6 +151,21 @@ class UserErrorCode(enum.Enum):
     )
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
+    )
+    # links (deposit requests, billing portals, instrument set-up links)
+    NO_DEPOSIT_AMOUNTS = strawberry.enum_value(
+        "NO_DEPOSIT_AMOUNTS",
+        description="A deposit request would offer no amount: its limits exclude every preset and custom amount.",
+    )
+    PORTAL_INACTIVE = strawberry.enum_value(
+        "PORTAL_INACTIVE", description="The billing portal is inactive: its links would not open."
+    )
+    # compliance (KYC)
+    KYC_ATTEMPTS_EXHAUSTED = strawberry.enum_value(
+        "KYC_ATTEMPTS_EXHAUSTED", description="Every upload attempt the KYC request allows for this document is used."
+    )
+    EDD_NOT_REQUIRED = strawberry.enum_value(
+        "EDD_NOT_REQUIRED", description="EDD is not required for this customer: turn it on (customerEddSet) first."
     )
 
 
@@ -329,9 +345,11 @@ class SortDirection(enum.Enum):
 
 @strawberry.type(description="Relay page information.")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
-    has_previous_page: bool = strawberry.field(description="Items precede `startCursor` (true whenever `after` was given).")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    has_next_page: bool = strawberry.field(
+        description="More items follow `endCursor` (with `last`: true whenever `before` was given).")
+    has_previous_page: bool = strawberry.field(
+        description="Items precede `startCursor` (with `first`: true whenever `after` was given).")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge; pass it as `before`.")
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
 
 
@@ -356,14 +374,17 @@ class Connection(Generic[T]):
 
     @classmethod
     def build(
-        cls, edges: list[Edge[T]], *, after: str | None, has_next: bool, count: Callable[[], Awaitable[int]]
+        cls, edges: list[Edge[T]], *, after: str | None, has_next: bool, count: Callable[[], Awaitable[int]],
+        page: Page | None = None,
     ) -> Connection[T]:
-        """A page; `count` runs only when `totalCount` is selected."""
+        """A page; `count` runs only when `totalCount` is selected. `has_next`: more items lie beyond the
+        page in the direction it was read (for a `last`/`before` page, before its start)."""
+        backward = page is not None and page.backward
         return cls(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
+                has_next_page=(page.cursor is not None) if backward else has_next,  # type: ignore[union-attr]
+                has_previous_page=has_next if backward else after is not None,
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
@@ -373,9 +394,40 @@ class Connection(Generic[T]):
 
 MAX_PAGE = 100
 
-# The arguments every connection field takes.
-First = Annotated[int, strawberry.argument(description="Page size, 1–100.")]
-After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
+# The arguments every connection field takes: `first` (+ `after`) pages forward, `last` (+ `before`)
+# backward; exactly one of `first` and `last`.
+First = Annotated[int | None, strawberry.argument(description="Page size, 1–100, from the start (or after `after`).")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page (with `first`).")]
+Last = Annotated[int | None, strawberry.argument(
+    description="Page size, 1–100, from the end (or before `before`); instead of `first`.")]
+Before = Annotated[str | None, strawberry.argument(description="`startCursor` of the next page (with `last`).")]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which page a connection field asks for: `size` items after `cursor` (forward, `first`/`after`)
+    or before it (backward, `last`/`before`), in the list's own order either way."""
+
+    size: int
+    cursor: str | None
+    backward: bool
+
+
+def page_of(first: int | None, after: str | None, last: int | None = None, before: str | None = None) -> Page:
+    """The page asked for; a clear error for a missing, out-of-range or mixed combination."""
+    if (first is None) == (last is None):
+        raise ClientError("Give exactly one of `first` (with `after`) and `last` (with `before`).")
+    if first is not None:
+        if before is not None:
+            raise ClientError("`before` goes with `last`, not `first`.")
+        check_first(first)
+        return Page(first, after, False)
+    assert last is not None
+    if after is not None:
+        raise ClientError("`after` goes with `first`, not `last`.")
+    if last < 1 or last > MAX_PAGE:
+        raise ClientError(f"`last` must be between 1 and {MAX_PAGE} (got {last})")
+    return Page(last, before, True)
 
 
 def check_first(first: int) -> None:

@@ -55,7 +55,7 @@ async def get_organization(store: Store, org_id: str) -> Doc | None:
 
 async def create_api_key(
     store: Store, org_id: str, scope: str, name: str, now: datetime, user_id: str | None = None,
-    user_name: str | None = None,
+    user_name: str | None = None, trusted_documents: bool = False,
 ) -> tuple[str, Doc]:
     """Creates a key; returns the secret (shown once) and the stored document (without it)."""
     if scope not in SCOPES:
@@ -72,6 +72,7 @@ async def create_api_key(
         "hint": secret[:8] + "…",
         "createdTime": now,
         "revoked": False,
+        "trustedDocuments": trusted_documents,  # runs only registered documents (resolvers/edge/persisted.py)
     }
     await store.raw(API_KEYS).insert_one(doc)
     doc.pop("_id", None)

@@ -25,6 +25,18 @@ PREFIXES: dict[str, str] = {
     "blkl": "BlocklistEntry",
     "tag": "Tag",
     "job": "Job",
+    # links
+    "dep_str": "DepositStrategy",
+    "dep_props": "DepositCustomPropertySet",
+    "dep_req": "DepositRequest",
+    "bill_prt": "BillingPortal",
+    "setup_lnk": "InstrumentSetupLink",
+    "portal_lnk": "BillingPortalLink",
+    # compliance
+    "kyc_req": "KycRequest",
+    "kyc_doc": "KycDocument",
+    "aml_chk": "AmlCheck",
+    "edd_log": "EddSearchLog",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import OperationFailure
 
-from store import activity, auth, customers, jobs, money, wallet
+from store import activity, auth, compliance, customers, jobs, links, money, persisted_documents, wallet
 from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
@@ -17,6 +17,9 @@ ALL: dict[str, IndexList] = {
     **money.INDEXES,
     **auth.INDEXES,
     jobs.COLLECTION: jobs.INDEXES,
+    **links.INDEXES,
+    **compliance.INDEXES,
+    persisted_documents.COLLECTION: persisted_documents.INDEXES,
 }
 
 

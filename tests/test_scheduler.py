@@ -162,3 +162,14 @@ async def test_two_workers_share_a_batch_and_run_each_job_once(store: Store) -> 
 
 def test_every_registered_kind_has_one_handler() -> None:
     assert {"test.once", "test.monthly", "test.flaky", "test.later"} <= set(HANDLERS)
+
+
+async def test_metrics_show_jobs_run_and_how_late_they_started(store: Store, http) -> None:
+    org = store.for_org("org_a")
+    await jobs.schedule(org, "test.once", "late", T0, T0)
+    await worker(store, FixedClock(T0 + timedelta(seconds=7)), ["test.once"]).run_due()
+    text = (await http.get("/metrics")).text
+    assert 'scheduler_jobs_total{kind="test.once",outcome="done"}' in text
+    lag = [line for line in text.splitlines() if line.startswith('scheduler_lag_seconds_bucket{le="5.0"}')]
+    late = [line for line in text.splitlines() if line.startswith('scheduler_lag_seconds_bucket{le="10.0"}')]
+    assert float(late[0].split()[-1]) - float(lag[0].split()[-1]) >= 1  # the 7 s late start is counted

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from resolvers.compliance.aml import screen as aml_screen
 from store import auth
+from store.compliance import aml as aml_store
 from store.customers import customers
+from tests.compliance.test_aml import REVIEW as AML_REVIEW
+from tests.compliance.test_aml import REVIEW_START as AML_REVIEW_START
+from tests.compliance.test_aml import REVIEW_STOP as AML_REVIEW_STOP
+from tests.compliance.test_edd import GET as EDD_GET
+from tests.compliance.test_edd import MANUAL as EDD_MANUAL
+from tests.compliance.test_edd import SCORES as EDD_SCORES
+from tests.compliance.test_edd import SET as EDD_SET
+from tests.compliance.test_kyc import ACCEPT as KYC_ACCEPT
+from tests.compliance.test_kyc import CREATE as KYC_CREATE
+from tests.compliance.test_kyc import PNG, kyc_request, upload_on_behalf
+from tests.compliance.test_kyc import REJECT as KYC_REJECT
+from tests.compliance.test_kyc import REVIEW as KYC_REVIEW
+from tests.links.queries import PORTAL, PORTAL_LINK, SETUP_LINK
+from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
+from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy
+from tests.money_helpers import add_account, add_customer
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""
@@ -85,3 +103,114 @@ async def test_api_keys_are_stored_hashed(org, store):
     async for doc in store.raw(auth.API_KEYS).find({}):
         assert org.write_key not in str(doc) and org.read_key not in str(doc)
         assert len(doc["hash"]) == 64
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+LINKS_READ = """query($req: ID!, $setup: ID!, $portalLink: ID!, $cid: ID!, $ids: [ID!]!) {
+  depositStrategies { id } depositCustomPropertySets { id } billingPortals { id }
+  depositRequest(id: $req) { id } depositRequests(customerId: $cid, first: 10) { id }
+  instrumentSetupLink(id: $setup) { id } billingPortalLink(id: $portalLink) { id } nodes(ids: $ids) { id } }"""
+
+
+async def test_links_of_another_organization_are_invisible_and_unusable(org, other_org):
+    await add_account(org)
+    await add_account(other_org)
+    cid = await add_customer(org)
+    theirs = await add_customer(other_org)
+    ours_strategy = await strategy(org)
+    props = (await org.gql(PROPS, {"input": {"name": "P", "properties": [{"name": "a", "label": "A"}]}}))
+    set_id = props["depositCustomPropertySetCreate"]["propertySet"]["id"]
+    req = await request(org, cid)
+    portal = (await org.gql(PORTAL, {"input": {"websiteId": org.website_id, "name": "Main", "slug": "main-portal"}}))
+    pid = portal["billingPortalCreate"]["billingPortal"]["id"]
+    plink = (await org.gql(PORTAL_LINK, {"input": {"customerId": cid, "billingPortalId": pid}}))
+    plink_id = plink["billingPortalLinkCreate"]["billingPortalLink"]["id"]
+    slink = (await org.gql(SETUP_LINK, {"input": {"customerId": cid, "currency": "USD"}}))
+    slink_id = slink["paymentInstrumentSetupLinkCreate"]["setupLink"]["id"]
+    ids = [ours_strategy["id"], set_id, req["id"], pid, plink_id, slink_id]
+    seen = await other_org.gql(LINKS_READ, {"req": req["id"], "setup": slink_id, "portalLink": plink_id, "cid": cid, "ids": ids})
+    assert seen == {"depositStrategies": [], "depositCustomPropertySets": [], "billingPortals": [], "depositRequest": None,
+                    "depositRequests": [], "instrumentSetupLink": None, "billingPortalLink": None, "nodes": [None] * 6}
+    mine = await org.gql(LINKS_READ, {"req": req["id"], "setup": slink_id, "portalLink": plink_id, "cid": cid, "ids": ids})
+    assert mine["nodes"] == [{"id": i} for i in ids] and mine["depositRequests"] == [{"id": req["id"]}]
+
+    async def codes(query, name, inp):
+        data = (await other_org.gql(query, {"input": inp}))[name]
+        return sorted((tuple(e["field"]), e["code"]) for e in data["userErrors"])
+
+    assert await codes(DEPOSIT_REQUEST_CREATE, "depositRequestCreate", {"customerId": cid, "currency": "USD"}) == [(("customerId",), "NOT_FOUND")]
+    assert await codes(DEPOSIT_REQUEST_CREATE, "depositRequestCreate", {"customerId": theirs, "currency": "USD", "strategyId": ours_strategy["id"],
+                                                        "customPropertySetId": set_id, "websiteId": org.website_id}) == sorted([
+        (("strategyId",), "NOT_FOUND"), (("customPropertySetId",), "NOT_FOUND"), (("websiteId",), "NOT_FOUND")])
+    assert await codes(STRATEGY_UPDATE, "depositStrategyUpdate", {"id": ours_strategy["id"], "isActive": False}) == [(("id",), "NOT_FOUND")]
+    assert await codes(STRATEGY, "depositStrategyCreate", {"name": "x", "websiteIds": [org.website_id], "amounts": {
+        "calculator": "ABSOLUTE", "baseAmount": "10", "increments": ["5"]}}) == [(("websiteIds", "0"), "NOT_FOUND")]
+    assert await codes(PORTAL, "billingPortalCreate", {"websiteId": org.website_id, "name": "x", "slug": "main-portal"}) == [
+        (("websiteId",), "NOT_FOUND")]
+    portal_update = """mutation($input: BillingPortalUpdateInput!) { billingPortalUpdate(input: $input) {
+      billingPortal { id } userErrors { field code } } }"""
+    assert await codes(portal_update, "billingPortalUpdate", {"id": pid, "status": "INACTIVE"}) == [(("id",), "NOT_FOUND")]
+    assert await codes(PORTAL_LINK, "billingPortalLinkCreate", {"customerId": cid, "billingPortalId": pid}) == sorted([
+        (("customerId",), "NOT_FOUND"), (("billingPortalId",), "NOT_FOUND")])
+    assert await codes(SETUP_LINK, "paymentInstrumentSetupLinkCreate", {"customerId": cid, "currency": "USD"}) == [
+        (("customerId",), "NOT_FOUND")]
+    assert await codes(PROPS, "depositCustomPropertySetCreate", {"name": "", "properties": []}) == sorted([
+        (("name",), "REQUIRED"), (("properties",), "REQUIRED")])
+
+
+# ---------------------------------------------------------------------------------------------- compliance
+
+KYC_READ = """query($req: ID!, $doc: ID!, $cid: ID!, $ids: [ID!]!) { kycRequest(id: $req) { id } kycDocument(id: $doc) { id }
+  customer(id: $cid) { kycDocuments { id } } nodes(ids: $ids) { id } }"""
+
+
+async def test_kyc_of_another_organization_is_invisible_and_unusable(org, other_org, store):
+    cid = await add_customer(org)
+    req = await kyc_request(org, cid, [{"type": "ADDRESS_PROOF"}])
+    await org.http.post("/kyc/" + req["url"].rsplit("/", 1)[1], data={"type": "ADDRESS_PROOF", "revision": "1"},
+                        files={"file": ("bill.png", PNG, "image/png")})
+    doc_id = (await store.raw("kyc_documents").find_one({}))["id"]
+    variables = {"req": req["id"], "doc": doc_id, "cid": cid, "ids": [req["id"], doc_id]}
+    assert await other_org.gql(KYC_READ, variables) == {"kycRequest": None, "kycDocument": None, "customer": None, "nodes": [None, None]}
+    mine = await org.gql(KYC_READ, variables)
+    assert mine["nodes"] == [{"id": req["id"]}, {"id": doc_id}] and mine["customer"]["kycDocuments"] == [{"id": doc_id}]
+    created = (await other_org.gql(KYC_CREATE, {"input": {"customerId": cid, "documents": [{"type": "ADDRESS_PROOF"}]}}))
+    assert [(e["field"], e["code"]) for e in created["kycRequestCreate"]["userErrors"]] == [(["customerId"], "NOT_FOUND")]
+    for query, name, extra in ((KYC_ACCEPT, "kycDocumentAccept", {}), (KYC_REVIEW, "kycDocumentReviewStart", {}),
+                               (KYC_REJECT, "kycDocumentReject", {"reason": "OTHER"})):
+        data = (await other_org.gql(query, {"input": {"id": doc_id, **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["id"], "NOT_FOUND")], name
+    uploaded = await upload_on_behalf(other_org, cid)
+    assert [(e["field"], e["code"]) for e in uploaded["userErrors"]] == [(["customerId"], "NOT_FOUND")]
+    assert (await store.raw("kyc_documents").find_one({"id": doc_id}))["status"] == "ACCEPTED"
+
+
+AML_READ = """query($chk: ID!, $cid: ID!) { amlCheck(id: $chk) { id } customer(id: $cid) { amlChecks { id } }
+  nodes(ids: [$chk]) { id } }"""
+
+
+async def test_aml_checks_of_another_organization_are_invisible_and_unreviewable(org, other_org, store):
+    cid = await add_customer(org, firstName="Zoltan", lastName="Krevisky")
+    customer = await customers.get(store.for_org(org.id), cid)
+    check = await aml_screen(store.for_org(org.id), customer, "SIGN_UP", datetime.now(UTC), 30)
+    variables = {"chk": check["id"], "cid": cid}
+    assert await other_org.gql(AML_READ, variables) == {"amlCheck": None, "customer": None, "nodes": [None]}
+    assert (await org.gql(AML_READ, variables))["customer"]["amlChecks"] == [{"id": check["id"]}]
+    for query, name, extra in ((AML_REVIEW_START, "amlCheckReviewStart", {}), (AML_REVIEW_STOP, "amlCheckReviewStop", {}),
+                               (AML_REVIEW, "amlCheckReview", {"decision": "FALSE_POSITIVE"})):
+        data = (await other_org.gql(query, {"input": {"id": check["id"], **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["id"], "NOT_FOUND")], name
+    assert (await aml_store.get(store.for_org(org.id), check["id"]))["status"] == "PENDING_REVIEW"
+
+
+async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, other_org, store):
+    cid = await add_customer(org)
+    assert (await org.gql(EDD_SET, {"input": {"customerId": cid, "required": True}}))["customerEddSet"]["userErrors"] == []
+    for query, name, extra in ((EDD_SET, "customerEddSet", {"required": False}),
+                               (EDD_SCORES, "customerEddScoresUpdate", EDD_MANUAL)):
+        data = (await other_org.gql(query, {"input": {"customerId": cid, **extra}}))[name]
+        assert [(e["field"], e["code"]) for e in data["userErrors"]] == [(["customerId"], "NOT_FOUND")], name
+    assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
+    assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
+    assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0

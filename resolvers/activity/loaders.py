@@ -16,7 +16,7 @@ from resolvers.pagination import LazyCursorEdge, decode_cursor, encode_cursor
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind, event_from_doc
 from schema.activity.users import SUPPORT, Notification, User
-from schema.common import ClientError, Connection, Edge, Node
+from schema.common import ClientError, Connection, Edge, Node, Page
 from store.activity import api_logs, notifications, timeline, users
 from store.db import Doc, OrgDb
 
@@ -94,16 +94,18 @@ def time_cursor(after: str | None) -> tuple[datetime, str] | None:
 
 @context_method
 async def timeline_connection(
-    ctx: Context, customer_id: str, top_seq: int, first: int, after: str | None,
-    kinds: list[TimelineEventKind] | None,
+    ctx: Context, customer_id: str, top_seq: int, page: Page, kinds: list[TimelineEventKind] | None,
 ) -> Connection[TimelineEvent]:
-    before = decode_cursor(after, "SEQ")[0] if after else None
-    if before is not None and not isinstance(before, int):
-        before = None
+    seq = decode_cursor(page.cursor, "SEQ")[0] if page.cursor else None
+    if seq is not None and not isinstance(seq, int):
+        seq = None
     kind_names = tuple(sorted(k.name for k in kinds or ()))
-    docs, has_next = await ctx.loaders.timeline_by_customer.load(
-        (str(customer_id), top_seq, first, before, kind_names)
-    )
+    if page.backward:  # rare (not a dashboard's): one query of its own, outside the batch
+        docs, has_next = await timeline.page_newer(ctx.org, str(customer_id), seq, page.size, kind_names)
+    else:
+        docs, has_next = await ctx.loaders.timeline_by_customer.load(
+            (str(customer_id), top_seq, page.size, seq, kind_names)
+        )
     edges: list[Edge[TimelineEvent]] = [LazyCursorEdge(event_from_doc(d), "SEQ", d["seq"], d["id"]) for d in docs]
 
     async def total() -> int:
@@ -112,22 +114,22 @@ async def timeline_connection(
             flt["kind"] = {"$in": list(kind_names)}
         return await ctx.org[timeline.COLLECTION].count(flt)
 
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
 
 
 @context_method
-async def notification_connection(ctx: Context, first: int, after: str | None, unread_only: bool) -> Connection[Notification]:
+async def notification_connection(ctx: Context, page: Page, unread_only: bool) -> Connection[Notification]:
     user_id = ctx.principal.user_id
-    position = time_cursor(after)
+    position = time_cursor(page.cursor)
     docs, has_next = ([], False) if user_id is None else await notifications.page(
-        ctx.org, user_id, position, first, unread_only
+        ctx.org, user_id, position, page.size, unread_only, page.backward
     )
     edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=Notification.from_doc(d)) for d in docs]
 
     async def total() -> int:
         return 0 if user_id is None else await notifications.count(ctx.org, user_id, unread_only)
 
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
 
 
 @context_method
@@ -138,20 +140,20 @@ async def unread_notification_count(ctx: Context) -> int:
 
 @context_method
 async def api_log_connection(
-    ctx: Context, customer_id: str, first: int, after: str | None, flt: ApiLogFilter | None
+    ctx: Context, customer_id: str, page: Page, flt: ApiLogFilter | None
 ) -> Connection[ApiLogEntry]:
-    position = time_cursor(after)
+    position = time_cursor(page.cursor)
     options: dict[str, Any] = {}
     if flt is not None:
         outcomes = [o.value for o in flt.outcomes or ()]
         options = {"outcomes": outcomes, "time_from": flt.from_, "time_to": flt.to}
-    docs, has_next = await api_logs.page(ctx.org, customer_id, position, first, **options)
+    docs, has_next = await api_logs.page(ctx.org, customer_id, position, page.size, backward=page.backward, **options)
     edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=ApiLogEntry.from_doc(d)) for d in docs]
 
     async def total() -> int:
         return await api_logs.count(ctx.org, customer_id, **options)
 
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
 
 
 async def _notification(ctx: Context, notification_id: str) -> Node | None:

@@ -21,7 +21,7 @@ from schema.activity.users import (
     User,
     Viewer,
 )
-from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode, check_first
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from store.activity import notifications, users
 from store.ids import type_of_id
 
@@ -45,15 +45,15 @@ class UserQueries:
     async def users(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[User]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(after, "NAME") if after else None
-        docs, has_next = await users.list_page(ctx.org, position, first)
+        position = decode_cursor(page.cursor, "NAME") if page.cursor else None
+        docs, has_next = await users.list_page(ctx.org, position, page.size, page.backward)
         edges = [
             Edge(cursor=encode_cursor("NAME", d["sortName"], d["id"]), node=User.from_doc(d)) for d in docs
         ]
@@ -61,7 +61,7 @@ class UserQueries:
         async def total() -> int:
             return await users.count(ctx.org)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
     @strawberry.field(description="One user by id; null when there is none in this organization.")
     async def user(

@@ -15,7 +15,7 @@ from resolvers.customers.customers import check_customer_id
 from resolvers.customers.lead_sources import ip_address
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.validation import Path
-from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode, check_first
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.blocklists import (
     BlocklistEntry,
     BlocklistEntryAddInput,
@@ -99,15 +99,15 @@ class BlocklistQueries:
     async def blocklist_entries(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[
             BlocklistFilter | None, strawberry.argument(description="Filters; all must match.")
         ] = None,
     ) -> Connection[BlocklistEntry]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
         f = filter or BlocklistFilter()
         t = now()
@@ -119,15 +119,16 @@ class BlocklistQueries:
             )
             if problems:
                 raise ClientError(problems.errors[0].message)
-        position = decode_cursor(after, "CREATED_TIME") if after else None
+        position = decode_cursor(page.cursor, "CREATED_TIME") if page.cursor else None
         docs, has_next = await blocklists.list_page(
             ctx.org,
             position,
-            first,
+            page.size,
             entry_type=f.type.name if f.type else None,
             value=value,
             include_expired=f.include_expired,
             now=t,
+            backward=page.backward,
         )
         edges = [
             Edge(
@@ -142,7 +143,7 @@ class BlocklistQueries:
                 {} if f.include_expired else blocklists.active_filter(t)
             )
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
 
 def _attribute_values(attr: str, customer: dict[str, Any], instruments: list[dict[str, Any]]) -> list[str]:

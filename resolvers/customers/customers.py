@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -13,7 +14,7 @@ from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.wallet import payment_instruments as instruments
-from schema.common import After, ClientError, Connection, Edge, First, Problems, SortDirection, UserErrorCode, check_first
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, SortDirection, UserErrorCode, page_of
 from schema.customers.customers import (
     Customer,
     CustomerCreateInput,
@@ -30,6 +31,8 @@ from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 
 MAX_UPDATE_RETRIES = 5
+# Steps other contexts run after a customer is created (e.g. compliance's sign-up AML screening).
+AFTER_CREATE: list[Callable[[Context, dict[str, Any], datetime], Awaitable[None]]] = []
 
 
 def check_customer_id(problems: Problems, path: list[str | int], value: str) -> bool:
@@ -79,19 +82,21 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[CustomerFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[CustomerSort | None, strawberry.argument(description="Default: newest first.")] = None,
         segment: Annotated[
             CustomerSegment, strawberry.argument(description="LEADS, CUSTOMERS or ALL.")
         ] = CustomerSegment.ALL,
     ) -> Connection[Customer]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         q = list_query(filter, sort, segment)
-        position = decode_cursor(after, q.sort) if after else None
+        position = decode_cursor(page.cursor, q.sort) if page.cursor else None
         ctx = info.context
-        docs, has_next = await customers.list_page(ctx.org, q, position, first)
+        docs, has_next = await customers.list_page(ctx.org, q, position, page.size, page.backward)
         edges = []
         for d in docs:
             node = Customer.from_doc(d)
@@ -101,7 +106,7 @@ class CustomerQueries:
         async def total() -> int:
             return await customers.count(ctx.org, q)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
     @strawberry.field(description="One customer or lead by id; null when there is none in this organization.")
     async def customer(
@@ -245,6 +250,8 @@ class CustomerMutations:
         if instrument is not None:
             await instruments.store_new(ctx, instrument, t)
             doc = await customers.get(ctx.org, cid) or doc
+        for step in AFTER_CREATE:
+            await step(ctx, doc, t)
         ctx.touched_customers.add(cid)
         return CustomerCreatePayload(customer=Customer.from_doc(doc), user_errors=[])
 

@@ -13,7 +13,7 @@ from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers.customers import check_customer_id
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import Connection, Edge, Problems, UserErrorCode, check_first
+from schema.common import After, Before, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.customers import Customer
 from schema.customers.tags import (
     CustomerTagsAddPayload,
@@ -103,20 +103,20 @@ class TagQueries:
     async def tags(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         name_prefix: Annotated[
             str | None,
             strawberry.argument(description="Only tags whose name starts with this (case-insensitive)."),
         ] = None,
     ) -> Connection[Tag]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(after, "NAME") if after else None
+        position = decode_cursor(page.cursor, "NAME") if page.cursor else None
         docs, has_next = await tags.list_page(
-            ctx.org, position, first, (name_prefix or "").strip().lower() or None
+            ctx.org, position, page.size, (name_prefix or "").strip().lower() or None, page.backward
         )
         edges = [
             Edge(cursor=encode_cursor("NAME", d["nameLower"], d["id"]), node=Tag.from_doc(d)) for d in docs
@@ -125,7 +125,7 @@ class TagQueries:
         async def total() -> int:
             return await ctx.org[tags.COLLECTION].count({"pending.op": {"$ne": "DELETE"}})
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
 
 @strawberry.type

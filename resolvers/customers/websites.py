@@ -10,7 +10,7 @@ from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import After, Connection, Edge, First, Problems, UserErrorCode, check_first
+from schema.common import After, Before, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.websites import Website, WebsiteCreateInput, WebsiteCreatePayload
 from store.customers import websites
 from store.ids import new_id
@@ -24,19 +24,21 @@ class WebsiteQueries:
     async def websites(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Website]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(after, "CREATED_TIME") if after else None
-        docs, has_next = await websites.list_page(ctx.org, position, first)
+        position = decode_cursor(page.cursor, "CREATED_TIME") if page.cursor else None
+        docs, has_next = await websites.list_page(ctx.org, position, page.size, page.backward)
         edges = [Edge(cursor=encode_cursor("CREATED_TIME", d["createdTime"], d["id"]), node=Website.from_doc(d)) for d in docs]
 
         async def total() -> int:
             return await websites.count(ctx.org)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
 
 
 @strawberry.type

@@ -12,7 +12,7 @@ from resolvers.loaders import Loaders, loader
 from resolvers.money.money import link_token
 from resolvers.nodes import register_node
 from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import Connection, Edge
+from schema.common import Connection, Edge, Page
 from schema.money.gateways import GatewayAccount
 from schema.money.payouts import PayoutRequest
 from schema.money.transactions import PaymentLink, Transaction, TransactionSegment
@@ -89,11 +89,15 @@ def gateway_account_by_id(loaders: Loaders) -> DataLoader[str, GatewayAccount | 
 
 @context_method
 async def transactions_connection(
-    ctx: Context, customer_id: str, first: int, after: str | None, segment: TransactionSegment, descending: bool,
+    ctx: Context, customer_id: str, page: Page, segment: TransactionSegment, descending: bool,
 ) -> Connection[Transaction]:
-    position = decode_cursor(after, "TXN_CREATED") if after else None
-    key = (str(customer_id), segment.name, descending, tuple(position) if position else None, first)
-    docs, has_next = await ctx.loaders.transactions_by_customer.load(key)
+    position = decode_cursor(page.cursor, "TXN_CREATED") if page.cursor else None
+    if page.backward:  # one query of its own, outside the batch of first pages
+        docs, has_next = await transactions.list_page(ctx.org, str(customer_id), segment.name, descending,
+                                                      position, page.size, backward=True)
+    else:
+        key = (str(customer_id), segment.name, descending, tuple(position) if position else None, page.size)
+        docs, has_next = await ctx.loaders.transactions_by_customer.load(key)
     by_id = ctx.loaders.transaction_by_id
     edges = []
     for d in docs:
@@ -104,7 +108,7 @@ async def transactions_connection(
     async def total() -> int:
         return await transactions.count(ctx.org, str(customer_id), segment.name)
 
-    return Connection.build(edges, after=after, has_next=has_next, count=total)
+    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
 
 
 @context_method

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -144,9 +145,15 @@ def gateway_fields(account: Doc, answer: Any) -> Doc:
     }
 
 
-async def count_sale(org: OrgDb, customer_id: str, amount_minor: int, currency: str, now: datetime) -> None:
+# Steps other contexts run after a customer's first approved payment (e.g. compliance's purchase AML check).
+AFTER_FIRST_PAYMENT: list[Callable[[OrgDb, Settings, Doc, datetime], Awaitable[None]]] = []
+
+
+async def count_sale(
+    org: OrgDb, customer_id: str, amount_minor: int, currency: str, now: datetime, settings: Settings
+) -> None:
     """An approved sale: one more payment, paid and net revenue up (moves a lead to the customers segment)."""
-    await customers.bump_aggregates(
+    after = await customers.bump_aggregates(
         org,
         customer_id,
         {
@@ -158,6 +165,9 @@ async def count_sale(org: OrgDb, customer_id: str, amount_minor: int, currency: 
         {"lastPaymentTime": now},
         now,
     )
+    if after is not None and after.get("paymentCount") == 1:
+        for step in AFTER_FIRST_PAYMENT:
+            await step(org, settings, after, now)
 
 
 async def count_refund(org: OrgDb, customer_id: str, amount_minor: int, currency: str, now: datetime) -> None:

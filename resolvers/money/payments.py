@@ -107,7 +107,7 @@ async def _paid_outside(
         processedTime=paid_time,
     )
     await transactions.insert(ctx.org, doc)
-    await money.count_sale(ctx.org, customer["id"], amount, currency, t)
+    await money.count_sale(ctx.org, customer["id"], amount, currency, t, ctx.settings)
     await timeline.record(
         ctx.org,
         customer["id"],

@@ -99,7 +99,7 @@ async def charge(
         "code": answer.code,
     }
     if answer.approved:
-        await money.count_sale(org, customer["id"], amount_minor, currency, t)
+        await money.count_sale(org, customer["id"], amount_minor, currency, t, settings)
         await timeline.record(
             org,
             customer["id"],

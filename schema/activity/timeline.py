@@ -81,6 +81,43 @@ class TimelineEventKind(enum.Enum):
     CUSTOMER_BLOCKED = strawberry.enum_value(
         "CUSTOMER_BLOCKED", description="Attributes of the customer were added to the blocklist."
     )
+    # links
+    DEPOSIT_REQUEST_CREATED = strawberry.enum_value(
+        "DEPOSIT_REQUEST_CREATED", description="A deposit request (hosted deposit page) was made for the customer."
+    )
+    DEPOSIT_REQUEST_CHANGED = strawberry.enum_value(
+        "DEPOSIT_REQUEST_CHANGED",
+        description="A deposit request changed status (opened, payment started, declined, completed, expired).",
+    )
+    CUSTOMER_LINK_CREATED = strawberry.enum_value(
+        "CUSTOMER_LINK_CREATED", description="An instrument set-up or billing portal link was made for the customer."
+    )
+    CUSTOMER_LINK_USED = strawberry.enum_value(
+        "CUSTOMER_LINK_USED",
+        description="The customer changed something through a link's page (added a card, updated the address).",
+    )
+    # compliance
+    KYC_REQUEST_CREATED = strawberry.enum_value("KYC_REQUEST_CREATED", description="KYC documents were requested.")
+    KYC_REQUEST_CHANGED = strawberry.enum_value(
+        "KYC_REQUEST_CHANGED", description="A KYC request changed status (attempted, partial, fulfilled, failed, …)."
+    )
+    KYC_DOCUMENT_UPLOADED = strawberry.enum_value(
+        "KYC_DOCUMENT_UPLOADED", description="A KYC document was uploaded and analysed."
+    )
+    KYC_DOCUMENT_REVIEWED = strawberry.enum_value(
+        "KYC_DOCUMENT_REVIEWED", description="A reviewer started reviewing, accepted or rejected a KYC document."
+    )
+    AML_CHECK_COMPLETED = strawberry.enum_value(
+        "AML_CHECK_COMPLETED", description="The customer was screened against the AML watch list (sign-up, purchase, recurring)."
+    )
+    AML_CHECK_REVIEWED = strawberry.enum_value(
+        "AML_CHECK_REVIEWED", description="An AML check's review started, stopped or was decided."
+    )
+    EDD_CHANGED = strawberry.enum_value("EDD_CHANGED", description="EDD was turned on or off for the customer.")
+    EDD_SCORES_UPDATED = strawberry.enum_value("EDD_SCORES_UPDATED", description="EDD scores were set by hand.")
+    EDD_SEARCH_PERFORMED = strawberry.enum_value(
+        "EDD_SEARCH_PERFORMED", description="The monthly automatic EDD search ran (its logs are in `Customer.edd`)."
+    )
 
 
 @strawberry.enum(description="Who made a change.")
@@ -228,6 +265,88 @@ class PayoutRequestChangedEvent(TimelineEvent):
     status: str = strawberry.field(description="Its new status, e.g. `READY`, `FULFILLED`, `CANCELED`.")
 
 
+@strawberry.type(description="A deposit request was made for the customer.")
+class DepositRequestCreatedEvent(TimelineEvent):
+    deposit_request_id: strawberry.ID = strawberry.field(description="The deposit request.")
+    currency: str = strawberry.field(description="Its currency.")
+
+
+@strawberry.type(description="A deposit request changed status.")
+class DepositRequestChangedEvent(TimelineEvent):
+    deposit_request_id: strawberry.ID = strawberry.field(description="The deposit request.")
+    status: str = strawberry.field(description="Its new status: `PENDING`, `INITIATED`, `ATTEMPTED`, `COMPLETED`, `EXPIRED`.")
+    transaction_id: strawberry.ID | None = strawberry.field(description="The payment attempt, when there was one.")
+
+
+@strawberry.type(description="A link was made for the customer: `INSTRUMENT_SETUP` or `BILLING_PORTAL`.")
+class CustomerLinkCreatedEvent(TimelineEvent):
+    link_id: strawberry.ID = strawberry.field(description="The link.")
+    link_kind: str = strawberry.field(description="`INSTRUMENT_SETUP` or `BILLING_PORTAL`.")
+
+
+@strawberry.type(description="The customer used a link's page.")
+class CustomerLinkUsedEvent(TimelineEvent):
+    link_id: strawberry.ID = strawberry.field(description="The link.")
+    action: str = strawberry.field(description="`CARD_ADDED` or `ADDRESS_UPDATED`.")
+    payment_instrument_id: strawberry.ID | None = strawberry.field(description="The card added, if any.")
+
+
+@strawberry.type(description="EDD was turned on or off for the customer.")
+class EddChangedEvent(TimelineEvent):
+    required: bool = strawberry.field(description="Whether EDD is now required.")
+
+
+@strawberry.type(description="EDD scores were set by hand.")
+class EddScoresUpdatedEvent(TimelineEvent):
+    scores: list[str] = strawberry.field(description="`factor:LIKELIHOOD` pairs, e.g. `arrest:UNLIKELY`.")
+
+
+@strawberry.type(description="The monthly automatic EDD search ran.")
+class EddSearchPerformedEvent(TimelineEvent):
+    manual_kept: list[str] = strawberry.field(description="Factors whose manual score the search did not overwrite.")
+
+
+@strawberry.type(description="The customer was screened against the AML watch list.")
+class AmlCheckCompletedEvent(TimelineEvent):
+    aml_check_id: strawberry.ID = strawberry.field(description="The AML check.")
+    source: str = strawberry.field(description="`SIGN_UP`, `PURCHASE` or `RECURRING`.")
+    status: str = strawberry.field(description="`NO_MATCH` or `PENDING_REVIEW`.")
+    hit_count: int = strawberry.field(description="How many possible matches.")
+    priority: str | None = strawberry.field(description="The highest priority among the hits.")
+
+
+@strawberry.type(description="An AML check's review moved.")
+class AmlCheckReviewedEvent(TimelineEvent):
+    aml_check_id: strawberry.ID = strawberry.field(description="The AML check.")
+    status: str = strawberry.field(description="Its status afterwards.")
+
+
+@strawberry.type(description="KYC documents were requested from the customer.")
+class KycRequestCreatedEvent(TimelineEvent):
+    kyc_request_id: strawberry.ID = strawberry.field(description="The KYC request.")
+    document_types: list[str] = strawberry.field(description="The document types asked for.")
+
+
+@strawberry.type(description="A KYC request changed status.")
+class KycRequestChangedEvent(TimelineEvent):
+    kyc_request_id: strawberry.ID = strawberry.field(description="The KYC request.")
+    status: str = strawberry.field(description="Its new status, e.g. `PARTIAL`, `FULFILLED`, `FAILED`.")
+
+
+@strawberry.type(description="A KYC document was uploaded and analysed.")
+class KycDocumentUploadedEvent(TimelineEvent):
+    kyc_document_id: strawberry.ID = strawberry.field(description="The document.")
+    document_type: str = strawberry.field(description="Its type, e.g. `IDENTITY_PROOF`.")
+    status: str = strawberry.field(description="Its status after the analysis: `ACCEPTED`, `REJECTED` or `PENDING`.")
+
+
+@strawberry.type(description="A reviewer acted on a KYC document.")
+class KycDocumentReviewedEvent(TimelineEvent):
+    kyc_document_id: strawberry.ID = strawberry.field(description="The document.")
+    status: str = strawberry.field(description="Its status afterwards.")
+    rejection_reason: str | None = strawberry.field(description="The rejection reason, when rejected.")
+
+
 @strawberry.type(description="A payment instrument was added to the customer.")
 class PaymentInstrumentAddedEvent(TimelineEvent):
     payment_instrument_id: strawberry.ID = strawberry.field(description="The new instrument.")
@@ -329,6 +448,31 @@ EVENT_TYPES: dict[str, Callable[[dict[str, Any]], TimelineEvent]] = {
         payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]), amount=_money(d)),
     "PAYOUT_REQUEST_CHANGED": lambda d: _event(PayoutRequestChangedEvent, d, payout_request_id=strawberry.ID(d["data"]["payoutRequestId"]),
         status=d["data"].get("status", "")),
+    "DEPOSIT_REQUEST_CREATED": lambda d: _event(DepositRequestCreatedEvent, d,
+        deposit_request_id=strawberry.ID(d["data"]["depositRequestId"]), currency=d["data"]["currency"]),
+    "DEPOSIT_REQUEST_CHANGED": lambda d: _event(DepositRequestChangedEvent, d,
+        deposit_request_id=strawberry.ID(d["data"]["depositRequestId"]), status=d["data"]["status"],
+        transaction_id=d["data"].get("transactionId")),
+    "CUSTOMER_LINK_CREATED": lambda d: _event(CustomerLinkCreatedEvent, d,
+        link_id=strawberry.ID(d["data"]["linkId"]), link_kind=d["data"]["linkKind"]),
+    "KYC_REQUEST_CREATED": lambda d: _event(KycRequestCreatedEvent, d, kyc_request_id=strawberry.ID(d["data"]["kycRequestId"]),
+        document_types=d["data"].get("documentTypes", [])),
+    "KYC_REQUEST_CHANGED": lambda d: _event(KycRequestChangedEvent, d, kyc_request_id=strawberry.ID(d["data"]["kycRequestId"]),
+        status=d["data"]["status"]),
+    "KYC_DOCUMENT_UPLOADED": lambda d: _event(KycDocumentUploadedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
+        document_type=d["data"]["documentType"], status=d["data"]["status"]),
+    "AML_CHECK_COMPLETED": lambda d: _event(AmlCheckCompletedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
+        source=d["data"]["source"], status=d["data"]["status"], hit_count=d["data"]["hitCount"], priority=d["data"].get("priority")),
+    "EDD_CHANGED": lambda d: _event(EddChangedEvent, d, required=d["data"]["required"]),
+    "EDD_SCORES_UPDATED": lambda d: _event(EddScoresUpdatedEvent, d, scores=[f"{k}:{v}" for k, v in d["data"]["scores"].items()]),
+    "EDD_SEARCH_PERFORMED": lambda d: _event(EddSearchPerformedEvent, d, manual_kept=d["data"].get("manualKept", [])),
+    "AML_CHECK_REVIEWED": lambda d: _event(AmlCheckReviewedEvent, d, aml_check_id=strawberry.ID(d["data"]["amlCheckId"]),
+        status=d["data"]["status"]),
+    "KYC_DOCUMENT_REVIEWED": lambda d: _event(KycDocumentReviewedEvent, d, kyc_document_id=strawberry.ID(d["data"]["kycDocumentId"]),
+        status=d["data"]["status"], rejection_reason=d["data"].get("reason")),
+    "CUSTOMER_LINK_USED": lambda d: _event(CustomerLinkUsedEvent, d,
+        link_id=strawberry.ID(d["data"]["linkId"]), action=d["data"]["action"],
+        payment_instrument_id=d["data"].get("paymentInstrumentId")),
 }
 
 # Every concrete event type, for the schema's `types=` (interfaces' implementations must be listed).
@@ -338,7 +482,9 @@ EVENT_CLASSES: list[type] = [
     TaxIdChangedEvent, LeadSourceChangedEvent, CustomerBlockedEvent,
     PaymentApprovedEvent, PaymentDeclinedEvent, PaymentBlockedEvent, PaymentLinkCreatedEvent,
     TransactionRefundedEvent, TransactionVoidedEvent, PayoutSentEvent, PayoutRequestCreatedEvent,
-    PayoutRequestChangedEvent,
+    PayoutRequestChangedEvent, DepositRequestCreatedEvent, DepositRequestChangedEvent, CustomerLinkCreatedEvent,
+    CustomerLinkUsedEvent, KycRequestCreatedEvent, KycRequestChangedEvent, KycDocumentUploadedEvent, KycDocumentReviewedEvent,
+    AmlCheckCompletedEvent, AmlCheckReviewedEvent, EddChangedEvent, EddScoresUpdatedEvent, EddSearchPerformedEvent,
 ]
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from schema.activity.timeline import Actor, TimelineEvent
-from schema.common import Connection, Node, UserError, check_first
+from schema.common import After, Before, Connection, First, Last, Node, UserError, page_of
 from schema.customers.customers import Customer
 
 if TYPE_CHECKING:
@@ -134,12 +134,14 @@ class Viewer:
     async def notifications(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         unread_only: Annotated[bool, strawberry.argument(description="Only the unread ones.")] = False,
     ) -> Connection[Notification]:
-        check_first(first)
-        return await info.context.notification_connection(first, after, unread_only)
+        page = page_of(first, after, last, before)
+        return await info.context.notification_connection(page, unread_only)
 
     @strawberry.field(description="How many of the user's notifications are unread (one count query).")
     async def unread_notification_count(self, info: Info) -> int:

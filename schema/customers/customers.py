@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind
-from schema.common import After, Connection, First, Linkable, Money, SortDirection, UserError, check_first
+from schema.common import After, Before, Connection, First, Last, Linkable, Money, SortDirection, UserError, page_of
 from schema.customers.lead_sources import LeadSource
 from schema.customers.tags import Tag
 from schema.customers.tax_ids import TaxId
@@ -23,6 +23,9 @@ from schema.wallet.payment_instruments import PaymentInstrument, PaymentInstrume
 
 if TYPE_CHECKING:
     from resolvers.context import Context
+    from schema.compliance.aml import AmlCheck
+    from schema.compliance.edd import CustomerEdd
+    from schema.compliance.kyc import KycDocument
 
     Info = strawberry.Info[Context, None]
 else:
@@ -94,6 +97,19 @@ class Customer(Linkable):
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
     _block_values: strawberry.Private[dict[str, list[str]]] = dataclasses.field(default_factory=dict)
 
+    # compliance
+    @strawberry.field(description="Uploaded KYC documents, newest first (at most 100): *View uploaded KYC documents*.")
+    async def kyc_documents(self, info: Info) -> list[Annotated[KycDocument, strawberry.lazy("schema.compliance.kyc")]]:
+        return await info.context.loaders.kyc_documents_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Completed AML checks, newest first (at most 100): *View completed AML customer checks*.")
+    async def aml_checks(self, info: Info) -> list[Annotated[AmlCheck, strawberry.lazy("schema.compliance.aml")]]:
+        return await info.context.loaders.aml_checks_by_customer_id.load(str(self.id))
+
+    @strawberry.field(description="Enhanced Due Diligence: required or not, scores, next search, search logs; null: never turned on.")
+    async def edd(self, info: Info) -> Annotated[CustomerEdd, strawberry.lazy("schema.compliance.edd")] | None:
+        return await info.context.loaders.edd_by_customer_id.load(str(self.id))
+
     @strawberry.field(description="Payment instruments, oldest first (deactivated ones too, unless excluded).")
     async def payment_instruments(
         self,
@@ -137,25 +153,29 @@ class Customer(Linkable):
     async def timeline(
         self,
         info: Info,
-        first: First,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         kinds: Annotated[
             list[TimelineEventKind] | None, strawberry.argument(description="Only events of these kinds.")
         ] = None,
     ) -> Connection[TimelineEvent]:
-        check_first(first)
-        return await info.context.timeline_connection(self.id, self._timeline_seq, first, after, kinds)
+        page = page_of(first, after, last, before)
+        return await info.context.timeline_connection(self.id, self._timeline_seq, page, kinds)
 
     @strawberry.field(description="API requests that touched this customer, newest first (*View log data*).")
     async def api_logs(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")],
-        after: Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[ApiLogFilter | None, strawberry.argument(description="Outcome, time.")] = None,
     ) -> Connection[ApiLogEntry]:
-        check_first(first)
-        return await info.context.api_log_connection(str(self.id), first, after, filter)
+        page = page_of(first, after, last, before)
+        return await info.context.api_log_connection(str(self.id), page, filter)
 
     @strawberry.field(
         description="The customer's payments by the guide's payment segments, newest first by default."
@@ -163,8 +183,10 @@ class Customer(Linkable):
     async def transactions(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         segment: Annotated[
             TransactionSegment, strawberry.argument(description="SALES, DECLINED, REFUNDS, PAYOUTS or ALL.")
         ] = TransactionSegment.ALL,
@@ -172,9 +194,9 @@ class Customer(Linkable):
             SortDirection, strawberry.argument(description="By creation time: DESC newest first (default).")
         ] = SortDirection.DESC,
     ) -> Connection[Transaction]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         descending = direction == SortDirection.DESC
-        return await info.context.transactions_connection(self.id, first, after, segment, descending)
+        return await info.context.transactions_connection(self.id, page, segment, descending)
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

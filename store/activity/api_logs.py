@@ -16,6 +16,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import OperationFailure
 
 from store.db import Doc, OrgDb, Store
+from store.paging import finish, keyset
 
 COLLECTION = "api_logs"
 TTL_INDEX = "time_ttl"
@@ -88,16 +89,15 @@ async def page(
     outcomes: Sequence[str] = (),
     time_from: datetime | None = None,
     time_to: datetime | None = None,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
     """A customer's log entries, newest first, one page and whether more follow."""
     flt = _filter(customer_id, outcomes, time_from, time_to)
-    if after is not None:
-        t, last_id = after
-        flt["$and"] = [{"$or": [{"time": {"$lt": t}}, {"time": t, "id": {"$lt": last_id}}]}]
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("time", DESCENDING), ("id", DESCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    clause, sort = keyset("time", after, True, backward)
+    if clause is not None:
+        flt["$and"] = [clause]
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(

@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
 from store.db import Doc, OrgDb
+from store.paging import finish, keyset
 
 COLLECTION = "notifications"
 
@@ -65,18 +66,17 @@ async def insert_many(org: OrgDb, docs: list[Doc]) -> None:
 
 
 async def page(
-    org: OrgDb, user_id: str, after: tuple[datetime, str] | None, first: int, unread_only: bool
+    org: OrgDb, user_id: str, after: tuple[datetime, str] | None, first: int, unread_only: bool,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
     flt: Doc = {"userId": user_id}
     if unread_only:
         flt["read"] = False
-    if after is not None:
-        t, last_id = after
-        flt["$or"] = [{"time": {"$lt": t}}, {"time": t, "id": {"$lt": last_id}}]
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("time", DESCENDING), ("id", DESCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    clause, sort = keyset("time", after, True, backward)
+    if clause is not None:
+        flt.update(clause)
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(org: OrgDb, user_id: str, unread_only: bool) -> int:

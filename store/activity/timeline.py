@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING
 from store.customers import customers
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.paging import finish
 
 COLLECTION = "timeline_events"
 
@@ -107,6 +108,20 @@ async def page(
     if kinds:
         flt["kind"] = {"$in": list(kinds)}
     return await org[COLLECTION].find_list(flt, {"_id": 0}, sort=[("seq", DESCENDING)], limit=limit)
+
+
+async def page_newer(
+    org: OrgDb, customer_id: str, after_seq: int | None, size: int, kinds: Sequence[str] = ()
+) -> tuple[list[Doc], bool]:
+    """Backward paging: up to `size` events newer than `after_seq` (the oldest when None), newest first,
+    and whether more newer ones exist."""
+    flt: Doc = {"customerId": customer_id}
+    if after_seq is not None:
+        flt["seq"] = {"$gt": after_seq}
+    if kinds:
+        flt["kind"] = {"$in": list(kinds)}
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=[("seq", ASCENDING)], limit=size + 1)
+    return finish(docs, size, backward=True)
 
 
 async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from store.db import Doc, OrgDb
 from store.errors import AlreadyExists
 from store.ids import new_id
+from store.paging import finish, keyset
 
 COLLECTION = "users"
 ROLES = ("ADMIN", "MEMBER", "VIEWER")
@@ -77,16 +78,12 @@ async def team_member_ids(org: OrgDb, team_key: str) -> list[str]:
     return [d["id"] for d in docs]
 
 
-async def list_page(org: OrgDb, after: tuple[str, str] | None, first: int) -> tuple[list[Doc], bool]:
+async def list_page(org: OrgDb, after: tuple[str, str] | None, first: int, backward: bool = False
+                    ) -> tuple[list[Doc], bool]:
     """Users by name (then id), one page and whether more follow."""
-    flt: Doc = {}
-    if after is not None:
-        name, last_id = after
-        flt = {"$or": [{"sortName": {"$gt": name}}, {"sortName": name, "id": {"$gt": last_id}}]}
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("sortName", ASCENDING), ("id", ASCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    clause, sort = keyset("sortName", after, False, backward)
+    docs = await org[COLLECTION].find_list(clause or {}, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(org: OrgDb) -> int:

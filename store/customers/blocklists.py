@@ -15,6 +15,7 @@ from pymongo.errors import OperationFailure
 from store.customers.tags import is_duplicate
 from store.db import Doc, OrgDb
 from store.ids import new_id
+from store.paging import finish, keyset
 
 COLLECTION = "blocklists"
 
@@ -109,6 +110,7 @@ async def list_page(
     value: str | None,
     include_expired: bool,
     now: datetime,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
     """Entries newest first, keyset-paginated over (createdTime, id)."""
     clauses: list[Doc] = []
@@ -118,11 +120,9 @@ async def list_page(
         clauses.append({"value": value})
     if not include_expired:
         clauses.append(active_filter(now))
-    if after is not None:
-        t, last_id = after
-        clauses.append({"$or": [{"createdTime": {"$lt": t}}, {"createdTime": t, "id": {"$lt": last_id}}]})
+    clause, sort = keyset("createdTime", after, True, backward)
+    if clause is not None:
+        clauses.append(clause)
     flt: Doc = {"$and": clauses} if clauses else {}
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("createdTime", DESCENDING), ("id", DESCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)

@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from store.db import Doc, OrgDb
 from store.errors import AlreadyExists, NotFound, RevisionConflict
+from store.paging import finish, keyset
 
 COLLECTION = "customers"
 
@@ -88,17 +89,15 @@ def keyset_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
     return {"$or": [{key: {op: value}}, {key: value, "id": {op: last_id}}]}
 
 
-async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
-    """One page in keyset order and whether more follow; one round trip."""
+async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int,
+                    backward: bool = False) -> tuple[list[Doc], bool]:
+    """One page in keyset order and whether more follow (`backward`: the page before `after`); one round trip."""
     flt = query_filter(q)
-    ks = keyset_filter(q, after)
+    ks, sort = keyset(SORT_FIELDS[q.sort], after, q.descending, backward)
     if ks:
         flt = {"$and": [*flt.pop("$and", []), ks], **flt}
-    direction = DESCENDING if q.descending else ASCENDING
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[(SORT_FIELDS[q.sort], direction), ("id", direction)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(org: OrgDb, q: CustomerQuery) -> int:

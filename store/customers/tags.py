@@ -23,6 +23,7 @@ from store.customers import customers
 from store.db import Doc, OrgDb
 from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import new_id
+from store.paging import finish, keyset
 
 COLLECTION = "tags"
 
@@ -98,19 +99,17 @@ async def by_names(org: OrgDb, lower_names: Sequence[str]) -> list[Doc | None]:
 
 
 async def list_page(
-    org: OrgDb, after: tuple[Any, str] | None, first: int, prefix: str | None
+    org: OrgDb, after: tuple[Any, str] | None, first: int, prefix: str | None, backward: bool = False
 ) -> tuple[list[Doc], bool]:
     """Tags by name (case-insensitive), keyset over (nameLower, id)."""
     clauses: list[Doc] = [{"pending.op": {"$ne": "DELETE"}}]
     if prefix:
         clauses.append({"nameLower": {"$gte": prefix, "$lt": prefix + "\uffff"}})
-    if after is not None:
-        name, last_id = after
-        clauses.append({"$or": [{"nameLower": {"$gt": name}}, {"nameLower": name, "id": {"$gt": last_id}}]})
-    docs = await org[COLLECTION].find_list(
-        {"$and": clauses}, {"_id": 0}, sort=[("nameLower", ASCENDING), ("id", ASCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    clause, sort = keyset("nameLower", after, False, backward)
+    if clause is not None:
+        clauses.append(clause)
+    docs = await org[COLLECTION].find_list({"$and": clauses}, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def rename(org: OrgDb, tag: Doc, new_name: str, now: datetime) -> Doc:

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from store.db import Doc, OrgDb
+from store.paging import finish, keyset
 
 COLLECTION = "websites"
 
@@ -26,15 +27,11 @@ async def get_many(org: OrgDb, ids: Sequence[str]) -> list[Doc | None]:
     return await org[COLLECTION].by_ids(ids)
 
 
-async def list_page(org: OrgDb, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
-    flt: Doc = {}
-    if after is not None:
-        t, last_id = after
-        flt = {"$or": [{"createdTime": {"$lt": t}}, {"createdTime": t, "id": {"$lt": last_id}}]}
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("createdTime", DESCENDING), ("id", DESCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+async def list_page(org: OrgDb, after: tuple[Any, str] | None, first: int, backward: bool = False
+                    ) -> tuple[list[Doc], bool]:
+    clause, sort = keyset("createdTime", after, True, backward)
+    docs = await org[COLLECTION].find_list(clause or {}, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def count(org: OrgDb) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from store.db import Doc, OrgDb
+from store.paging import finish, keyset
 
 COLLECTION = "transactions"
 
@@ -71,19 +72,16 @@ def _filter(customer_id: str, segment: str) -> Doc:
 
 
 async def list_page(
-    org: OrgDb, customer_id: str, segment: str, descending: bool, after: tuple[Any, str] | None, first: int
+    org: OrgDb, customer_id: str, segment: str, descending: bool, after: tuple[Any, str] | None, first: int,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
     """One page of a customer's transactions by (createdTime, id); one round trip."""
     flt = _filter(customer_id, segment)
-    op = "$lt" if descending else "$gt"
-    if after is not None:
-        value, last_id = after
-        flt["$or"] = [{"createdTime": {op: value}}, {"createdTime": value, "id": {op: last_id}}]
-    direction = DESCENDING if descending else ASCENDING
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("createdTime", direction), ("id", direction)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    clause, sort = keyset("createdTime", after, descending, backward)
+    if clause is not None:
+        flt.update(clause)
+    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=sort, limit=first + 1)
+    return finish(docs, first, backward)
 
 
 async def first_pages(
