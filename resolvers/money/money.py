@@ -54,7 +54,7 @@ def to_minor(problems: Problems, path: Path, amount: Decimal, currency: str) -> 
 
 
 def idempotency_key(problems: Problems, value: str) -> str:
-    key = value.strip()
+    key = validation.clean_text(problems, ["idempotencyKey"], value.strip())  # no control characters stored
     if not key:
         problems.add(["idempotencyKey"], "is required", UserErrorCode.REQUIRED)
     elif len(key) > MAX_KEY:
