@@ -19,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
+from bench import billing
 from store import auth
 from store.activity import timeline
+from store.billing import catalog, invoices, orders
 from store.customers import customers, websites
 from store.db import Doc, Store
 from store.indexes import ensure_indexes
@@ -104,7 +106,7 @@ class Spec:
     tax_ids: tuple[int, int] = (0, 2)
     events: tuple[int, int] = (20, 200)
     seed: int = 6
-    shape: int = 2  # bump when the documents' shape changes, so stored data sets are reloaded
+    shape: int = 3  # bump when the documents' shape changes, so stored data sets are reloaded
 
     def key(self) -> str:
         return repr(sorted(asdict(self).items()))
@@ -132,6 +134,8 @@ class Batch:
     customers: list[Doc]
     instruments: list[Doc]
     events: list[Doc]
+    orders: list[Doc] = field(default_factory=list)
+    invoices: list[Doc] = field(default_factory=list)
 
 
 def _customer(
@@ -237,12 +241,19 @@ def batches(spec: Spec, website_ids: list[str], size: int = 500) -> Iterator[Bat
     """The data set in customer order, `size` customers at a time (bounded memory at 1M customers)."""
     rnd = random.Random(spec.seed)
     ids = Ids(rnd)
+    bill_rnd = random.Random(spec.seed + 1)  # billing has its own generator: the other documents stay as they were
+    bill_ids = Ids(bill_rnd)
+    number = 0
     batch = Batch([], [], [])
     for i in range(spec.customers):
         doc, inst, ev = _customer(rnd, ids, i, website_ids, spec)
         batch.customers.append(doc)
         batch.instruments += inst
         batch.events += ev
+        subs, bills = billing.customer_billing(bill_rnd, bill_ids, doc["id"], doc["websiteId"], doc["createdTime"])
+        number = billing.number_invoices(bills, number)
+        batch.orders += subs
+        batch.invoices += bills
         if len(batch.customers) == size:
             yield batch
             batch = Batch([], [], [])
@@ -302,14 +313,20 @@ async def load(store: Store, spec: Spec, *, progress: bool = False, concurrency:
         [{"id": f"tag_{name}", "name": name, "nameLower": name.lower(), "createdTime": EPOCH, "revision": 1}
          for name in TAG_NAMES]
     )
-    counts = {"customers": 0, "payment_instruments": 0, "timeline_events": 0}
+    counts = {"customers": 0, "payment_instruments": 0, "timeline_events": 0, "orders": 0, "invoices": 0}
     sample = ""
     sampled: list[str] = []
     pending: set[asyncio.Task[None]] = set()
 
+    products, plans = billing.catalog(EPOCH)
+    await org[catalog.PRODUCTS].insert_many(products)
+    await org[catalog.PLANS].insert_many(plans)
+
     async def write(b: Batch) -> None:
         await org[customers.COLLECTION].insert_many(b.customers)
         await org[INSTRUMENTS].insert_many(b.instruments)
+        await org[orders.COLLECTION].insert_many(b.orders)
+        await org[invoices.COLLECTION].insert_many(b.invoices)
         for k in range(0, len(b.events), 5_000):
             await org[timeline.COLLECTION].insert_many(b.events[k : k + 5_000])
 
@@ -319,6 +336,8 @@ async def load(store: Store, spec: Spec, *, progress: bool = False, concurrency:
         counts["customers"] += len(b.customers)
         counts["payment_instruments"] += len(b.instruments)
         counts["timeline_events"] += len(b.events)
+        counts["orders"] += len(b.orders)
+        counts["invoices"] += len(b.invoices)
         if len(pending) >= concurrency:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:

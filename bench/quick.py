@@ -21,7 +21,7 @@ from bench.dataset import QUICK, Loaded, Spec, load
 from bench.scenarios import MUTATION_SCENARIOS, SCENARIOS, Scenario
 from store.db import Store
 
-QUERY_SCENARIOS = ["dashboard-10", "dashboard-50", "dashboard-100", "detail", "filtered"]
+QUERY_SCENARIOS = ["dashboard-10", "dashboard-50", "dashboard-100", "billing-100", "detail", "filtered"]
 
 
 def canonical(body: bytes) -> bytes:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench import billing
 from bench.dataset import INSTRUMENTS, Loaded
 from resolvers.context import now
 from resolvers.pagination import encode_cursor
@@ -409,6 +410,10 @@ async def limit_timeline_note_add(org: OrgDb, v: dict[str, Any]) -> dict[str, An
     return {"data": {"timelineNoteAdd": {"note": note, "userErrors": []}}}
 
 
+async def limit_billing(org: OrgDb, v: dict[str, Any]) -> dict[str, Any]:
+    return await billing.limit_billing_dashboard(org, v, encode_cursor)
+
+
 # ---------------------------------------------------------------------------------------------- registry
 
 
@@ -438,6 +443,13 @@ SCENARIOS: dict[str, Scenario] = {
         _dashboard(10),
         _dashboard(50),
         _dashboard(100),
+        Scenario(
+            "billing-100",
+            billing.BILLING_DASHBOARD,
+            lambda _d, _i: {"first": 100},
+            limit_billing,
+            db_ops="customers page + active subscriptions $in + latest invoices $in",
+        ),
         Scenario(
             "detail",
             DETAIL,

@@ -34,11 +34,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from resolvers import graphiql
+from resolvers import graphiql, tables
 from resolvers.activity import api_logs as logging_rules
 from resolvers.activity.files import download_route
 from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.billing.documents import pdf_route
 from resolvers.compliance.kyc_page import KycPage
 from resolvers.context import Context, Principal, now
 from resolvers.edge import envelope, tracing
@@ -534,6 +535,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/files/{file_id}", download_route(refs), methods=["GET"]),
+        Route("/exports/{export_id}/file", tables.export_download_route(refs), methods=["GET"]),
+        Route("/invoices/{invoice_id}.pdf", pdf_route(refs), methods=["GET"]),  # billing
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

@@ -33,6 +33,7 @@ from pathlib import Path
 import uvicorn
 
 from resolvers.app import create_app
+from resolvers.billing import mailer
 from resolvers.edge import cli as edge_cli
 from resolvers.edge.cors import DEV_ORIGIN_REGEX
 from resolvers.edge.observe import configure_logging
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     p_due.add_argument("--until", type=datetime.fromisoformat, default=None,
                        help="ISO 8601 time with a zone, e.g. 2027-03-01T00:00:00Z (default: now)")
     edge_cli.add_commands(sub)
+    sub.add_parser("send-email", help="deliver the queued emails of the outbox over SMTP (SMTP_HOST …)")
     args = parser.parse_args(argv)
     settings = Settings()
     configure_logging(settings.json_logs, settings.log_level)
@@ -213,6 +215,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "export-schema":
         SCHEMA_FILE.write_text(sdl())
         print(f"wrote {SCHEMA_FILE}")
+    elif args.command == "send-email":
+        if not settings.smtp_host:
+            sys.exit("SMTP_HOST is not set: queued emails stay in the outbox")
+        print(asyncio.run(_with_store(settings, lambda s: mailer.send_queued(s, settings, now))), "sent")
     elif args.command == "check-schema":
         if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != sdl():
             sys.exit("schema/schema.graphql is out of date: run `python -m resolvers.cli export-schema`")

@@ -21,7 +21,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
-from resolvers import activity, compliance, customers, links, money, wallet
+from resolvers import activity, billing, compliance, customers, links, money, tables, wallet
 from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
 from resolvers.nodes import NodeQueries
@@ -36,7 +36,7 @@ Query = merge_types(
     "Query",
     (customers.CustomerQueries, customers.WebsiteQueries, NodeQueries, activity.UserQueries, customers.TagQueries,
      customers.BlocklistQueries, money.TransactionQueries, money.GatewayAccountQueries, money.PayoutQueries,
-     *links.QUERIES, *compliance.QUERIES),
+     *links.QUERIES, *compliance.QUERIES, *tables.QUERIES, *billing.QUERIES),
 )
 Mutation = merge_types(
     "Mutation",
@@ -44,13 +44,13 @@ Mutation = merge_types(
      activity.NotificationMutations, wallet.PaymentInstrumentMutations, customers.TaxIdMutations,
      customers.TagMutations, customers.LeadSourceMutations, customers.BlocklistMutations, money.PaymentMutations,
      money.RefundMutations, money.PayoutMutations, money.GatewayAccountMutations, *links.MUTATIONS,
-     *compliance.MUTATIONS),
+     *compliance.MUTATIONS, *tables.MUTATIONS, *billing.MUTATIONS),
 )
 Subscription = merge_types("Subscription", (activity.ActivitySubscriptions,))
 TYPES = [
     customers.Customer, customers.Website, activity.User, activity.Team, wallet.PaymentInstrument, customers.Tag,
     customers.BlocklistEntry, *activity.EVENT_CLASSES, money.Transaction, money.PaymentLink, money.GatewayAccount,
-    money.PayoutRequest, *links.TYPES, *compliance.TYPES,
+    money.PayoutRequest, *links.TYPES, *compliance.TYPES, *tables.TYPES, *billing.TYPES,
 ]
 SCALARS = {**COMMON_SCALARS, **wallet.SCALARS}
 

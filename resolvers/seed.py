@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from resolvers.billing.demo import seed_billing
 from resolvers.settings import Settings
 from resolvers.wallet.instrument_details import card, customer_billing_address
 from schema.common import Problems
@@ -111,6 +112,7 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42, fingerprint
     await org[timeline.COLLECTION].insert_many(events)
     await org[transactions.COLLECTION].insert_many(sales)
     await org[payment_instruments.COLLECTION].insert_many(cards)
+    await seed_billing(store, DEMO_ORG_ID, docs, now, rnd)  # billing: catalog and orders in every status
     return {"organizationId": DEMO_ORG_ID, "created": "yes", "customers": str(count),
             "paying": str(sum(1 for d in docs if d["paymentCount"]))}
 

@@ -50,12 +50,26 @@ class Settings(BaseSettings):
     payment_link_hours: float = 24.0
     link_secret: SecretStr = SecretStr("dev-only-link-secret-change-me")
     public_url: str | None = None
+    # Data tables (docs/data-tables.md): CSV exports, started and watched by the scheduler's worker.
+    export_poll_seconds: float = 2.0
+    export_lease_seconds: float = 300.0
+    export_checkpoint_rows: int = 5_000
+    export_expiry_hours: float = 72.0
 
     # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
     # when workers run on their own (`python -m resolvers.cli worker`).
     scheduler_enabled: bool = True
     scheduler_poll_seconds: float = 1.0
     scheduler_lease_seconds: float = 60.0
+    # Billing email (docs/billing.md): invoices are emailed through this SMTP server; without
+    # `SMTP_HOST` emails stay queued in the outbox (the API says so) until a sender is configured.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool | None = None  # None: STARTTLS when the server offers it
+    smtp_timeout_seconds: float = 15.0
+    email_from: str = "billing@localhost"
 
     data_dir: str = ".data"
     log_level: str = "info"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -152,6 +153,19 @@ class UserErrorCode(enum.Enum):
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
+    # tables (segments, exports, merges)
+    NOT_OWNER = strawberry.enum_value(
+        "NOT_OWNER", description="Only the operator who saved this segment (same user, or same API key) may change it."
+    )
+    BUILT_IN = strawberry.enum_value(
+        "BUILT_IN", description="A built-in segment (Leads, Customers) cannot be edited or deleted; save a copy."
+    )
+    ALREADY_MERGED = strawberry.enum_value(
+        "ALREADY_MERGED", description="The customer was merged into another one; its id now resolves to that one."
+    )
+    MERGE_IN_PROGRESS = strawberry.enum_value(
+        "MERGE_IN_PROGRESS", description="The customer is part of a merge that has not finished; repeat that merge."
+    )
     # links (deposit requests, billing portals, instrument set-up links)
     NO_DEPOSIT_AMOUNTS = strawberry.enum_value(
         "NO_DEPOSIT_AMOUNTS",
@@ -166,6 +180,35 @@ class UserErrorCode(enum.Enum):
     )
     EDD_NOT_REQUIRED = strawberry.enum_value(
         "EDD_NOT_REQUIRED", description="EDD is not required for this customer: turn it on (customerEddSet) first."
+    )
+    # billing (issue 11): catalog, orders, invoices
+    METERED_NEEDS_POSTPAID = strawberry.enum_value(
+        "METERED_NEEDS_POSTPAID", description="Metered billing is only for plans billed in arrears (POSTPAID)."
+    )
+    PERIOD_MISMATCH = strawberry.enum_value(
+        "PERIOD_MISMATCH", description="All items of a subscription must share one billing period length."
+    )
+    CURRENCY_MISMATCH = strawberry.enum_value(
+        "CURRENCY_MISMATCH", description="All items of an order must share one currency."
+    )
+    ORDER_TYPE_MISMATCH = strawberry.enum_value(
+        "ORDER_TYPE_MISMATCH",
+        description="The plan's type does not fit the order (a one-time order takes ONE_TIME plans only; "
+        "a subscription takes SUBSCRIPTION and TRIAL_ONLY plans).",
+    )
+    QUANTITY_OUT_OF_RANGE = strawberry.enum_value(
+        "QUANTITY_OUT_OF_RANGE", description="The quantity is outside the plan's minimum/maximum or brackets."
+    )
+    INACTIVE = strawberry.enum_value(
+        "INACTIVE", description="The product or plan is deactivated: it takes no new orders."
+    )
+    INSTRUMENT_NOT_USABLE = strawberry.enum_value(
+        "INSTRUMENT_NOT_USABLE",
+        description="The payment instrument cannot pay this order (another customer's, deactivated, expired, "
+        "or a method the gateway does not charge).",
+    )
+    OVER_PAYMENT = strawberry.enum_value(
+        "OVER_PAYMENT", description="The payment is larger than the invoice's amount due."
     )
 
 
@@ -260,7 +303,9 @@ CurrencyCode = strawberry.enum(  # type: ignore[call-overload]
 )
 
 
+@functools.lru_cache(maxsize=512)
 def currency_exponent(code: str) -> int:
+    # cached: `Currency(code)` is an enum lookup by value (a scan), thousands per billing page
     exponent = Currency(code).exponent
     if exponent is None:
         raise ValueError(f"{code} has no minor unit")
@@ -393,6 +438,9 @@ class Connection(Generic[T]):
 
 
 MAX_PAGE = 100
+
+# Forward-only connection arguments (billing's lists): `first` required.
+ForwardFirst = Annotated[int, strawberry.argument(description="Page size, 1–100.")]
 
 # The arguments every connection field takes: `first` (+ `after`) pages forward, `last` (+ `before`)
 # backward; exactly one of `first` and `last`.

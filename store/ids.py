@@ -25,6 +25,10 @@ PREFIXES: dict[str, str] = {
     "blkl": "BlocklistEntry",
     "tag": "Tag",
     "job": "Job",
+    # tables
+    "seg": "Segment",
+    "dexp": "DataExport",
+    "mrg": "CustomerMerge",
     # links
     "dep_str": "DepositStrategy",
     "dep_props": "DepositCustomPropertySet",
@@ -37,6 +41,14 @@ PREFIXES: dict[str, str] = {
     "kyc_doc": "KycDocument",
     "aml_chk": "AmlCheck",
     "edd_log": "EddSearchLog",
+    # billing (issue 11)
+    "prod": "Product",
+    "plan": "Plan",
+    "ord": "Order",
+    "in": "Invoice",
+    "ordi": "OrderItem",
+    "ini": "InvoiceItem",
+    "mail": "EmailMessage",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import OperationFailure
 
-from store import activity, auth, compliance, customers, jobs, links, money, persisted_documents, wallet
+from store import activity, auth, billing, compliance, customers, jobs, links, money, persisted_documents, tables, wallet
 from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
@@ -17,9 +17,11 @@ ALL: dict[str, IndexList] = {
     **money.INDEXES,
     **auth.INDEXES,
     jobs.COLLECTION: jobs.INDEXES,
+    **tables.INDEXES,
     **links.INDEXES,
     **compliance.INDEXES,
     persisted_documents.COLLECTION: persisted_documents.INDEXES,
+    **billing.INDEXES,
 }
 
 

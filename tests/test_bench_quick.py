@@ -19,6 +19,7 @@ from tests.helpers import CommandCounter
 # multiply execution by about 10). That plans really answer the dashboards is checked here too.
 MAX_DASHBOARD_CPU_RATIO = 3.5
 MAX_DASHBOARD_ROUND_TRIPS = 6
+MAX_BILLING_CPU_RATIO = 9.0
 
 
 @pytest.mark.slow
@@ -38,3 +39,11 @@ async def test_quick_benchmark_round_trips_stay_flat_and_cpu_ratio_holds(
 
     ratio = rows["dashboard-100"]["cpuRatio"]
     assert ratio <= MAX_DASHBOARD_CPU_RATIO, rows["dashboard-100"]
+
+    # billing (issue 11): the billing dashboard (active subscriptions and latest invoices of 100 customers)
+    # is measured beside its limit twin. Its ratio (3.8-5.4x on the loaded 2-core machine, see the issue's
+    # report) is above the 2.5x target: each of its two connection fields per customer costs ~70 us of
+    # resolver machinery with little data to amortise it. The guard catches regressions, not the target.
+    billing = rows["billing-100"]
+    assert billing["roundTrips"]["gateway"] <= MAX_DASHBOARD_ROUND_TRIPS, billing
+    assert billing["cpuRatio"] <= MAX_BILLING_CPU_RATIO, billing

@@ -8,6 +8,8 @@ import pytest
 
 from store.activity import timeline
 from store.customers import customers
+from tests.billing.fixtures import seed_billing
+from tests.billing.helpers import add_plan, add_product
 
 PAGE = """query($first: Int!) { customers(first: $first) { edges { node {
   id email website { name }
@@ -78,3 +80,37 @@ async def test_timeline_filter_by_kind(org, store):
                          'b: timeline(first: 10, kinds: [CUSTOMER_UPDATED]) { totalCount } } }')
     assert data["customer"]["a"] == {"totalCount": 0, "edges": []}
     assert data["customer"]["b"]["totalCount"] == 7
+
+
+# billing (issue 11): the dashboard page also selecting active subscriptions and the latest invoices
+BILLING_PAGE = """query($first: Int!) { customers(first: $first) { edges { node {
+  id email
+  subscriptions(first: 10, status: ACTIVE) { edges { node { id status renewalTime mrr { amount }
+    items { quantity plan { name pricing { formula price } } product { name } } } } }
+  invoices(first: 5) { edges { node { id invoiceNumber status total { amount currency } dueTime } }
+    pageInfo { hasNextPage } } } } } }"""
+
+
+@pytest.mark.parametrize("first", [10, 50, 100])
+async def test_dashboard_with_subscriptions_and_invoices_costs_constant_round_trips(org, store, commands, first):
+    await seed_customers(store, org, 100)
+    product = await add_product(org, name="Storage")
+    plan = await add_plan(org, product)
+    await seed_billing(store, org.id, [f"c{i:03d}" for i in range(100)], org.website_id, plan["id"])
+    before = commands.count(store.db.name)
+    data = await org.gql(BILLING_PAGE, {"first": first})
+    names = commands.names(store.db.name)[before:]
+    edges = data["customers"]["edges"]
+    assert len(edges) == first
+    for e in edges:
+        subs = e["node"]["subscriptions"]["edges"]
+        assert [s["node"]["status"] for s in subs] == ["ACTIVE"]
+        assert subs[0]["node"]["items"][0]["plan"]["name"] == "Basic"
+        assert subs[0]["node"]["items"][0]["product"]["name"] == "Storage"
+        invoices = e["node"]["invoices"]
+        assert len(invoices["edges"]) == 5 and invoices["pageInfo"]["hasNextPage"]
+        numbers = [i["node"]["invoiceNumber"] for i in invoices["edges"]]
+        assert numbers == sorted(numbers, reverse=True)
+    # api key lookup, customer page, active orders ($in), latest invoices ($in), products ($in)
+    assert names == ["find", "find", "find", "find", "find"], names
+    assert len(names) <= 6

@@ -35,7 +35,7 @@ def test_every_index_leads_with_the_organization():
                 continue  # MongoDB TTL indexes must be single-field
             if (collection, options["name"]) == ("jobs", "status_due"):
                 continue  # the scheduler's claim: workers serve every organization (store/jobs.py)
-            if collection.startswith("attachments.") and options["name"] in ("filename_1_uploadDate_1", "files_id_1_n_1"):
+            if collection.startswith(("attachments.", "exports.")) and options["name"] in ("filename_1_uploadDate_1", "files_id_1_n_1"):
                 continue  # GridFS's own indexes; files are found by a scoped lookup of their metadata first
             # GridFS keeps its own fields at the top level, so the organization lives in `metadata`.
             assert keys[0][0] in ("organizationId", "metadata.organizationId"), (collection, options["name"])

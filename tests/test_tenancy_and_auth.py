@@ -8,6 +8,7 @@ from resolvers.compliance.aml import screen as aml_screen
 from store import auth
 from store.compliance import aml as aml_store
 from store.customers import customers
+from tests.billing.helpers import add_plan, add_product, create_order
 from tests.compliance.test_aml import REVIEW as AML_REVIEW
 from tests.compliance.test_aml import REVIEW_START as AML_REVIEW_START
 from tests.compliance.test_aml import REVIEW_STOP as AML_REVIEW_STOP
@@ -24,6 +25,7 @@ from tests.links.queries import PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
 from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy
 from tests.money_helpers import add_account, add_customer
+from tests.tables.exports_helpers import run_due
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""
@@ -105,6 +107,104 @@ async def test_api_keys_are_stored_hashed(org, store):
         assert len(doc["hash"]) == 64
 
 
+# ------------------------------------------------------------------------------------ tables (issue 15)
+
+SEGMENT_CREATE = """mutation($input: SegmentCreateInput!) { segmentCreate(input: $input) {
+  segment { id } userErrors { code field message } } }"""
+SEGMENT_UPDATE = """mutation($input: SegmentUpdateInput!) { segmentUpdate(input: $input) {
+  segment { id } userErrors { code field message } } }"""
+SEGMENT_DELETE = """mutation($input: SegmentDeleteInput!) { segmentDelete(input: $input) {
+  deletedSegmentId userErrors { code field message } } }"""
+
+
+async def test_other_organizations_segments_and_payments_table_are_invisible(org, other_org, store):
+    await make_customer(org, "only-a")
+    seg = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A's", "customers": {"filter": {"country": "US"}}}}))
+    sid = seg["segmentCreate"]["segment"]["id"]
+    pay = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A pay", "transactions": {}}}))["segmentCreate"]["segment"]["id"]
+    b = other_org
+    data = await b.gql("query($id: ID!) { segment(id: $id) { id } node(id: $id) { id } }", {"id": sid})
+    assert data == {"segment": None, "node": None}
+    listed = await b.gql("{ c: segments(table: CUSTOMERS) { id } t: segments(table: TRANSACTIONS) { id } }")
+    assert [s["id"] for s in listed["c"]] == ["seg_leads", "seg_customers"] and listed["t"] == []
+    for query, segment_id in (("{ customers(first: 5, segmentId: $id) { totalCount } }", sid),
+                              ("{ transactions(first: 5, segmentId: $id) { totalCount } }", pay)):
+        errors = await b.errors("query($id: ID!) " + query, {"id": segment_id})
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND" and segment_id in errors[0]["message"]
+    # The built-ins list B's own rows only.
+    assert (await b.gql('{ customers(first: 5, segmentId: "seg_leads") { totalCount } }'))["customers"]["totalCount"] == 0
+    assert (await b.gql("{ transactions(first: 5) { totalCount } }"))["transactions"]["totalCount"] == 0
+    for op, root in ((SEGMENT_UPDATE, "segmentUpdate"), (SEGMENT_DELETE, "segmentDelete")):
+        inp = {"id": sid, **({"name": "hacked"} if root == "segmentUpdate" else {})}
+        refused = (await b.gql(op, {"input": inp}))[root]
+        assert refused["userErrors"][0]["code"] == "NOT_FOUND"
+    doc = await store.for_org(org.id)["segments"].find_one({"id": sid})
+    assert doc["name"] == "A's" and doc["revision"] == 1
+
+
+EXPORT_CREATE = """mutation($input: DataExportCreateInput!) { dataExportCreate(input: $input) {
+  dataExport { id downloadUrl } userErrors { code field message } } }"""
+
+
+async def test_other_organizations_exports_and_their_files_are_invisible(org, other_org, store, http):
+    await make_customer(org, "only-a")
+    sid = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A's", "customers": {}}}))["segmentCreate"]["segment"]["id"]
+    job = (await org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]["dataExport"]
+    b_job = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": "seg_leads"}}))["dataExportCreate"]["dataExport"]
+    await run_due(store)
+    refused = (await other_org.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]
+    assert refused["userErrors"][0]["code"] == "NOT_FOUND" and refused["dataExport"] is None
+    data = await other_org.gql("query($id: ID!) { dataExport(id: $id) { id } node(id: $id) { id } }", {"id": job["id"]})
+    assert data == {"dataExport": None, "node": None}
+    mine = await org.gql("query($id: ID!) { node(id: $id) { ... on DataExport { status } } }", {"id": job["id"]})
+    assert mine == {"node": {"status": "COMPLETED"}}
+    url = f"/exports/{job['id']}/file"
+    assert (await http.get(url, headers={"Authorization": f"Bearer {other_org.write_key}"})).status_code == 404
+    own = await http.get(url, headers={"Authorization": f"Bearer {org.write_key}"})
+    assert own.status_code == 200 and b"only-a" in own.content
+    # B's export of its own leads holds none of A's rows.
+    b_file = await http.get(f"/exports/{b_job['id']}/file", headers={"Authorization": f"Bearer {other_org.write_key}"})
+    assert b_file.status_code == 200 and b"only-a" not in b_file.content
+
+
+MERGE_PREVIEW = """query($s: [ID!]!, $t: ID!) { customersMergePreview(sourceIds: $s, targetId: $t) {
+  target { id } moves { what count } userErrors { field code } } }"""
+MERGE = """mutation($input: CustomersMergeInput!) { customersMerge(input: $input) {
+  customer { id } userErrors { field code } } }"""
+
+
+async def test_customers_of_another_organization_cannot_be_merged_or_previewed(org, other_org, store):
+    await make_customer(org, "a-target")
+    await make_customer(org, "a-dup")
+    await make_customer(other_org, "b-target")
+    b = other_org
+    for variables in ({"s": ["a-dup"], "t": "b-target"}, {"s": ["b-target"], "t": "a-target"}):
+        preview = (await b.gql(MERGE_PREVIEW, variables))["customersMergePreview"]
+        assert preview["moves"] == [] and [e["code"] for e in preview["userErrors"]] == ["NOT_FOUND"]
+        merged = (await b.gql(MERGE, {"input": {"targetId": variables["t"], "sourceIds": variables["s"]}}))
+        assert [e["code"] for e in merged["customersMerge"]["userErrors"]] == ["NOT_FOUND"]
+    assert await customers.get(store.for_org(org.id), "a-dup") is not None
+    # A's merge: its tombstone resolves for A only.
+    assert (await org.gql(MERGE, {"input": {"targetId": "a-target", "sourceIds": ["a-dup"]}}))["customersMerge"]["userErrors"] == []
+    assert (await org.gql('{ customer(id: "a-dup") { id } }'))["customer"] == {"id": "a-target"}
+    assert (await b.gql('{ customer(id: "a-dup") { id } node(id: "a-dup") { id } }')) == {"customer": None, "node": None}
+
+
+async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org):
+    card = {"number": "4111111111111111", "expMonth": 12, "expYear": 2039}
+    add_card = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) { userErrors { code } } }"""
+    for o, cid in ((org, "a"), (other_org, "x")):
+        await make_customer(o, cid)  # same last name, country; the email differs by id
+        assert (await o.gql(add_card, {"input": {"customerId": cid, "card": card}}))["paymentInstrumentAdd"]["userErrors"] == []
+    await make_customer(other_org, "y")
+    await other_org.gql(UPDATE, {"input": {"id": "y", "emailsAdd": [{"value": "a@example.com"}]}})
+    await other_org.gql(add_card, {"input": {"customerId": "y", "card": card}})
+    b_dups = await other_org.gql('{ customer(id: "x") { possibleDuplicates { customer { id } reasons } } }')
+    assert b_dups["customer"]["possibleDuplicates"] == [{"customer": {"id": "y"}, "reasons": ["SAME_CARD"]}]
+    dups = await org.gql('{ customer(id: "a") { possibleDuplicates { customer { id } } } }')
+    assert dups["customer"]["possibleDuplicates"] == []  # B's same card and B's "a@example.com" are not A's
+    listed = await org.gql("{ customerDuplicateSuggestions(first: 10) { edges { node { customer { id } } } } }")
+    assert listed["customerDuplicateSuggestions"]["edges"] == []
 # ---------------------------------------------------------------------------------------------- links
 
 LINKS_READ = """query($req: ID!, $setup: ID!, $portalLink: ID!, $cid: ID!, $ids: [ID!]!) {
@@ -214,3 +314,56 @@ async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, ot
     assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
     assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
     assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0
+# billing (issue 11): every query and mutation of the catalog, orders and invoices
+BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
+  product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
+  p: node(id: $prod) { id } l: node(id: $plan) { id } o: node(id: $order) { id } i: node(id: $inv) { id }
+  products(first: 10) { totalCount } plans(first: 10) { totalCount } }"""
+BILLING_MUTATIONS = {
+    "productUpdate": ("ProductUpdateInput", lambda ids: {"productId": ids["prod"], "name": "Hacked"}),
+    "productDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["prod"]}),
+    "planCreate": ("PlanCreateInput", lambda ids: {"productId": ids["prod"], "name": "X", "currency": "USD",
+                                                   "pricing": {"formula": "FIXED_FEE", "price": "1"},
+                                                   "recurringInterval": {"unit": "MONTH"}}),
+    "planUpdate": ("PlanUpdateInput", lambda ids: {"planId": ids["plan"], "settings": {"name": "Hacked"}}),
+    "planDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["plan"]}),
+    "orderCreate": ("OrderCreateInput", lambda ids: {"customerId": ids["cus"], "orderType": "SUBSCRIPTION",
+                                                     "items": [{"planId": ids["plan"]}], "idempotencyKey": "t-1"}),
+    "orderCancel": ("OrderCancelInput", lambda ids: {"orderId": ids["order"]}),
+    "orderVoid": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderPause": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderResume": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
+    "orderRenewalTimeUpdate": ("OrderRenewalTimeUpdateInput",
+                               lambda ids: {"orderId": ids["order"], "renewalTime": "2099-01-01T00:00:00Z"}),
+    "orderItemsChange": ("OrderItemsChangeInput", lambda ids: {"orderId": ids["order"], "items": [{"planId": ids["plan"]}]}),
+    "invoiceIssue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceVoid": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceAbandon": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceReissue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
+    "invoiceUpdate": ("InvoiceUpdateInput", lambda ids: {"invoiceId": ids["inv"], "tax": "1"}),
+    "invoiceEmail": ("InvoiceEmailInput", lambda ids: {"invoiceId": ids["inv"]}),
+}
+
+
+async def test_billing_of_another_organization_is_invisible_and_untouchable(org, other_org, store):
+    await make_customer(org, "payer")
+    prod = await add_product(org)
+    plan = await add_plan(org, prod)
+    made = await create_order(org, "payer", [{"planId": plan["id"]}], autopay=False)
+    ids = {"cus": "payer", "prod": prod, "plan": plan["id"], "order": made["order"]["id"], "inv": made["invoice"]["id"]}
+    before = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    seen = await other_org.gql(BILLING_READ, {k: v for k, v in ids.items() if k != "cus"})
+    assert seen == {"product": None, "plan": None, "order": None, "invoice": None, "p": None, "l": None, "o": None,
+                    "i": None, "products": {"totalCount": 0}, "plans": {"totalCount": 0}}
+    for name, (input_type, build) in BILLING_MUTATIONS.items():
+        query = f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ field code }} }} }}"
+        data = await other_org.gql(query, {"input": build(ids)})
+        codes = {e["code"] for e in data[name]["userErrors"]}
+        assert codes and codes <= {"NOT_FOUND"}, (name, data)
+    pay = await other_org.gql(
+        """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) { userErrors { field code } } }""",
+        {"input": {"customerId": "payer", "invoiceId": ids["inv"], "amount": "1", "currency": "USD",
+                   "option": "PAID_OUTSIDE", "idempotencyKey": "t-2"}})
+    assert {e["code"] for e in pay["customerPaymentCollect"]["userErrors"]} == {"NOT_FOUND"}
+    after = {c: [d async for d in store.db[c].find({}, {"_id": 0})] for c in ("products", "plans", "orders", "invoices")}
+    assert after == before

@@ -22,13 +22,16 @@ from schema.customers.customers import (
     CustomerFilter,
     CustomerSegment,
     CustomerSort,
+    CustomerSortField,
     CustomerUpdateInput,
     CustomerUpdatePayload,
+    DateTimeRange,
 )
 from store.activity import timeline
 from store.customers import customers
 from store.errors import AlreadyExists, NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
+from store.tables import segments
 
 MAX_UPDATE_RETRIES = 5
 # Steps other contexts run after a customer is created (e.g. compliance's sign-up AML screening).
@@ -76,6 +79,39 @@ def list_query(filter: CustomerFilter | None, sort: CustomerSort | None, segment
     )
 
 
+async def saved_segment(ctx: Context, segment_id: str, table: str) -> dict[str, Any]:
+    """A saved segment of `table` named by a list query's `segmentId`; a clear error otherwise."""
+    kind = type_of_id(segment_id)
+    if kind != "Segment":
+        raise ClientError(f"`segmentId` {segment_id} is {'a ' + kind if kind else 'not a Segment'} id; expected `seg_…`")
+    doc = await segments.get(ctx.org, segment_id)
+    if doc is None:
+        raise ClientError(f"no segment {segment_id} in this organization", "NOT_FOUND")
+    if doc["table"] != table:
+        raise ClientError(f"segment {segment_id} belongs to the {doc['table']} table, not {table}")
+    return doc
+
+
+def _saved_range(d: dict[str, Any] | None) -> DateTimeRange | None:
+    return DateTimeRange(from_=d.get("from"), to=d.get("to")) if d else None
+
+
+def saved_customer_arguments(doc: dict[str, Any]) -> tuple[CustomerFilter, CustomerSort, CustomerSegment]:
+    """A saved customers segment as the list's own arguments (so it runs through the same code)."""
+    definition = doc["definition"]
+    f = definition.get("filter") or {}
+    sort = definition.get("sort") or {}
+    return (
+        CustomerFilter(
+            search=f.get("search"), email=f.get("email"), country=f.get("country"), website_id=f.get("websiteId"),
+            created_time=_saved_range(f.get("createdTime")), tags=f.get("tags") or None,
+        ),
+        CustomerSort(field=CustomerSortField[sort.get("field", "CREATED_TIME")],
+                     direction=SortDirection[sort.get("direction", "DESC")]),
+        CustomerSegment[definition.get("segment", "ALL")],
+    )
+
+
 @strawberry.type
 class CustomerQueries:
     @strawberry.field(description="The customer data table: customers and leads, filtered, sorted, keyset-paginated.")
@@ -91,11 +127,24 @@ class CustomerQueries:
         segment: Annotated[
             CustomerSegment, strawberry.argument(description="LEADS, CUSTOMERS or ALL.")
         ] = CustomerSegment.ALL,
+        segment_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A saved segment of the customers table (`seg_…`, or the built-in `seg_leads`, "
+                "`seg_customers`): lists with its filter and sort (`sort` given here overrides the saved sort). "
+                "Not together with `filter` or `segment`."
+            ),
+        ] = None,
     ) -> Connection[Customer]:
         page = page_of(first, after, last, before)
+        ctx = info.context
+        if segment_id is not None:
+            if filter is not None or segment != CustomerSegment.ALL:
+                raise ClientError("`segmentId` lists the saved segment's filter; do not also pass `filter` or `segment`")
+            filter, saved_sort, segment = saved_customer_arguments(await saved_segment(ctx, str(segment_id), "CUSTOMERS"))
+            sort = sort or saved_sort
         q = list_query(filter, sort, segment)
         position = decode_cursor(page.cursor, q.sort) if page.cursor else None
-        ctx = info.context
         docs, has_next = await customers.list_page(ctx.org, q, position, page.size, page.backward)
         edges = []
         for d in docs:

@@ -13,6 +13,7 @@ from schema.customers.tags import Tag
 from schema.customers.websites import Website
 from store.customers import blocklists, customers, tags, websites
 from store.db import Doc
+from store.tables import merges
 
 
 @loader
@@ -20,7 +21,14 @@ def customer_by_id(loaders: Loaders) -> DataLoader[str, Customer | None]:
     org = loaders.org
 
     async def load(ids: list[str]) -> list[Customer | None]:
-        return [Customer.from_doc(d) if d else None for d in await customers.get_many(org, ids)]
+        docs = await customers.get_many(org, ids)
+        missing = [i for i, d in zip(ids, docs, strict=True) if d is None]
+        if missing:  # merged duplicates resolve to the customer they were merged into (tables context)
+            into = {t["id"]: t["mergedInto"] for t in await merges.tombstones(org, missing) if t}
+            if into:
+                found = {d["id"]: d for d in await customers.get_many(org, list(set(into.values()))) if d}
+                docs = [d if d is not None else found.get(into.get(i, "")) for i, d in zip(ids, docs, strict=True)]
+        return [Customer.from_doc(d) if d else None for d in docs]
 
     return DataLoader(load)
 

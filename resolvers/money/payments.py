@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.billing import invoice_payments
 from resolvers.context import Context, Info, now
 from resolvers.money import money
 from resolvers.money.idempotency import Outcome, once
@@ -64,11 +65,19 @@ async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
             )
     else:
         account = await money.route_account(org, problems, currency, chosen_account)
+    invoice = None
+    if inp.invoice_id is not None:  # billing: the payment is for an invoice
+        hosted = option == PaymentOption.HOSTED_FORM
+        invoice = await invoice_payments.check(org, problems, str(inp.invoice_id), customer, currency, amount, hosted)
     if option == PaymentOption.PAID_OUTSIDE:
-        return await _paid_outside(ctx, problems, inp, customer, amount, currency, description, t)
-    if option == PaymentOption.HOSTED_FORM:
-        return await _hosted_form(ctx, problems, inp, customer, account, amount, currency, description, t)
-    return await _with_instrument(ctx, problems, inp, customer, chosen_account, amount, currency, description, t)
+        outcome = await _paid_outside(ctx, problems, inp, customer, amount, currency, description, t)
+    elif option == PaymentOption.HOSTED_FORM:
+        outcome = await _hosted_form(ctx, problems, inp, customer, account, amount, currency, description, t)
+    else:
+        outcome = await _with_instrument(ctx, problems, inp, customer, chosen_account, amount, currency, description, t)
+    if invoice is not None and outcome.get("transactionId"):
+        await invoice_payments.apply(ctx, invoice["id"], outcome["transactionId"])
+    return outcome
 
 
 async def _paid_outside(

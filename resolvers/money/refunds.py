@@ -13,6 +13,7 @@ from decimal import Decimal
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.billing import invoicing
 from resolvers.context import Context, Info, now
 from resolvers.money import money
 from resolvers.money.idempotency import Outcome, once
@@ -174,6 +175,7 @@ async def refund_one(
         )
         await transactions.insert(org, child)
         await money.count_refund(org, sale["customerId"], amount, sale["currency"], t)
+        await invoicing.record_refund(org, sale, amount, t)  # billing: the invoice it paid, if any
         left = Money.from_minor(amount, sale["currency"]).amount
         await timeline.record(
             org,

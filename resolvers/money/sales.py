@@ -48,14 +48,16 @@ async def charge(
     description: str | None,
     t: datetime,
     extra: Doc | None = None,
+    txn_id: str | None = None,
 ) -> Doc:
     """One sale through the gateway: records the transaction whatever the outcome, counts an approval on the
     customer and puts the attempt on the timeline. Returns the transaction.
 
     The transaction is written PENDING before the gateway is called and completed after, so a crash in
-    between leaves a visible PENDING sale to reconcile instead of a charge with no record."""
+    between leaves a visible PENDING sale to reconcile instead of a charge with no record. `txn_id`: an
+    id chosen (and recorded) by the caller beforehand, so a resumed caller knows whether it was written."""
     doc = transactions.new_doc(
-        txn_id=new_id("txn"),
+        txn_id=txn_id or new_id("txn"),
         customer_id=customer["id"],
         website_id=customer["websiteId"],
         type="SALE",

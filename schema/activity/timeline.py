@@ -52,6 +52,9 @@ class TimelineEventKind(enum.Enum):
     PAYOUT_SENT = strawberry.enum_value(
         "PAYOUT_SENT", description="A payout (credit) was sent to the customer."
     )
+    CUSTOMER_MERGED = strawberry.enum_value(
+        "CUSTOMER_MERGED", description="A duplicate customer was merged into this one (its records moved here)."
+    )
     PAYOUT_REQUEST_CREATED = strawberry.enum_value(
         "PAYOUT_REQUEST_CREATED", description="A payout request was made on the customer's behalf."
     )
@@ -118,6 +121,20 @@ class TimelineEventKind(enum.Enum):
     EDD_SEARCH_PERFORMED = strawberry.enum_value(
         "EDD_SEARCH_PERFORMED", description="The monthly automatic EDD search ran (its logs are in `Customer.edd`)."
     )
+    # billing (issue 11)
+    ORDER_CREATED = strawberry.enum_value("ORDER_CREATED", description="An order (subscription or one-time) was made.")
+    ORDER_ACTIVATED = strawberry.enum_value(
+        "ORDER_ACTIVATED", description="An order's initial invoice was paid: it is active (one-time: completed)."
+    )
+    ORDER_CANCELED = strawberry.enum_value("ORDER_CANCELED", description="A subscription was canceled.")
+    ORDER_PAUSED = strawberry.enum_value("ORDER_PAUSED", description="A subscription was paused.")
+    ORDER_RESUMED = strawberry.enum_value("ORDER_RESUMED", description="A paused subscription was resumed.")
+    ORDER_VOIDED = strawberry.enum_value("ORDER_VOIDED", description="A pending order was voided.")
+    ORDER_ITEMS_CHANGED = strawberry.enum_value("ORDER_ITEMS_CHANGED", description="A subscription's items changed.")
+    INVOICE_ISSUED = strawberry.enum_value("INVOICE_ISSUED", description="An invoice was issued (or reissued).")
+    INVOICE_PAID = strawberry.enum_value("INVOICE_PAID", description="An invoice was paid in full.")
+    INVOICE_VOIDED = strawberry.enum_value("INVOICE_VOIDED", description="An invoice was voided.")
+    INVOICE_EMAILED = strawberry.enum_value("INVOICE_EMAILED", description="An invoice was emailed to the customer.")
 
 
 @strawberry.enum(description="Who made a change.")

@@ -82,6 +82,9 @@ class NotificationReason(enum.Enum):
     MENTION = strawberry.enum_value(
         "MENTION", description="The user, or a team of theirs, was mentioned in a note."
     )
+    DATA_EXPORT_READY = strawberry.enum_value(
+        "DATA_EXPORT_READY", description="A CSV export the user asked for is ready (`dataExportId`)."
+    )
 
 
 @strawberry.type(description="Something a user is told about, e.g. being mentioned in a note.")
@@ -93,17 +96,27 @@ class Notification(Node):
     created_time: datetime = strawberry.field(description="When it happened.")
     read: bool = strawberry.field(description="Whether the user marked it read.")
     read_time: datetime | None = strawberry.field(description="When it was marked read.")
-    excerpt: str = strawberry.field(description="The start of the note (≤ 200 characters).")
-    author: Actor = strawberry.field(description="Who wrote the note.")
-    customer_id: strawberry.ID = strawberry.field(description="Customer whose timeline holds the note.")
-    event_id: strawberry.ID = strawberry.field(description="The note's id.")
+    excerpt: str = strawberry.field(description="The start of the note (≤ 200 characters), or what is ready.")
+    author: Actor = strawberry.field(description="Who wrote the note (SYSTEM for a finished export).")
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="Customer whose timeline holds the note; null for an export."
+    )
+    event_id: strawberry.ID | None = strawberry.field(description="The note's id; null for an export.")
+    # tables: a finished CSV export
+    data_export_id: strawberry.ID | None = strawberry.field(
+        description="The export that is ready (DATA_EXPORT_READY): `dataExport(id)` has its `downloadUrl`."
+    )
 
     @strawberry.field(description="The customer whose timeline holds the note.")
     async def customer(self, info: Info) -> Customer | None:
+        if self.customer_id is None:
+            return None
         return await info.context.loaders.customer_by_id.load(str(self.customer_id))
 
-    @strawberry.field(description="The note; null once it was deleted.")
+    @strawberry.field(description="The note; null once it was deleted, and for an export.")
     async def event(self, info: Info) -> TimelineEvent | None:
+        if self.event_id is None:
+            return None
         return await info.context.loaders.timeline_event_by_id.load(str(self.event_id))
 
     @classmethod
@@ -117,8 +130,9 @@ class Notification(Node):
             read_time=d.get("readTime"),
             excerpt=d.get("excerpt") or "",
             author=Actor.from_doc(d["actor"]),
-            customer_id=strawberry.ID(d["customerId"]),
-            event_id=strawberry.ID(d["eventId"]),
+            customer_id=strawberry.ID(d["customerId"]) if d.get("customerId") else None,
+            event_id=strawberry.ID(d["eventId"]) if d.get("eventId") else None,
+            data_export_id=strawberry.ID(d["dataExportId"]) if d.get("dataExportId") else None,
         )
 
 

@@ -13,7 +13,22 @@ from strawberry.scalars import JSON
 
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind
-from schema.common import After, Before, Connection, First, Last, Linkable, Money, SortDirection, UserError, page_of
+from schema.billing.invoices import Invoice, InvoiceStatus
+from schema.billing.orders import GROUP_STATUSES, Order, OrderStatus, SubscriptionGroup
+from schema.common import (
+    After,
+    Before,
+    Connection,
+    First,
+    ForwardFirst,
+    Last,
+    Linkable,
+    Money,
+    SortDirection,
+    UserError,
+    check_first,
+    page_of,
+)
 from schema.customers.lead_sources import LeadSource
 from schema.customers.tags import Tag
 from schema.customers.tax_ids import TaxId
@@ -26,6 +41,7 @@ if TYPE_CHECKING:
     from schema.compliance.aml import AmlCheck
     from schema.compliance.edd import CustomerEdd
     from schema.compliance.kyc import KycDocument
+    from schema.tables.duplicates import PossibleDuplicate
 
     Info = strawberry.Info[Context, None]
 else:
@@ -92,6 +108,12 @@ class Customer(Linkable):
     revision: int = strawberry.field(description="Increases by one with every change; pass it as `expectedRevision`.")
     tax_ids: list[TaxId] = strawberry.field(description="Tax ID numbers; exactly one is the default when any exist.")
     lead_source: LeadSource | None = strawberry.field(description="Marketing attribution; null when never set.")
+    # tables: merging duplicates
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Ids of duplicates merged into this customer; `customer(id)` and `node(id)` with one of them "
+        "return this customer.",
+    )
     _timeline_seq: strawberry.Private[int] = 0
     _default_instrument_id: strawberry.Private[str | None] = None
     _tag_names: strawberry.Private[list[str]] = dataclasses.field(default_factory=list)
@@ -144,6 +166,16 @@ class Customer(Linkable):
             for k, vals in inst._block_values.items():
                 values.setdefault(k, []).extend(vals)
         return await info.context.is_blocked(values)
+
+    # tables: duplicate suggestions
+    @strawberry.field(
+        description="Other customers that are likely the same person (shared email, phone, card fingerprint, or "
+        "name with date of birth), best match first; `customersMergePreview` shows what merging them would do."
+    )
+    async def possible_duplicates(
+        self, info: Info
+    ) -> list[Annotated[PossibleDuplicate, strawberry.lazy("schema.tables.duplicates")]]:
+        return await info.context.loaders.possible_duplicates_by_customer_id.load(str(self.id))
 
     @strawberry.field(description="The website where the customer was acquired.")
     async def website(self, info: Info) -> Website | None:
@@ -198,6 +230,50 @@ class Customer(Linkable):
         descending = direction == SortDirection.DESC
         return await info.context.transactions_connection(self.id, page, segment, descending)
 
+    # billing (issue 11): the guide's subscription groups, orders and invoices of the customer page
+    @strawberry.field(
+        description="Subscriptions by the guide's groups (*Active*, *Pending*, *Past subscriptions*), newest first."
+    )
+    def subscriptions(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        status: Annotated[
+            SubscriptionGroup | None, strawberry.argument(description="ACTIVE, PENDING or PAST; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        statuses = GROUP_STATUSES[status.name] if status is not None else []
+        # the loader's future: resolved with the other customers' pages in one batch (no task per customer)
+        return info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
+
+    @strawberry.field(description="Orders of every type (subscriptions and one-time), newest first.")
+    def orders(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        statuses: Annotated[
+            list[OrderStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Order]:
+        check_first(first)
+        return info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
+
+    @strawberry.field(description="Invoices, newest first (the guide's *Billing* segments by status).")
+    def invoices(
+        self,
+        info: Info,
+        first: ForwardFirst,
+        after: After = None,
+        statuses: Annotated[
+            list[InvoiceStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
+        ] = None,
+    ) -> Connection[Invoice]:
+        check_first(first)
+        return info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
+
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:
         dob = d.get("dob")
@@ -230,6 +306,7 @@ class Customer(Linkable):
             revision=d["revision"],
             tax_ids=[TaxId.from_doc(t) for t in d.get("taxIds") or ()],
             lead_source=LeadSource.from_doc(d["leadSource"]) if d.get("leadSource") else None,
+            merged_ids=list(d.get("mergedIds") or ()),
             _timeline_seq=d.get("timelineSeq", 0),
             _default_instrument_id=d.get("defaultPaymentInstrumentId"),
             _tag_names=list(d.get("tags") or ()),

@@ -327,6 +327,11 @@ class CustomerPaymentCollectInput:
         description="HOSTED_FORM: hours until the link expires, 1-720 "
         "(default: the `PAYMENT_LINK_HOURS` setting, 24).",
     )
+    invoice_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Billing: the invoice this payment is for (same customer and currency, at most its amount "
+        "due; PROCESS_WITH_INSTRUMENT or PAID_OUTSIDE). Paying an order's initial invoice activates the order.",
+    )
     idempotency_key: str = strawberry.field(
         description="Your unique key for this payment (1-255 characters, e.g. a UUID). Retrying with "
         "the same key "

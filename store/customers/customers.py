@@ -34,6 +34,9 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("websiteId", ASCENDING)], {"name": "org_website"}),
     ([("organizationId", ASCENDING), ("searchTokens", ASCENDING)], {"name": "org_search_tokens"}),
     ([("organizationId", ASCENDING), ("tags", ASCENDING)], {"name": "org_tags"}),
+    # Duplicate suggestions (tables context, store/tables/duplicates.py): shared phone, same person.
+    ([("organizationId", ASCENDING), ("phoneNumbers.value", ASCENDING)], {"name": "org_phones"}),
+    ([("organizationId", ASCENDING), ("dob", ASCENDING), ("sortLastName", ASCENDING)], {"name": "org_dob_last_name"}),
 ]
 
 
@@ -87,6 +90,20 @@ def keyset_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
     key = SORT_FIELDS[q.sort]
     op = "$lt" if q.descending else "$gt"
     return {"$or": [{key: {op: value}}, {key: value, "id": {op: last_id}}]}
+
+
+def page_filter(q: CustomerQuery, after: tuple[Any, str] | None) -> Doc:
+    """The list's filter with the keyset condition of the position `after` (sort value, id), forward."""
+    flt = query_filter(q)
+    ks = keyset_filter(q, after)
+    if ks:
+        flt = {"$and": [*flt.pop("$and", []), ks], **flt}
+    return flt
+
+
+def page_sort(q: CustomerQuery) -> list[tuple[str, int]]:
+    direction = DESCENDING if q.descending else ASCENDING
+    return [(SORT_FIELDS[q.sort], direction), ("id", direction)]
 
 
 async def list_page(org: OrgDb, q: CustomerQuery, after: tuple[Any, str] | None, first: int,

@@ -8,6 +8,7 @@ exceed the sale, whatever their interleaving; the child transaction is written a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,12 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
             ("createdTime", DESCENDING),
         ],
         {"name": "org_customer_type_created"},
+    ),
+    # The payments data table (organization-wide lists; tables context): newest first, by type.
+    ([("organizationId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)], {"name": "org_created_id"}),
+    (
+        [("organizationId", ASCENDING), ("type", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)],
+        {"name": "org_type_created_id"},
     ),
 ]
 
@@ -115,6 +122,79 @@ async def first_pages(
 
 async def count(org: OrgDb, customer_id: str, segment: str) -> int:
     return await org[COLLECTION].count(_filter(customer_id, segment))
+
+
+# ------------------------------------------------------------------ the payments data table (tables context)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionQuery:
+    """A validated organization-wide list request, in store terms (sorted by createdTime, id)."""
+
+    descending: bool = True
+    segment: str = "ALL"  # a key of SEGMENTS
+    customer_id: str | None = None
+    types: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    results: Sequence[str] = ()
+    currency: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def table_filter(q: TransactionQuery) -> Doc:
+    flt: Doc = dict(SEGMENTS[q.segment])
+    parts: list[Doc] = []
+    for key, values in (("type", q.types), ("status", q.statuses), ("result", q.results)):
+        if values:
+            parts.append({key: {"$in": list(values)}})
+    if parts:
+        flt["$and"] = parts
+    if q.customer_id is not None:
+        flt["customerId"] = q.customer_id
+    if q.currency is not None:
+        flt["currency"] = q.currency
+    if q.created_from is not None or q.created_to is not None:
+        rng: Doc = {}
+        if q.created_from is not None:
+            rng["$gte"] = q.created_from
+        if q.created_to is not None:
+            rng["$lt"] = q.created_to
+        flt["createdTime"] = rng
+    return flt
+
+
+def table_keyset(q: TransactionQuery, after: tuple[Any, str] | None) -> Doc:
+    if after is None:
+        return {}
+    value, last_id = after
+    op = "$lt" if q.descending else "$gt"
+    return {"$or": [{"createdTime": {op: value}}, {"createdTime": value, "id": {op: last_id}}]}
+
+
+def table_sort(q: TransactionQuery) -> list[tuple[str, int]]:
+    direction = DESCENDING if q.descending else ASCENDING
+    return [("createdTime", direction), ("id", direction)]
+
+
+def table_query(q: TransactionQuery, after: tuple[Any, str] | None) -> Doc:
+    flt = table_filter(q)
+    ks = table_keyset(q, after)
+    if ks:
+        flt = {**flt, "$and": [*flt.get("$and", []), ks]}
+    return flt
+
+
+async def table_page(
+    org: OrgDb, q: TransactionQuery, after: tuple[Any, str] | None, first: int
+) -> tuple[list[Doc], bool]:
+    """One page of the organization's transactions in keyset order; one round trip."""
+    docs = await org[COLLECTION].find_list(table_query(q, after), {"_id": 0}, sort=table_sort(q), limit=first + 1)
+    return docs[:first], len(docs) > first
+
+
+async def table_count(org: OrgDb, q: TransactionQuery) -> int:
+    return await org[COLLECTION].count(table_filter(q))
 
 
 async def reserve_refund(

@@ -1,0 +1,22 @@
+"""The data tables: saved segments, the payments table, CSV exports."""
+
+from __future__ import annotations
+
+from resolvers.tables import (
+    loaders,
+    worker,  # registers the export jobs' handlers
+)
+from resolvers.tables.duplicates import DuplicateQueries
+from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
+from resolvers.tables.merges import MergeMutations, MergeQueries
+from resolvers.tables.payments import PaymentsTableQueries
+from resolvers.tables.segments import SegmentMutations, SegmentQueries
+from schema.tables.exports import DataExport
+from schema.tables.segments import Segment
+
+QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries, MergeQueries, DuplicateQueries)
+MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
+SUBSCRIPTIONS = ()
+TYPES = (Segment, DataExport)
+
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "export_download_route", "loaders", "worker"]
