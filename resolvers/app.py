@@ -59,7 +59,7 @@ from resolvers.money.hosted import HostedPages
 from resolvers.scheduler import Worker
 from resolvers.schema import build_schema, is_expected, sdl
 from resolvers.settings import Settings
-from schema.common import USER_ERROR_SINK
+from schema.common import TOUCHED_CUSTOMERS, USER_ERROR_SINK
 from store import jobs
 from store.activity import api_logs
 from store.db import Store, make_client
@@ -280,6 +280,7 @@ class GraphQLView(GraphQL[Context, None]):
         if principal is None:
             raise ConnectionRejectionError()
         context.authenticate(dataclasses.replace(principal, scope="read"))
+        context.key_cache = self.store_ref["keys"]  # subscriptions end when the key is revoked
         return UNSET
 
     async def execute_single(
@@ -291,6 +292,7 @@ class GraphQLView(GraphQL[Context, None]):
         op = await self.prepare(request, request_adapter, context, request_data)
         collected: list[str] = []
         token = USER_ERROR_SINK.set(collected)
+        touched = TOUCHED_CUSTOMERS.set(context.touched_customers)
         try:
             execution = super().execute_single(
                 request=request, request_adapter=request_adapter, sub_response=sub_response, context=context,
@@ -308,6 +310,7 @@ class GraphQLView(GraphQL[Context, None]):
             note(request.scope, outcome="errors" if result.errors else "ok")
         finally:
             USER_ERROR_SINK.reset(token)
+            TOUCHED_CUSTOMERS.reset(touched)
             await _close_uploads(request_data.variables)
         duration_ms = (time.perf_counter() - started) * 1000
         await self.log_mutation(context, request_data, result, collected, t, duration_ms)
@@ -332,7 +335,9 @@ class GraphQLView(GraphQL[Context, None]):
             variables=request_data.variables, errors=errors,
             error_codes=[(e.extensions or {}).get("code") or error_code(e) for e in errors],
             user_error_codes=collected + logging_rules.payload_error_codes(result.data),
-            duration_ms=duration_ms, customer_ids=context.touched_customers,
+            duration_ms=duration_ms,
+            customer_ids=context.touched_customers | logging_rules.named_customers(
+                logging_rules.root_fields(document, op), request_data.variables),  # type: ignore[arg-type]
         )
         try:
             await api_logs.insert(context.org, doc)
@@ -488,7 +493,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
             if settings.scheduler_enabled:
                 worker = Worker(refs["store"], settings, lease=timedelta(seconds=settings.scheduler_lease_seconds))
                 refs["scheduler"] = asyncio.create_task(worker.run_forever(settings.scheduler_poll_seconds))
-        refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds)
+        refs["keys"] = KeyCache(refs["store"], settings.api_key_cache_seconds,
+                                epoch_seconds=settings.api_key_revocation_check_seconds)
         try:
             yield
         finally:
@@ -499,7 +505,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
 
     if store is not None:
         refs["store"] = store
-        refs["keys"] = KeyCache(store, settings.api_key_cache_seconds)
+        refs["keys"] = KeyCache(store, settings.api_key_cache_seconds,
+                                epoch_seconds=settings.api_key_revocation_check_seconds)
 
     view = GraphQLView(refs, settings)
     schema_text = sdl()

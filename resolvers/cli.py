@@ -3,7 +3,11 @@
   dev             local FerretDB (unless MONGODB_URI) + indexes + demo data + API key + server
   serve           the server only, against MONGODB_URI
   create-org      NAME                       -> prints the organization id
-  create-key      ORG_ID [--scope read|write] [--name NAME]  -> prints the key (shown once)
+  create-key      ORG_ID [--scope read|write] [--name NAME] [--user USER_ID]  -> prints the key (shown once);
+                  with --user the key acts as that user of the organization (notes, notifications)
+  keys list       [--org ORG_ID] [--json]    -> every key: id, organization, scope, name, user, created, revoked
+  keys revoke     KEY_ID [--org ORG_ID]      -> revokes the key for good; every gateway process stops
+                  accepting it within about a second, and its open websocket subscriptions end
   create-indexes  against MONGODB_URI
   seed            demo data against MONGODB_URI
   export-schema   writes schema/schema.graphql
@@ -38,6 +42,7 @@ from resolvers.schema import sdl
 from resolvers.seed import DEMO_ORG_ID, seed
 from resolvers.settings import Settings
 from store import auth
+from store.activity import users
 from store.db import Store, make_client
 from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes
@@ -66,7 +71,8 @@ async def _prepare_demo(settings: Settings) -> str:
         await ensure_indexes(store)
         result = await seed(store)
         if result["created"] == "yes":
-            print("loaded demo data: 1 organization, 2 websites, 200 customers", flush=True)
+            print(f"loaded demo data: 1 organization, 2 websites, {result['customers']} customers "
+                  f"({result['paying']} of them paying)", flush=True)
         secret, _ = await auth.create_api_key(store, DEMO_ORG_ID, "write", "dev console", datetime.now(UTC))
         return secret
 
@@ -113,6 +119,30 @@ def cmd_dev(settings: Settings) -> None:
             server.stop()
 
 
+async def cmd_keys(store: Store, args: argparse.Namespace, now: datetime) -> int:
+    """`keys list` / `keys revoke`; the exit status (0 ok, 1 no such key)."""
+    if args.keys_command == "list":
+        for doc in await auth.list_api_keys(store, args.org):
+            row = {
+                "id": doc["id"], "organizationId": doc["organizationId"], "scope": doc["scope"],
+                "name": doc["name"], "userId": doc.get("userId"), "hint": doc.get("hint"),
+                "createdTime": doc["createdTime"].isoformat(), "revoked": bool(doc.get("revoked")),
+            }
+            if args.json:
+                print(json.dumps(row))
+            else:
+                state = "REVOKED" if row["revoked"] else "active"
+                print(f"{row['id']}  {row['organizationId']}  {row['scope']:<5}  {state:<7}  {row['hint'] or ''}  "
+                      f"{row['name']}{'  user ' + row['userId'] if row['userId'] else ''}")
+        return 0
+    revoked = await auth.revoke_api_key(store, args.key_id, now, args.org)
+    if revoked is None:
+        print(f"no key {args.key_id}" + (f" in organization {args.org}" if args.org else ""), file=sys.stderr)
+        return 1
+    print(f"revoked {revoked['id']} ({revoked['name']}, organization {revoked['organizationId']})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="customer-graph", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,6 +156,14 @@ def main(argv: list[str] | None = None) -> None:
     p_key.add_argument("--scope", choices=auth.SCOPES, default="read")
     p_key.add_argument("--name", default="cli")
     edge_cli.add_key_options(p_key)
+    p_key.add_argument("--user", help="usr_… id of a user of the organization the key acts as")
+    p_keys = sub.add_parser("keys").add_subparsers(dest="keys_command", required=True)
+    p_list = p_keys.add_parser("list")
+    p_list.add_argument("--org", help="only this organization's keys")
+    p_list.add_argument("--json", action="store_true", help="one JSON object per line")
+    p_revoke = p_keys.add_parser("revoke")
+    p_revoke.add_argument("key_id")
+    p_revoke.add_argument("--org", help="refuse unless the key belongs to this organization")
     sub.add_parser("create-indexes")
     sub.add_parser("seed")
     sub.add_parser("export-schema")
@@ -154,11 +192,20 @@ def main(argv: list[str] | None = None) -> None:
         async def make_key(store: Store) -> str:
             if await auth.get_organization(store, args.organization_id) is None:
                 sys.exit(f"no organization {args.organization_id}")
+            user_id = user_name = None
+            if args.user:
+                found = (await users.get_many(store.for_org(args.organization_id), [args.user]))[0]
+                if found is None:
+                    sys.exit(f"no user {args.user} in organization {args.organization_id}")
+                user_id, user_name = found["id"], found["name"]
             secret, _ = await auth.create_api_key(store, args.organization_id, args.scope, args.name, now,
+                                                  user_id=user_id, user_name=user_name,
                                                   trusted_documents=args.trusted_documents)
             return secret
 
         print(asyncio.run(_with_store(settings, make_key)))
+    elif args.command == "keys":
+        sys.exit(asyncio.run(_with_store(settings, lambda store: cmd_keys(store, args, now))))  # type: ignore[arg-type]
     elif args.command == "register-documents":
         print(asyncio.run(_with_store(settings, edge_cli.register(args))))
     elif args.command == "create-indexes":

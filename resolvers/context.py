@@ -91,6 +91,7 @@ class Context:
     response: Any = None
     touched_customers: set[str] = field(default_factory=set)
     connection_params: Any = None  # graphql-transport-ws `connection_init` payload (websocket requests)
+    key_cache: Any = None  # websockets: the app's KeyCache, to notice a revocation while connected
 
     @classmethod
     def build(cls, store: Store, settings: Settings, principal: Principal, request: Any = None, response: Any = None) -> Context:

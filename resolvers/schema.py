@@ -18,13 +18,15 @@ from strawberry.extensions import (
     query_depth_limiter,
 )
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 
 from resolvers import activity, billing, compliance, customers, links, money, tables, wallet
 from resolvers.executor import LeafShortcutExecutionContext
 from resolvers.fastpath import FastPathExecutionContext, FastPathStockExecutionContext
 from resolvers.nodes import NodeQueries
 from resolvers.settings import Settings
+from schema.common import SCALARS as COMMON_SCALARS
 
 log = logging.getLogger("customer_graph.errors")
 
@@ -50,7 +52,37 @@ TYPES = [
     customers.BlocklistEntry, *activity.EVENT_CLASSES, money.Transaction, money.PaymentLink, money.GatewayAccount,
     money.PayoutRequest, *links.TYPES, *compliance.TYPES, *tables.TYPES, *billing.TYPES,
 ]
-SCALARS = {**wallet.SCALARS}
+SCALARS = {**COMMON_SCALARS, **wallet.SCALARS}
+
+
+def unencodable_variables(variables: dict[str, Any] | None) -> list[GraphQLError]:
+    """A BAD_USER_INPUT error per variable path whose string has a lone surrogate."""
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(k, f"{path}.{k!a}")
+                walk(v, f"{path}.{k}" if isinstance(k, str) and k.isascii() else f"{path}.{k!a}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    for name, value in (variables or {}).items():
+        walk(value, f"${name}")
+    return [
+        GraphQLError(
+            f"Variable {path} holds a lone UTF-16 surrogate (e.g. \\ud800), which is not text; send valid Unicode.",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+        for path in found[:10]
+    ]
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -59,7 +91,29 @@ def is_expected(error: GraphQLError) -> bool:
     return error.original_error is None or error.path is None or bool((error.extensions or {}).get("code"))
 
 
+def _unencodable(errors: list[GraphQLError]) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=errors)
+
+
 class GatewaySchema(strawberry.Schema):
+    """Refuses variables holding a string no UTF-8 encoder can write (a lone UTF-16 surrogate such as
+    `"\\ud800"`, which JSON allows) before anything runs, for HTTP and websockets alike: the store,
+    the response encoder and the API log all need UTF-8. Literals are refused by the parser already."""
+
+    async def execute(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                      *args: Any, **kwargs: Any) -> ExecutionResult:
+        errors = unencodable_variables(variable_values)
+        if errors:
+            return _unencodable(errors)
+        return await super().execute(query, variable_values, *args, **kwargs)
+
+    async def subscribe(self, query: str | None, variable_values: dict[str, Any] | None = None,
+                        *args: Any, **kwargs: Any) -> Any:
+        errors = unencodable_variables(variable_values)
+        if errors:
+            return PreExecutionError(data=None, errors=errors)
+        return await super().subscribe(query, variable_values, *args, **kwargs)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
             if isinstance(error.original_error, ConnectionFailure):

@@ -96,7 +96,8 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42, fingerprint
             "customFields": {"plan": rnd.choice(["basic", "pro", "enterprise"])},
             "paymentCount": payments,
             "revenue": {currency: {"amount": gross, "paid": gross, "count": payments}} if payments else {},
-            "lastPaymentTime": created + timedelta(days=rnd.randint(0, 30)) if payments else None,
+            # never after now: a customer created this week cannot have paid next week
+            "lastPaymentTime": min(created + timedelta(days=rnd.randint(0, 30)), now) if payments else None,
             "tags": sorted(t.lower() for t in rnd.sample(TAGS, rnd.choice([0, 0, 1, 1, 2]))),
             "createdTime": created, "updatedTime": created, "revision": 1, "timelineSeq": 1,
         }
@@ -112,7 +113,8 @@ async def seed(store: Store, count: int = 200, seed_value: int = 42, fingerprint
     await org[transactions.COLLECTION].insert_many(sales)
     await org[payment_instruments.COLLECTION].insert_many(cards)
     await seed_billing(store, DEMO_ORG_ID, docs, now, rnd)  # billing: catalog and orders in every status
-    return {"organizationId": DEMO_ORG_ID, "created": "yes"}
+    return {"organizationId": DEMO_ORG_ID, "created": "yes", "customers": str(count),
+            "paying": str(sum(1 for d in docs if d["paymentCount"]))}
 
 
 def _card(customer: dict[str, Any], number: str, t: datetime, secret: str, org_id: str, rnd: random.Random) -> dict[str, Any]:

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     fast_path: bool = True
 
     api_key_cache_seconds: float = 30.0
+    # How often a process reads the store's revocation epoch (only while requests arrive): a revoked key
+    # stops working within about this long, despite the cache above (README, *Using the API*).
+    api_key_revocation_check_seconds: float = 1.0
     card_fingerprint_secret: SecretStr = SecretStr("dev-only-fingerprint-secret-change-me")
 
     attachment_max_bytes: int = 10 * 1024 * 1024

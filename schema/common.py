@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import dateutil.parser
 import strawberry
 from graphql import GraphQLError
 from iso4217 import Currency
+from strawberry.exceptions import StrawberryInputCoercionError
 
 # ---------------------------------------------------------------------------------------------- errors
 
@@ -75,11 +79,15 @@ class UserErrorCode(enum.Enum):
         "CURRENCY_NOT_ACCEPTED", description="No (or not the chosen) gateway account accepts this currency."
     )
     DECLINED = strawberry.enum_value(
-        "DECLINED", description="The gateway declined the payment; the declined transaction is recorded."
+        "DECLINED", description="The gateway refused a refund; nothing was refunded. (Declined payments are "
+        "an outcome, not a user error: see `CustomerPaymentCollectPayload.decline`.)"
     )
     GATEWAY_TIMEOUT = strawberry.enum_value(
         "GATEWAY_TIMEOUT",
-        description="The gateway did not answer in time; the transaction is recorded as TIMEOUT.",
+        description="No longer returned: a payment that timed out is recorded and reported in "
+        "`CustomerPaymentCollectPayload.decline`.",
+        deprecation_reason="Reported in `CustomerPaymentCollectPayload.decline` (a recorded outcome, not an "
+        "input error).",
     )
     BLOCKED = strawberry.enum_value(
         "BLOCKED",
@@ -131,6 +139,17 @@ class UserErrorCode(enum.Enum):
     INVALID_IP_ADDRESS = strawberry.enum_value("INVALID_IP_ADDRESS", description="Not an IPv4 or IPv6 address.")
     INVALID_URL = strawberry.enum_value("INVALID_URL", description="Not an absolute http(s) URL.")
     DATE_IN_PAST = strawberry.enum_value("DATE_IN_PAST", description="The time lies in the past.")
+    # money (issue 18)
+    NO_PAYOUT_DESTINATION = strawberry.enum_value(
+        "NO_PAYOUT_DESTINATION",
+        description="The customer has no active payment card or bank account to receive a payout.",
+    )
+    # text hygiene and custom fields (issue 18)
+    INVALID_CHARACTERS = strawberry.enum_value(
+        "INVALID_CHARACTERS",
+        description="The text holds control characters (e.g. NUL; multi-line text allows tabs and line breaks) "
+        "or bidirectional overrides/isolates; remove them.",
+    )
     NOTHING_TO_BLOCK = strawberry.enum_value(
         "NOTHING_TO_BLOCK", description="The customer has no value for this attribute (e.g. no address country)."
     )
@@ -241,6 +260,20 @@ class ClientError(GraphQLError):
 USER_ERROR_SINK: ContextVar[list[str] | None] = ContextVar("user_error_sink", default=None)
 
 
+# The customers the current request concerns, for its API log entry: the view binds it to the request's
+# `Context.touched_customers` (resolvers/app.py); the shared lookups (a customer, an instrument, a transaction by id) call
+# `touch` for every customer they find, so a mutation is logged with its customer whether it changed it
+# or was refused, without each resolver having to remember to.
+TOUCHED_CUSTOMERS: ContextVar[set[str] | None] = ContextVar("touched_customers", default=None)
+
+
+def touch(customer_id: str | None) -> None:
+    touched = TOUCHED_CUSTOMERS.get()
+    if touched is not None and customer_id:
+        touched.add(customer_id)
+
+
+
 class Problems(Exception):
     """A collection of user errors for one input; raise it to refuse the whole input at once."""
 
@@ -319,6 +352,59 @@ class Money:
     def from_minor(cls, amount_minor: int, currency: str) -> Money:
         return cls(amount=minor_to_decimal(amount_minor, currency), currency=CurrencyCode[currency])
 
+
+# ---------------------------------------------------------------------------------------------- scalars
+# The one place where Decimal and DateTime inputs are parsed (variables and literals alike), so no
+# resolver ever sees a non-finite, exponent-notation or non-ASCII-digit Decimal, or a zone-less time.
+# Registered in the schema's `scalar_map` over Strawberry's built-ins; output is unchanged.
+
+DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+MAX_DECIMAL_CHARS = 40
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Plain ASCII decimal notation only: `10`, `-3.5`, `.25`. Refused: NaN, sNaN, Infinity, exponents
+    (`1e9`), other scripts' digits (`١٢`, which Python's Decimal would accept), over 40 characters."""
+    text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or len(text) > MAX_DECIMAL_CHARS or not DECIMAL_RE.fullmatch(text.strip()):
+        raise StrawberryInputCoercionError(
+            "Value cannot represent a Decimal: give a plain decimal string of ASCII digits, e.g. \"10.50\" "
+            f"(no exponent, NaN or Infinity; at most {MAX_DECIMAL_CHARS} characters)."
+        )
+    return Decimal(text.strip())
+
+
+def parse_datetime(value: object) -> datetime:
+    """ISO 8601 with a time zone (`2026-01-01T00:00:00Z`, `…+02:00`); a zone-less time is ambiguous."""
+    if not isinstance(value, str):
+        raise StrawberryInputCoercionError("Value cannot represent a DateTime: expected an ISO 8601 string.")
+    try:
+        parsed = dateutil.parser.isoparse(value)
+    except (ValueError, OverflowError):
+        raise StrawberryInputCoercionError(
+            "Value cannot represent a DateTime: expected ISO 8601, e.g. \"2026-01-01T00:00:00Z\"."
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise StrawberryInputCoercionError(
+            "Value cannot represent a DateTime: it has no time zone; add `Z` for UTC or an offset like `+02:00`."
+        )
+    return parsed
+
+
+SCALARS: dict[object, Any] = {
+    Decimal: strawberry.scalar(
+        name="Decimal",
+        description="An exact decimal as a string of ASCII digits, e.g. `\"10.50\"` (no exponent, NaN or Infinity).",
+        serialize=str,
+        parse_value=parse_decimal,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="A point in time, ISO 8601 with a time zone, e.g. `\"2026-01-01T00:00:00Z\"`.",
+        serialize=datetime.isoformat,
+        parse_value=parse_datetime,
+    ),
+}
 
 # ---------------------------------------------------------------------------------------------- lists
 

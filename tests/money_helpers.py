@@ -51,6 +51,12 @@ async def add_customer(org: Org, **fields: Any) -> str:
     return data["customerCreate"]["customer"]["id"]
 
 
+async def add_payee(org: Org, **fields: Any) -> str:
+    """A customer with a card on file (its default instrument), so payouts have somewhere to go."""
+    card = {"number": APPROVE_CARD, "expMonth": 12, "expYear": 2039}
+    return await add_customer(org, defaultPaymentInstrument={"card": card}, **fields)
+
+
 async def collect(org: Org, **fields: Any) -> dict[str, Any]:
     inp = {"amount": "100.00", "currency": "USD", "option": "PAID_OUTSIDE", "idempotencyKey": key(), **fields}
     return (await org.gql(COLLECT, {"input": inp}))["customerPaymentCollect"]
@@ -76,7 +82,7 @@ async def customer_money(org: Org, customer_id: str) -> dict[str, Any]:
 
 
 PAYOUT = f"""mutation($input: PayoutSendInput!) {{ payoutSend(input: $input) {{
-  transaction {{ {TXN_FIELDS} }} userErrors {{ field message code }} }} }}"""
+  transaction {{ {TXN_FIELDS} }} alreadySent userErrors {{ field message code }} }} }}"""
 
 TRANSACTIONS = """query($id: ID!, $segment: TransactionSegment, $first: Int!, $after: String,
   $direction: SortDirection) {

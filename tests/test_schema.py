@@ -29,6 +29,8 @@ def test_every_index_leads_with_the_organization():
         for keys, options in indexes:
             if collection in ("organizations",) or options["name"] in ("hash_unique", "token_hash_unique"):
                 continue  # the lookups that establish the tenant (API keys, hosted-link tokens)
+            if collection == "auth_state" or (collection == "api_keys" and options["name"] == "id_unique"):
+                continue  # the global revocation epoch, and revoking a key by id from the operator's CLI
             if "expireAfterSeconds" in options:
                 continue  # MongoDB TTL indexes must be single-field
             if (collection, options["name"]) == ("jobs", "status_due"):

@@ -5,19 +5,37 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from resolvers.seed import DEMO_ORG_ID, seed
 from store import auth
 from store.customers import customers
 
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
 
 async def test_demo_data_populates_both_segments_once(store):
-    assert (await seed(store))["created"] == "yes"
+    result = await seed(store)
+    assert result["created"] == "yes"
     assert (await seed(store))["created"] == "no"
     org = store.for_org(DEMO_ORG_ID)
     leads = await customers.count(org, customers.CustomerQuery(segment="LEADS"))
     paying = await customers.count(org, customers.CustomerQuery(segment="CUSTOMERS"))
     assert leads + paying == 200 and leads > 50 and paying > 50
+    assert result["paying"] == str(paying)
+    # the README states the count; it must be the data's
+    assert f"200 customers — {paying} of whom" in README.replace("\n", " ")
+
+
+async def test_demo_payments_are_never_dated_after_now(store):
+    await seed(store)
+    org = store.for_org(DEMO_ORG_ID)
+    now = datetime.now(UTC)
+    assert await org["transactions"].count({"createdTime": {"$gt": now}}) == 0
+    assert await org["transactions"].count({"processedTime": {"$gt": now}}) == 0
+    assert await org["customers"].count({"lastPaymentTime": {"$gt": now}}) == 0
+    assert await org["timeline"].count({"time": {"$gt": now}}) == 0
+    assert await org["transactions"].count({}) > 100  # the checks above looked at real data
     assert await org["websites"].count({}) == 2
 
 

@@ -27,7 +27,7 @@ from resolvers.context import Principal
 from resolvers.wallet import cards
 from store.auth import KEY_PREFIX
 from store.db import Doc
-from store.ids import new_id
+from store.ids import new_id, type_of_id
 
 REDACTED = "[REDACTED]"
 # Keys whose values are secrets or card data wherever they appear (compared lower-case, without `_` and `-`).
@@ -64,6 +64,8 @@ def _redact_text(text: str) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return "[CARD]" if 12 <= len(digits) <= 19 and cards.luhn_ok(digits) else m.group(0)
 
+    if not text.isascii():  # a lone surrogate cannot be stored: keep it visible as an escape
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     text = API_KEY_RE.sub(REDACTED, DIGIT_RUN.sub(card, text))
     return text if len(text) <= MAX_STRING else text[:MAX_STRING] + "…"
 
@@ -74,7 +76,8 @@ def redact(value: Any, depth: int = 0) -> Any:
         return "[TOO DEEP]"
     if isinstance(value, dict):
         return {
-            str(k): REDACTED if re.sub(r"[_\-]", "", str(k)).lower() in SECRET_KEYS else redact(v, depth + 1)
+            _redact_text(str(k)): REDACTED if re.sub(r"[_\-]", "", str(k)).lower() in SECRET_KEYS
+            else redact(v, depth + 1)
             for k, v in list(value.items())[:MAX_ITEMS]
         }
     if isinstance(value, list | tuple):
@@ -84,6 +87,8 @@ def redact(value: Any, depth: int = 0) -> Any:
     if isinstance(value, bool | float) or value is None:
         return value
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:  # beyond what BSON holds
+            return str(value)
         digits = str(abs(value))
         return "[CARD]" if 12 <= len(digits) <= 19 and cards.luhn_ok(digits) else value
     if hasattr(value, "filename") and hasattr(value, "read"):  # an upload: keep its name, never its content
@@ -135,6 +140,47 @@ def payload_error_codes(data: Any) -> list[str]:
                 if isinstance(err, dict) and err.get("code"):
                     codes.append(err["code"])
     return codes
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def named_customers(mutations: list[str], variables: dict[str, Any] | None) -> set[str]:
+    """Customer ids an input names, whether or not it was accepted: every `customerId` / `customerIds`
+    value at any depth, and the `id` of a `customer…` mutation's input (`customerUpdate`). Ids of other
+    types (by prefix) are left out. The shared lookups add the customers of instruments and transactions
+    (`schema.common.touch`)."""
+    found: set[str] = set()
+
+    def add(value: Any) -> None:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.isprintable() and _encodable(item) and type_of_id(item) in (None, "Customer"):
+                found.add(item)
+
+    def walk(value: Any, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
+        if isinstance(value, dict):
+            for k, v in list(value.items())[:MAX_ITEMS]:
+                if k in ("customerId", "customerIds"):
+                    add(v)
+                else:
+                    walk(v, depth + 1)
+        elif isinstance(value, list):
+            for v in value[:MAX_ITEMS]:
+                walk(v, depth + 1)
+
+    walk(variables or {}, 0)
+    if any(m.startswith("customer") for m in mutations):
+        for value in (variables or {}).values():
+            if isinstance(value, dict) and "customerId" not in value:
+                add(value.get("id"))
+    return found
 
 
 def entry(

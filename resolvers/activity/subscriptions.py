@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from resolvers.activity.events import BUS
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.customers.customers import check_customer_id
 from schema.activity.timeline import TimelineEvent, event_from_doc
 from schema.common import ClientError, Problems
 from store.activity import timeline
 from store.customers import customers
+
+REVOCATION_CHECK_SECONDS = 1.0
+REVOKED_CLOSE_CODE = 4403  # graphql-transport-ws: Forbidden
+
+
+async def _check_key(ctx: Context) -> None:
+    """A websocket authenticates once, at `connection_init`: when its key is revoked later, the
+    subscription ends with UNAUTHENTICATED and the connection is closed (no new subscriptions on it)."""
+    if ctx.key_cache is None or await ctx.key_cache.still_active(ctx.principal):
+        return
+    websocket = ctx.request
+    if websocket is not None and hasattr(websocket, "close"):
+        asyncio.get_running_loop().call_later(0.05, _close_later, websocket)
+    raise ClientError("The API key was revoked.", "UNAUTHENTICATED")
+
+
+def _close_later(websocket: Any) -> None:
+    async def close() -> None:
+        with contextlib.suppress(Exception):  # the client may have gone already
+            await websocket.close(code=REVOKED_CLOSE_CODE, reason="API key revoked")
+
+    _CLOSING.add(task := asyncio.ensure_future(close()))
+    task.add_done_callback(_CLOSING.discard)
+
+
+_CLOSING: set[asyncio.Future[None]] = set()
 
 
 @strawberry.type
@@ -39,6 +67,7 @@ class ActivitySubscriptions:
         problems = Problems()
         if not check_customer_id(problems, ["customerId"], cid):
             raise ClientError(problems.errors[0].message)
+        await _check_key(ctx)
         customer = await customers.get(ctx.org, cid)
         if customer is None:
             raise ClientError(f"no customer {cid} in this organization", "NOT_FOUND")
@@ -50,7 +79,12 @@ class ActivitySubscriptions:
             position = int(event["seq"])
         with BUS.subscribe(ctx.org, cid, position) as queue:
             while True:
-                doc = await queue.get()
+                try:
+                    doc = await asyncio.wait_for(queue.get(), REVOCATION_CHECK_SECONDS)
+                except TimeoutError:
+                    await _check_key(ctx)
+                    continue
+                await _check_key(ctx)
                 # A websocket's context lives as long as the connection: each event reads fresh data.
                 ctx.restart_execution()
                 yield event_from_doc(doc)

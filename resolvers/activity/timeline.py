@@ -97,12 +97,6 @@ def check_file_type(problems: Problems, declared: str | None, data: bytes) -> st
     return declared
 
 
-def clean_filename(name: str | None) -> str:
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = _CONTROL.sub("", base).strip()[:255]
-    return base or "file"
-
-
 # ------------------------------------------------------------------------------------------ checks
 
 
@@ -265,7 +259,7 @@ class TimelineMutations:
         problems = Problems()
         cid = str(input.customer_id)
         await check_customer(ctx, problems, ["customerId"], cid)
-        message = v.text(problems, ["message"], input.message, MAX_MESSAGE, required=True)
+        message = v.text(problems, ["message"], input.message, MAX_MESSAGE, required=True, multiline=True)
         mentioned = await mentions(ctx, problems, message, input.mentioned_ids, "mentionedIds")
         linked = await links(ctx, problems, input.link_ids, "linkIds")
         if problems:
@@ -303,10 +297,15 @@ class TimelineMutations:
             data = doc["data"]
             message = doc.get("message")
             if input.message is not None:
-                message = v.text(problems, ["message"], input.message.value, MAX_MESSAGE, required=True)
-            fmt = input.format.value.value if input.format is not None else data.get("format", "PLAIN")
+                message = v.text(problems, ["message"], input.message.value, MAX_MESSAGE, required=True,
+                                 multiline=True)
+            fmt = data.get("format", "PLAIN")
+            if input.format is not None and input.format.value is None:
+                problems.add(["format"], "is required; give PLAIN or MARKDOWN", UserErrorCode.REQUIRED)
+            elif input.format is not None and input.format.value is not None:
+                fmt = input.format.value.value
             by_id = (
-                input.mentioned_ids.value
+                (input.mentioned_ids.value or [])
                 if input.mentioned_ids is not None
                 else [
                     strawberry.ID("team_support" if m["type"] == "Team" else m["id"])
@@ -317,7 +316,7 @@ class TimelineMutations:
             mentioned = await mentions(ctx, problems, message, by_id, "mentionedIds")
             linked = data.get("links", [])
             if input.link_ids is not None:
-                linked = await links(ctx, problems, input.link_ids.value, "linkIds")
+                linked = await links(ctx, problems, input.link_ids.value or [], "linkIds")
             if problems:
                 return TimelineNoteUpdatePayload(note=None, user_errors=problems.errors)
             changes = {"format": fmt, "mentions": mentioned, "links": linked}
@@ -372,12 +371,13 @@ class TimelineMutations:
         problems = Problems()
         cid = str(input.customer_id)
         await check_customer(ctx, problems, ["customerId"], cid)
-        description = v.text(problems, ["description"], input.description, MAX_DESCRIPTION)
+        description = v.text(problems, ["description"], input.description, MAX_DESCRIPTION, multiline=True)
         limit = ctx.settings.attachment_max_bytes
         upload: Any = input.file
         readable = callable(getattr(upload, "read", None))  # not so for a literal in the query text
         data: bytes = await upload.read(limit + 1) if readable else b""
         content_type = None
+        filename = v.filename(problems, ["file"], getattr(upload, "filename", None))
         if not readable:
             problems.add(["file"], "send the file as a multipart upload (a variable mapped to a file part)",
                          UserErrorCode.INVALID)
@@ -393,7 +393,6 @@ class TimelineMutations:
             return TimelineAttachmentAddPayload(attachment=None, user_errors=problems.errors)
         t = now()
         file_id = new_id("file")
-        filename = clean_filename(getattr(upload, "filename", None))
         digest = hashlib.sha256(data).hexdigest()
         await files.put(
             ctx.org, file_id, filename, data, content_type=content_type, sha256=digest, customer_id=cid, now=t

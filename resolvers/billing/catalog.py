@@ -141,8 +141,10 @@ class CatalogMutations:
             input.description.value if input.description is not None else doc.get("description"),
             input.options.value if input.options is not None else doc.get("options"),
         )
+        if input.name is not None and input.name.value is None:
+            problems.add(["name"], "a product needs a name", UserErrorCode.REQUIRED)
         if input.requires_shipping is not None:
-            merged["requiresShipping"] = input.requires_shipping.value
+            merged["requiresShipping"] = bool(input.requires_shipping.value)  # null: no shipping
         changed = {k: v for k, v in merged.items() if doc.get(k) != v}
         if input.expected_revision is not None and input.expected_revision != doc["revision"]:
             problems.add(["expectedRevision"], f"the product is at revision {doc['revision']}", UserErrorCode.REVISION_CONFLICT)

@@ -76,19 +76,19 @@ def apply_override(base: dict[str, Any], o: PlanOverrideInput) -> tuple[dict[str
     """The settings of `base` with the given overrides; and the names of the settings changed."""
     out = {k: base.get(k) for k in SETTINGS}
     given: dict[str, Any] = {}
-    if o.name is not None:
+    if o.name is not None and o.name.value is not None:  # null: the plan's own value
         given["name"] = o.name.value
     if o.description is not None:
         given["description"] = o.description.value
-    if o.currency is not None:
+    if o.currency is not None and o.currency.value is not None:  # null: the plan's own value
         given["currency"] = o.currency.value.value
-    if o.type is not None:
+    if o.type is not None and o.type.value is not None:  # null: the plan's own value
         given["type"] = o.type.value.name
-    if o.pricing is not None:
+    if o.pricing is not None and o.pricing.value is not None:  # null: the plan's own value
         given["pricing"] = _pricing(o.pricing.value)
     if o.recurring_interval is not None:
         given["recurringInterval"] = _obj(o.recurring_interval.value)
-    if o.billing_timing is not None:
+    if o.billing_timing is not None and o.billing_timing.value is not None:  # null: the plan's own value
         given["billingTiming"] = o.billing_timing.value.name
     if o.trial is not None:
         given["trial"] = _obj(o.trial.value)

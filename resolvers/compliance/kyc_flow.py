@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from resolvers.activity.timeline import check_file_type, clean_filename
+from resolvers.activity.timeline import check_file_type
 from resolvers.compliance.kyc_analysis import PROVIDER, Submission, UploadedFile
+from resolvers.validation import safe_filename as clean_filename
 from schema.common import Problems, UserErrorCode
 from schema.compliance.kyc import OPEN_REQUEST_STATUSES
 from store.activity import files, timeline

@@ -39,7 +39,7 @@ MAX_VALUE = 255
 
 def normalise(problems: Problems, path: Path, kind: str, value: str) -> str:
     """Checks a value for its type and returns it as entries store it (the form `find_blocked` matches)."""
-    raw = value.strip()
+    raw = v.clean_text(problems, path, value.strip())  # no control characters, no card numbers stored
     if not raw:
         problems.add(path, "is required", UserErrorCode.REQUIRED)
         return raw

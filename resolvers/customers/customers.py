@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -62,7 +63,7 @@ def list_query(filter: CustomerFilter | None, sort: CustomerSort | None, segment
     country = v.country(problems, ["filter", "country"], f.country)
     if problems:
         raise ClientError(problems.errors[0].message)
-    words = [w for w in (f.search or "").lower().split() if w][:5]
+    words = [w for w in unicodedata.normalize("NFC", f.search or "").lower().split() if w][:5]
     created = f.created_time
     return customers.CustomerQuery(
         sort=sort.field.name,
@@ -322,7 +323,10 @@ class CustomerMutations:
                     UserErrorCode.REVISION_CONFLICT,
                 )
             changes = _updated_fields(ctx, problems, input, doc)
-            if input.website_id is not None and str(input.website_id.value) != doc["websiteId"]:
+            if input.website_id is not None and input.website_id.value is None:
+                problems.add(["websiteId"], "a customer always belongs to a website; it cannot be cleared",
+                             UserErrorCode.REQUIRED)
+            elif input.website_id is not None and str(input.website_id.value) != doc["websiteId"]:
                 changes["websiteId"] = str(input.website_id.value)
                 await check_website(ctx, problems, ["websiteId"], changes["websiteId"])
             if problems:

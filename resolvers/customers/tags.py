@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 import strawberry
 
+from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers.customers import check_customer_id
@@ -37,12 +39,13 @@ MAX_TAGS = 20
 
 
 def tag_name(problems: Problems, path: list[str | int], value: str) -> str:
-    name = " ".join(value.split())
+    """NFC (so a combining accent and the precomposed letter are one name), spaces collapsed."""
+    name = " ".join(v.clean_text(problems, path, value).split())  # NFC, no controls, card numbers masked
     if not name:
         problems.add(path, "is required", UserErrorCode.REQUIRED)
     elif len(name) > MAX_NAME:
         problems.add(path, f"is {len(name)} characters long; the limit is {MAX_NAME}", UserErrorCode.TOO_LONG)
-    elif not NAME_RE.fullmatch(name):
+    elif not all(NAME_RE.fullmatch(ch) or unicodedata.category(ch).startswith("M") for ch in name):
         problems.add(path, "may contain only letters, digits, spaces and @ ~ - . _ +", UserErrorCode.INVALID)
     return name
 

@@ -68,11 +68,22 @@ def tax_value(problems: Problems, path: list[str | int], kind: str, value: str) 
         return raw
     try:
         return str(module.validate(raw))
-    except stdnum_errors.ValidationError as exc:
+    except (stdnum_errors.ValidationError, ValueError) as exc:
         problems.add(
             path, f"{raw!r} is not a valid {kind} number: {exc}", UserErrorCode.INVALID_TAX_ID
         )
-        return module.compact(raw) if len(raw) <= MAX_OTHER else raw
+        return _compact(module, raw)
+
+
+def _compact(module: ModuleType, raw: str) -> str:
+    """The number without separators, for comparing with stored ones. python-stdnum's `compact`
+    raises too on some invalid input (an unknown EU country prefix, `XX123`): then the raw text."""
+    if len(raw) > MAX_OTHER:
+        return raw
+    try:
+        return str(module.compact(raw))
+    except (stdnum_errors.ValidationError, ValueError):
+        return raw
 
 
 Change = Callable[[Problems, list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, str] | None]]

@@ -14,10 +14,13 @@ import dataclasses
 import enum
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
+from strawberry.types.maybe import Some
+from strawberry.types.unset import UNSET
 
 from resolvers.context import Context, now
 from schema.common import UserErrorCode
@@ -28,19 +31,47 @@ WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.05
 
 
-def _default(value: Any) -> Any:
+def canonical(value: Any) -> Any:
+    """A JSON-able, deterministic form of any input value, for hashing: every type an input can hold
+    (decimals of any kind incl. NaN/sNaN, enums, dates, nested input objects, `Maybe` wrappers, ints
+    beyond 64 bits, unencodable strings) maps to plain JSON; nothing raises."""
+    if value is None or isinstance(value, bool | float):
+        return value if not isinstance(value, float) else repr(value)
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**63 else f"int:{value}"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "unencodable:" + value.encode("utf-8", "surrogatepass").hex()
+        return value
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return format(value.normalize(), "f") if value.is_finite() else f"decimal:{value}"
     if isinstance(value, enum.Enum):
-        return value.value
-    raise TypeError(type(value))
+        return canonical(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Some):
+        return {"some": canonical(value.value)}
+    if value is UNSET:
+        return "unset"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((canonical(v) for v in value), key=repr)
+    return f"{type(value).__qualname__}:{value}"
 
 
 def input_hash(operation: str, data: Any) -> str:
     """SHA-256 of the operation and its input (without the key), canonical: sorted keys, normalised decimals."""
-    plain = dataclasses.asdict(data) if dataclasses.is_dataclass(data) and not isinstance(data, type) else dict(data)
-    plain.pop("idempotency_key", None)
-    raw = orjson.dumps([operation, plain], option=orjson.OPT_SORT_KEYS, default=_default)
+    plain = canonical(data)
+    if isinstance(plain, dict):
+        plain.pop("idempotency_key", None)
+    raw = orjson.dumps([operation, plain], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(raw).hexdigest()
 
 

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from resolvers import validation
 from resolvers.money.gateway import GatewayAdapter, SandboxGateway
 from resolvers.settings import Settings
 from resolvers.validation import Path
-from schema.common import Problems, UserErrorCode, currency_exponent
+from schema.common import Problems, UserErrorCode, currency_exponent, touch
 from store.customers import blocklists, customers
 from store.db import Doc, OrgDb
 from store.ids import type_of_id
@@ -53,7 +54,7 @@ def to_minor(problems: Problems, path: Path, amount: Decimal, currency: str) -> 
 
 
 def idempotency_key(problems: Problems, value: str) -> str:
-    key = value.strip()
+    key = validation.clean_text(problems, ["idempotencyKey"], value.strip())  # no control characters stored
     if not key:
         problems.add(["idempotencyKey"], "is required", UserErrorCode.REQUIRED)
     elif len(key) > MAX_KEY:
@@ -82,6 +83,8 @@ async def load_customer(org: OrgDb, problems: Problems, path: Path, customer_id:
     doc = await customers.get(org, customer_id)
     if doc is None:
         problems.add(path, f"no customer {customer_id} in this organization", UserErrorCode.NOT_FOUND)
+    else:
+        touch(doc["id"])
     return doc
 
 
@@ -114,6 +117,18 @@ async def route_account(org: OrgDb, problems: Problems, currency: str, account_i
             UserErrorCode.CURRENCY_NOT_ACCEPTED,
         )
     return account
+
+
+async def route_for_instrument(
+    org: OrgDb, problems: Problems, currency: str, account_id: str | None, instrument: Doc
+) -> Doc | None:
+    """The account for a payment with a stored instrument: the chosen one; else the instrument's sticky
+    gateway account when it is active and accepts `currency`; else the oldest accepting it."""
+    if account_id is None and instrument.get("stickyGatewayAccountId"):
+        sticky = await gateway_accounts.get(org, instrument["stickyGatewayAccountId"])
+        if sticky is not None and sticky.get("active", True) and currency in sticky["acceptedCurrencies"]:
+            return sticky
+    return await route_account(org, problems, currency, account_id)
 
 
 def gateway_for(settings: Settings, name: str | None = None) -> GatewayAdapter:
@@ -161,12 +176,8 @@ async def count_refund(org: OrgDb, customer_id: str, amount_minor: int, currency
 
 
 def text(problems: Problems, path: Path, value: str | None, limit: int = 255) -> str | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        problems.add(path, f"is {len(value)} characters long; the limit is {limit}", UserErrorCode.TOO_LONG)
-    return value
+    """A money mutation's free text (descriptions, references, names): the shared hygiene."""
+    return validation.text(problems, path, value, limit)
 
 
 # ---------------------------------------------------------------------------------------------- shared links

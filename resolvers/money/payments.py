@@ -18,13 +18,15 @@ from resolvers.money.sales import (
     errors_of,
     problems_outcome,
     refuse_blocked,
-    sale_errors,
+    sale_decline,
     usable,
 )
 from schema.common import Problems, UserErrorCode
 from schema.money.transactions import (
     CustomerPaymentCollectInput,
     CustomerPaymentCollectPayload,
+    PaymentDecline,
+    PaymentDeclineCode,
     PaymentLink,
     PaymentOption,
 )
@@ -53,15 +55,16 @@ async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
             ["paymentInstrumentId"], "is only for the PROCESS_WITH_INSTRUMENT option", UserErrorCode.INVALID
         )
     account = None
-    if option == PaymentOption.PAID_OUTSIDE:
+    chosen_account = str(inp.gateway_account_id) if inp.gateway_account_id else None
+    if option == PaymentOption.PROCESS_WITH_INSTRUMENT:
+        pass  # routed once the instrument is known (its sticky gateway account)
+    elif option == PaymentOption.PAID_OUTSIDE:
         if inp.gateway_account_id is not None:
             problems.add(
                 ["gatewayAccountId"], "a payment made outside uses no gateway account", UserErrorCode.INVALID
             )
     else:
-        account = await money.route_account(
-            org, problems, currency, str(inp.gateway_account_id) if inp.gateway_account_id else None
-        )
+        account = await money.route_account(org, problems, currency, chosen_account)
     invoice = None
     if inp.invoice_id is not None:  # billing: the payment is for an invoice
         hosted = option == PaymentOption.HOSTED_FORM
@@ -71,7 +74,7 @@ async def _collect(ctx: Context, inp: CustomerPaymentCollectInput) -> Outcome:
     elif option == PaymentOption.HOSTED_FORM:
         outcome = await _hosted_form(ctx, problems, inp, customer, account, amount, currency, description, t)
     else:
-        outcome = await _with_instrument(ctx, problems, inp, customer, account, amount, currency, description, t)
+        outcome = await _with_instrument(ctx, problems, inp, customer, chosen_account, amount, currency, description, t)
     if invoice is not None and outcome.get("transactionId"):
         await invoice_payments.apply(ctx, invoice["id"], outcome["transactionId"])
     return outcome
@@ -196,7 +199,7 @@ async def _with_instrument(
     problems: Problems,
     inp: CustomerPaymentCollectInput,
     customer: Doc | None,
-    account: Doc | None,
+    chosen_account: str | None,
     amount: int,
     currency: str,
     description: str | None,
@@ -205,6 +208,10 @@ async def _with_instrument(
     org = ctx.org
     chosen = str(inp.payment_instrument_id) if inp.payment_instrument_id is not None else None
     inst = await _pick_instrument(org, problems, chosen, customer) if customer is not None else None
+    if inst is not None:
+        account = await money.route_for_instrument(org, problems, currency, chosen_account, inst)
+    else:
+        account = await money.route_account(org, problems, currency, chosen_account)
     if problems or customer is None or account is None or inst is None:
         return problems_outcome(problems)
     types = await money.blocked_types(
@@ -217,14 +224,15 @@ async def _with_instrument(
     attempts = [await _charge_instrument(ctx, customer, account, inst, amount, currency, description, t)]
     if attempts[-1]["result"] == "DECLINED":
         for backup in await _backups(org, customer, inst, t):
-            attempts.append(
-                await _charge_instrument(ctx, customer, account, backup, amount, currency, description, t)
-            )
+            backup_account = await money.route_for_instrument(org, Problems(), currency, chosen_account, backup)
+            attempts.append(await _charge_instrument(
+                ctx, customer, backup_account or account, backup, amount, currency, description, t
+            ))
             if attempts[-1]["result"] != "DECLINED":
                 break
-    sale_errors(problems, attempts[-1])
     return problems_outcome(
-        problems, changed=True, transactionId=attempts[-1]["id"], attemptIds=[a["id"] for a in attempts]
+        problems, changed=True, transactionId=attempts[-1]["id"], attemptIds=[a["id"] for a in attempts],
+        decline=sale_decline(attempts[-1]),
     )
 
 
@@ -279,8 +287,11 @@ async def render_collect(ctx: Context, outcome: Outcome) -> CustomerPaymentColle
     attempts = [
         t for t in await ctx.loaders.transaction_by_id.load_many(outcome.get("attemptIds") or []) if t
     ]
+    decline = outcome.get("decline")
     return CustomerPaymentCollectPayload(
-        transaction=txn, attempts=attempts, payment_link=link, user_errors=errors_of(outcome)
+        transaction=txn, attempts=attempts, payment_link=link, user_errors=errors_of(outcome),
+        decline=PaymentDecline(code=PaymentDeclineCode[decline["code"]], message=decline["message"])
+        if decline else None,
     )
 
 

@@ -34,6 +34,7 @@ from store.wallet import payment_instruments as pi
 DEFAULT_HOURS = 24
 MAX_HOURS = 720
 OPEN_STATUSES = ["PENDING", "READY"]
+PAYOUT_METHODS = ("PAYMENT_CARD", "BANK_ACCOUNT")
 
 
 def payout_request(ctx: Context, doc: Doc) -> PayoutRequest:
@@ -81,7 +82,20 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
                 )
     if problems or customer is None or account is None:
         return problems_outcome(problems)
-    instrument = await _payout_instrument(org, customer, t) if request is None else None
+    used = await payouts.get_request_id(org, request_id)
+    if used is not None:
+        return await _sent_before(org, problems, used, customer, amount, currency)
+    request_card = bool(request and request.get("cardLast4"))
+    instrument = None if request_card else await _payout_instrument(org, customer, t)
+    if not request_card and instrument is None:
+        problems.add(
+            ["customerId"],
+            "the customer has no active payment card or bank account to receive a payout"
+            + (" and the payout request has no card yet" if request else "")
+            + "; add one first",
+            UserErrorCode.NO_PAYOUT_DESTINATION,
+        )
+        return problems_outcome(problems)
     attributes = money.customer_attributes(customer)
     if instrument is not None:
         attributes = money.merge_attributes(attributes, money.instrument_attributes(instrument))
@@ -93,13 +107,7 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
     txn_id = new_id("txn")
     existing = await payouts.claim_request_id(org, request_id, txn_id, t)
     if existing is not None:
-        problems.add(
-            ["requestId"],
-            f"a payout with request ID {request_id} exists already "
-            f"({existing['transactionId']}); nothing was paid",
-            UserErrorCode.ALREADY_EXISTS,
-        )
-        return problems_outcome(problems, transactionId=existing["transactionId"])
+        return await _sent_before(org, problems, existing, customer, amount, currency)
     card = (
         CardRef(last4=request["cardLast4"], bin=request.get("cardBin"), brand=request.get("cardBrand"))
         if request and request.get("cardLast4")
@@ -158,11 +166,35 @@ async def _send(ctx: Context, inp: PayoutSendInput) -> Outcome:
     return {"changed": True, "transactionId": txn_id, "errors": []}
 
 
+async def _sent_before(
+    org: OrgDb, problems: Problems, claim: Doc, customer: Doc, amount: int, currency: str
+) -> Outcome:
+    """A request ID used before: the same payout asked for again gets the earlier one (nothing is paid
+    now, no error); used for another customer, amount or currency it is ALREADY_EXISTS."""
+    earlier = await transactions.get(org, claim["transactionId"])
+    if earlier is not None and (earlier["customerId"], earlier["amountMinor"], earlier["currency"]) == (
+        customer["id"], amount, currency
+    ):
+        return {"changed": False, "transactionId": earlier["id"], "alreadySent": True, "errors": []}
+    problems.add(
+        ["requestId"],
+        f"request ID {claim['requestId']} was used for another payout ({claim['transactionId']}: another "
+        "customer, amount or currency); nothing was paid",
+        UserErrorCode.ALREADY_EXISTS,
+    )
+    return problems_outcome(problems)
+
+
 async def _payout_instrument(org: OrgDb, customer: Doc, t: datetime) -> Doc | None:
-    """The customer's default instrument when it can take money (a usable card or bank account)."""
-    iid = customer.get("defaultPaymentInstrumentId")
-    inst = await pi.get(org, iid) if iid else None
-    return inst if inst is not None and usable(Problems(), [], inst, t) else None
+    """Where the money goes: the customer's default instrument when it is a usable card or bank account,
+    else their first other usable one; None when there is none (the payout is refused)."""
+    candidates = (await pi.by_customers(org, [customer["id"]]))[0]
+    default = customer.get("defaultPaymentInstrumentId")
+    candidates.sort(key=lambda inst: inst["id"] != default)
+    for inst in candidates:
+        if inst.get("method") in PAYOUT_METHODS and usable(Problems(), [], inst, t):
+            return inst
+    return None
 
 
 @strawberry.type
@@ -181,7 +213,8 @@ class PayoutMutations:
     @mutation(
         "Sends a payout to the customer: the guide's *Send a payout*. Creates a CREDIT transaction, "
         "which can never "
-        "be refunded or reversed. A request ID already used creates nothing (ALREADY_EXISTS). "
+        "be refunded or reversed. The same request ID again returns the earlier payout (`alreadySent`) and pays "
+        "nothing; used for another customer, amount or currency it is ALREADY_EXISTS. "
         "Exactly once per "
         "`idempotencyKey`."
     )
@@ -197,7 +230,9 @@ class PayoutMutations:
             if outcome.get("transactionId")
             else None
         )
-        return PayoutSendPayload(transaction=txn, user_errors=errors_of(outcome))
+        return PayoutSendPayload(
+            transaction=txn, already_sent=bool(outcome.get("alreadySent")), user_errors=errors_of(outcome)
+        )
 
     @mutation(
         "Makes a payout request on the customer's behalf (the guide's *Request a payout*), with a "

@@ -18,7 +18,7 @@ from resolvers.context import Context, Info, now
 from resolvers.money import money
 from resolvers.money.idempotency import Outcome, once
 from resolvers.money.sales import errors_of, problems_outcome
-from schema.common import Money, Problems, UserErrorCode
+from schema.common import Money, Problems, UserErrorCode, touch
 from schema.money.transactions import (
     TransactionRefundInput,
     TransactionRefundPayload,
@@ -84,6 +84,7 @@ async def refund_one(
         if not money.check_id(problems, [*path, "transactionId"], txn_id, "Transaction", "txn"):
             return problems_outcome(problems)
         sale = await transactions.get(org, txn_id)
+        touch(sale["customerId"] if sale else None)
         if sale is None:
             problems.add(
                 [*path, "transactionId"],

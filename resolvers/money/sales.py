@@ -116,13 +116,15 @@ async def charge(
     return doc
 
 
-def sale_errors(problems: Problems, doc: Doc) -> None:
-    """DECLINED / GATEWAY_TIMEOUT next to a recorded, unapproved sale."""
+def sale_decline(doc: Doc) -> dict[str, str] | None:
+    """The decline outcome of a recorded, unapproved sale (DECLINED / GATEWAY_TIMEOUT); None when approved.
+    An outcome, not a user error: the sale is recorded, and a non-empty `userErrors` means nothing changed."""
     response = doc.get("gatewayResponse") or {}
     if doc["status"] == "TIMEOUT":
-        problems.add(None, response.get("message", "gateway timeout"), UserErrorCode.GATEWAY_TIMEOUT)
-    elif doc["result"] == "DECLINED":
-        problems.add(None, f"{response.get('code')}: {response.get('message')}", UserErrorCode.DECLINED)
+        return {"code": "GATEWAY_TIMEOUT", "message": response.get("message") or "gateway timeout"}
+    if doc["result"] == "DECLINED":
+        return {"code": "DECLINED", "message": f"{response.get('code')}: {response.get('message')}"}
+    return None
 
 
 def usable(problems: Problems, path: list[str | int], inst: Doc, t: datetime) -> bool:

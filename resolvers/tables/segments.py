@@ -217,12 +217,15 @@ class SegmentMutations:
         if input.name is not None:
             changes["name"] = _name(problems, input.name)
         table = doc["table"]
-        if input.customers is not None:
+        for name, given in (("customers", input.customers), ("transactions", input.transactions)):
+            if given is not None and given.value is None:  # the definition can be replaced, not removed
+                problems.add([name], "a segment's definition cannot be null; leave it out to keep it", UserErrorCode.REQUIRED)
+        if input.customers is not None and input.customers.value is not None:
             if table != "CUSTOMERS":
                 problems.add(["customers"], f"this is a segment of the {table} table", UserErrorCode.INVALID)
             else:
                 changes["definition"] = await customers_definition(ctx, problems, ["customers"], input.customers.value)
-        if input.transactions is not None:
+        if input.transactions is not None and input.transactions.value is not None:
             if table != "TRANSACTIONS":
                 problems.add(["transactions"], f"this is a segment of the {table} table", UserErrorCode.INVALID)
             else:

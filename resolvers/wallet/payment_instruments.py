@@ -16,6 +16,7 @@ import strawberry
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
+from resolvers.money import money
 from resolvers.validation import Path
 from resolvers.wallet.instrument_details import bank_account, billing_address, card, customer_billing_address, expiry, other
 from schema.common import Problems, UserError, UserErrorCode
@@ -42,6 +43,7 @@ from store.activity import timeline
 from store.customers import customers
 from store.errors import NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
+from store.money import gateway_accounts
 from store.wallet import payment_instruments as pi
 
 
@@ -137,7 +139,9 @@ async def _instrument(ctx: Context, problems: Problems, path: Path, iid: str) ->
     doc = await pi.get(ctx.org, iid)
     if doc is None:
         problems.add(path, f"no payment instrument {iid} in this organization", UserErrorCode.NOT_FOUND)
-    elif doc["status"] == "DEACTIVATED":
+        return None
+    ctx.touched_customers.add(doc["customerId"])
+    if doc["status"] == "DEACTIVATED":
         problems.add(path, f"payment instrument {iid} is deactivated", UserErrorCode.INSTRUMENT_DEACTIVATED)
     return doc
 
@@ -333,6 +337,16 @@ class PaymentInstrumentMutations:
     async def payment_instrument_sticky_gateway_update(
         self, info: Info, input: Annotated[PaymentInstrumentStickyGatewayUpdateInput, INPUT]
     ) -> PaymentInstrumentStickyGatewayUpdatePayload:
+        account_id = v.text(Problems(), [], input.sticky_gateway_account_id, 50)
+        if account_id is not None:
+            problems = Problems()
+            if money.check_id(problems, ["stickyGatewayAccountId"], account_id, "GatewayAccount", "gwa"):
+                if await gateway_accounts.get(info.context.org, account_id) is None:
+                    problems.add(["stickyGatewayAccountId"], f"no gateway account {account_id} in this organization",
+                                 UserErrorCode.NOT_FOUND)
+            if problems:
+                return PaymentInstrumentStickyGatewayUpdatePayload(payment_instrument=None,
+                                                                   user_errors=problems.errors)
         inst, errors = await _edit(
             info.context,
             str(input.id),

@@ -153,14 +153,19 @@ class TimelineNoteUpdateInput:
     expected_revision: int | None = strawberry.field(
         default=None, description="Refuse with `REVISION_CONFLICT` unless the note is at this revision."
     )
-    message: Maybe[str] = strawberry.field(
-        default=None, description="New text (≤ 10,000); `@` mentions are re-read."
+    message: Maybe[str | None] = strawberry.field(
+        default=None, description="New text (≤ 10,000); `@` mentions are re-read. `null` is refused (`REQUIRED`)."
     )
-    format: Maybe[NoteFormat] = strawberry.field(default=None, description="New format.")
-    mentioned_ids: Maybe[list[strawberry.ID]] = strawberry.field(
-        default=None, description="Replaces the mentions made by id. Newly mentioned users are notified."
+    format: Maybe[NoteFormat | None] = strawberry.field(
+        default=None, description="New format. `null` is refused (`REQUIRED`)."
     )
-    link_ids: Maybe[list[strawberry.ID]] = strawberry.field(default=None, description="Replaces the links.")
+    mentioned_ids: Maybe[list[strawberry.ID] | None] = strawberry.field(
+        default=None,
+        description="Replaces the mentions made by id (`null` or `[]`: none). Newly mentioned users are notified.",
+    )
+    link_ids: Maybe[list[strawberry.ID] | None] = strawberry.field(
+        default=None, description="Replaces the links (`null` or `[]`: none)."
+    )
 
 
 @strawberry.input(description="Which note to delete.")

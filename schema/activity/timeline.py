@@ -10,11 +10,14 @@ import enum
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
 from schema.common import Connection, Money, Node
+
+if TYPE_CHECKING:
+    from schema.money.transactions import Transaction
 
 
 @strawberry.enum(description="What happened on a customer's timeline.")
@@ -256,15 +259,28 @@ def _money(doc: dict[str, Any]) -> Money:
     return Money.from_minor(doc["data"]["amountMinor"], doc["data"]["currency"])
 
 
+async def _transaction(
+    root: Any, info: strawberry.Info
+) -> Annotated[Transaction, strawberry.lazy("schema.money.transactions")] | None:
+    return await info.context.loaders.transaction_by_id.load(str(root.transaction_id))
+
+
+def transaction_field(what: str) -> Any:
+    """The event's transaction itself (batched), so the timeline can refund without a second request."""
+    return strawberry.field(resolver=_transaction, description=f"{what} (`transactionId`), to read or refund it.")
+
+
 @strawberry.type(description="A payment was approved (or registered as paid outside the gateway).")
 class PaymentApprovedEvent(TimelineEvent):
     transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    transaction = transaction_field("The sale")
     amount: Money = strawberry.field(description="Amount paid.")
 
 
 @strawberry.type(description="A payment was declined or timed out at the gateway.")
 class PaymentDeclinedEvent(TimelineEvent):
     transaction_id: strawberry.ID = strawberry.field(description="The declined sale.")
+    transaction = transaction_field("The declined sale")
     amount: Money = strawberry.field(description="Amount attempted.")
     reason_code: str = strawberry.field(description="The gateway's code, e.g. `INSUFFICIENT_FUNDS`.")
 
@@ -284,6 +300,7 @@ class PaymentLinkCreatedEvent(TimelineEvent):
 @strawberry.type(description="A sale was refunded, fully or partly.")
 class TransactionRefundedEvent(TimelineEvent):
     transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    transaction = transaction_field("The sale")
     refund_transaction_id: strawberry.ID = strawberry.field(description="The REFUND child transaction.")
     amount: Money = strawberry.field(description="Amount refunded.")
 
@@ -291,6 +308,7 @@ class TransactionRefundedEvent(TimelineEvent):
 @strawberry.type(description="A sale was voided before it settled.")
 class TransactionVoidedEvent(TimelineEvent):
     transaction_id: strawberry.ID = strawberry.field(description="The sale.")
+    transaction = transaction_field("The sale")
     void_transaction_id: strawberry.ID = strawberry.field(description="The VOID child transaction.")
     amount: Money = strawberry.field(description="Amount voided.")
 
@@ -298,6 +316,7 @@ class TransactionVoidedEvent(TimelineEvent):
 @strawberry.type(description="A payout was sent to the customer.")
 class PayoutSentEvent(TimelineEvent):
     transaction_id: strawberry.ID = strawberry.field(description="The CREDIT transaction.")
+    transaction = transaction_field("The CREDIT transaction (payouts cannot be refunded)")
     amount: Money = strawberry.field(description="Amount paid out.")
     request_id: str = strawberry.field(description="The merchant's payout request ID.")
 

@@ -298,11 +298,11 @@ class ProductCreateInput:
 class ProductUpdateInput:
     product_id: strawberry.ID = strawberry.field(description="The product.")
     expected_revision: int | None = strawberry.field(default=None, description="Refuse if it changed since read.")
-    name: Maybe[str] = strawberry.field(default=None, description="New name.")
-    unit_label: Maybe[str] = strawberry.field(default=None, description="New unit name.")
+    name: Maybe[str | None] = strawberry.field(default=None, description="New name.")
+    unit_label: Maybe[str | None] = strawberry.field(default=None, description="New unit name.")
     description: Maybe[str | None] = strawberry.field(default=None, description="New description (null clears).")
-    requires_shipping: Maybe[bool] = strawberry.field(default=None, description="Needs shipping.")
-    options: Maybe[list[str]] = strawberry.field(default=None, description="New option names.")
+    requires_shipping: Maybe[bool | None] = strawberry.field(default=None, description="Needs shipping.")
+    options: Maybe[list[str] | None] = strawberry.field(default=None, description="New option names.")
 
 
 @strawberry.input(description="Every setting of a pricing plan (the guide's *Create a pricing plan*).")
@@ -334,15 +334,15 @@ class PlanCreateInput:
     "or in `planUpdate`; absent fields keep the plan's, null removes an optional one (trial, setup fee, …)."
 )
 class PlanOverrideInput:
-    name: Maybe[str] = strawberry.field(default=None, description="Plan info: name on invoices.")
+    name: Maybe[str | None] = strawberry.field(default=None, description="Plan info: name on invoices.")
     description: Maybe[str | None] = strawberry.field(default=None, description="Plan info: description.")
-    currency: Maybe[CurrencyCode] = strawberry.field(default=None, description="Plan info: currency.")
-    type: Maybe[PlanType] = strawberry.field(default=None, description="Plan info: type.")
-    pricing: Maybe[PricingInput] = strawberry.field(default=None, description="Pricing: formula and prices.")
+    currency: Maybe[CurrencyCode | None] = strawberry.field(default=None, description="Plan info: currency.")
+    type: Maybe[PlanType | None] = strawberry.field(default=None, description="Plan info: type.")
+    pricing: Maybe[PricingInput | None] = strawberry.field(default=None, description="Pricing: formula and prices.")
     recurring_interval: Maybe[RecurringIntervalInput | None] = strawberry.field(
         default=None, description="Billing period and frequency."
     )
-    billing_timing: Maybe[BillingTiming] = strawberry.field(default=None, description="Billing timing.")
+    billing_timing: Maybe[BillingTiming | None] = strawberry.field(default=None, description="Billing timing.")
     trial: Maybe[PlanTrialInput | None] = strawberry.field(default=None, description="Trial (null: no trial).")
     setup_price: Maybe[Decimal | None] = strawberry.field(default=None, description="Setup fee (null: none).")
     metered_billing: Maybe[MeteredBillingInput | None] = strawberry.field(

@@ -101,7 +101,10 @@ class Customer(Linkable):
     is_lead: bool = strawberry.field(description="True while the customer has made no payment (the leads segment).")
     payment_count: int = strawberry.field(description="Number of approved payments.")
     last_payment_time: datetime | None = strawberry.field(description="Time of the last approved payment.")
-    lifetime_revenue: list[Money] = strawberry.field(description="Approved payments less refunds, per currency.")
+    lifetime_revenue: list[Money] = strawberry.field(
+        description="Approved payments less refunds: one entry per currency the customer has ever paid in, "
+        "sorted by currency; `0.00` when everything was refunded; `[]` only when they never paid."
+    )
     average_value: list[Money] = strawberry.field(description="Average approved payment, per currency.")
     created_time: datetime = strawberry.field(description="When the customer was added.")
     updated_time: datetime = strawberry.field(description="When the customer last changed.")
@@ -423,7 +426,9 @@ class CustomerUpdateInput:
     expected_revision: int | None = strawberry.field(
         default=None, description="Refuse the edit with `REVISION_CONFLICT` unless the customer is at this revision."
     )
-    website_id: Maybe[strawberry.ID] = strawberry.field(default=None, description="Move to another website.")
+    website_id: Maybe[strawberry.ID | None] = strawberry.field(
+        default=None, description="Move to another website. A customer always has one: `null` is refused (`REQUIRED`)."
+    )
     first_name: Maybe[str | None] = strawberry.field(default=None, description="First name (≤ 45).")
     last_name: Maybe[str | None] = strawberry.field(default=None, description="Last name (≤ 45).")
     organization: Maybe[str | None] = strawberry.field(default=None, description="Organization (≤ 255).")
@@ -431,11 +436,15 @@ class CustomerUpdateInput:
     date_of_birth: Maybe[date | None] = strawberry.field(default=None, description="Date of birth.")
     address: Maybe[AddressInput | None] = strawberry.field(default=None, description="Replaces the whole address.")
     custom_fields: Maybe[JSON | None] = strawberry.field(default=None, description="Replaces the custom fields.")
-    emails: Maybe[list[EmailInput]] = strawberry.field(default=None, description="Replaces every email.")
+    emails: Maybe[list[EmailInput] | None] = strawberry.field(
+        default=None, description="Replaces every email (`null` or `[]`: removes them all)."
+    )
     emails_add: list[EmailInput] | None = strawberry.field(default=None, description="Emails to add.")
     emails_remove: list[str] | None = strawberry.field(default=None, description="Emails to remove (by address).")
     primary_email: str | None = strawberry.field(default=None, description="Make this existing address primary.")
-    phone_numbers: Maybe[list[PhoneNumberInput]] = strawberry.field(default=None, description="Replaces every phone.")
+    phone_numbers: Maybe[list[PhoneNumberInput] | None] = strawberry.field(
+        default=None, description="Replaces every phone (`null` or `[]`: removes them all)."
+    )
     phone_numbers_add: list[PhoneNumberInput] | None = strawberry.field(default=None, description="Phones to add.")
     phone_numbers_remove: list[str] | None = strawberry.field(
         default=None, description="Phones to remove (any form that normalises to the stored E.164 value)."

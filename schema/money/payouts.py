@@ -45,10 +45,17 @@ class PayoutSendInput:
 @strawberry.type(description="Result of `payoutSend`.")
 class PayoutSendPayload:
     transaction: Transaction | None = strawberry.field(
-        description="The CREDIT transaction; with ALREADY_EXISTS on `requestId`, the earlier payout "
-                    "of that ID."
+        description="The CREDIT transaction: the new one, or (with `alreadySent`) the earlier payout of this "
+        "request ID."
     )
-    user_errors: list[UserError] = strawberry.field(description="Why nothing was paid; empty on success.")
+    already_sent: bool = strawberry.field(
+        default=False,
+        description="True when a payout with this `requestId` (same customer, amount and currency) was sent "
+        "before: it is returned as `transaction` and nothing was paid now.",
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing was paid; non-empty means nothing changed. Empty on success and for a replay."
+    )
 
 
 @strawberry.enum(description="Where a payout request stands.")

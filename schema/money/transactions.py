@@ -339,6 +339,23 @@ class CustomerPaymentCollectInput:
     )
 
 
+@strawberry.enum(description="Why a gateway did not approve a payment it was sent.")
+class PaymentDeclineCode(enum.Enum):
+    DECLINED = strawberry.enum_value("DECLINED", description="The gateway declined the payment.")
+    GATEWAY_TIMEOUT = strawberry.enum_value(
+        "GATEWAY_TIMEOUT", description="The gateway did not answer in time; the transaction is TIMEOUT."
+    )
+
+
+@strawberry.type(
+    description="A payment that was sent to the gateway and not approved. The transaction is recorded "
+    "(this is an outcome, not an input error)."
+)
+class PaymentDecline:
+    code: PaymentDeclineCode = strawberry.field(description="Declined or timed out.")
+    message: str = strawberry.field(description="The gateway's response code and message.")
+
+
 @strawberry.type(description="Result of `customerPaymentCollect`.")
 class CustomerPaymentCollectPayload:
     transaction: Transaction | None = strawberry.field(
@@ -352,9 +369,13 @@ class CustomerPaymentCollectPayload:
         "backup instruments until one is approved); `transaction` is the last."
     )
     payment_link: PaymentLink | None = strawberry.field(description="HOSTED_FORM: the link to share.")
+    decline: PaymentDecline | None = strawberry.field(
+        default=None,
+        description="PROCESS_WITH_INSTRUMENT: set when the last attempt was declined or timed out (the "
+        "transaction and attempts are recorded); null when approved or not sent to a gateway.",
+    )
     user_errors: list[UserError] = strawberry.field(
-        description="Why the input was refused (nothing changed), or DECLINED / GATEWAY_TIMEOUT next to the "
-        "recorded transaction."
+        description="Why the input was refused; non-empty means nothing changed (declines are in `decline`)."
     )
 
 

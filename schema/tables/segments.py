@@ -169,10 +169,10 @@ class SegmentUpdateInput:
         default=None, description="Refuse with `REVISION_CONFLICT` unless the segment is at this revision."
     )
     name: str | None = strawberry.field(default=None, description="Rename (≤ 100).")
-    customers: Maybe[CustomerSegmentDefinitionInput] = strawberry.field(
+    customers: Maybe[CustomerSegmentDefinitionInput | None] = strawberry.field(
         default=None, description="Replaces the definition of a customers segment."
     )
-    transactions: Maybe[TransactionSegmentDefinitionInput] = strawberry.field(
+    transactions: Maybe[TransactionSegmentDefinitionInput | None] = strawberry.field(
         default=None, description="Replaces the definition of a payments segment."
     )
     columns: list[str] | None = strawberry.field(default=None, description="Replaces the columns and their order.")

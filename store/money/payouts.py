@@ -44,6 +44,11 @@ async def claim_request_id(org: OrgDb, request_id: str, transaction_id: str, now
     return None
 
 
+async def get_request_id(org: OrgDb, request_id: str) -> Doc | None:
+    """The claim of a payout request ID, if it was used."""
+    return await org[REQUEST_IDS].find_one({"requestId": request_id}, {"_id": 0})
+
+
 async def release_request_id(org: OrgDb, request_id: str, transaction_id: str) -> None:
     await org[REQUEST_IDS].delete_one({"requestId": request_id, "transactionId": transaction_id})
 

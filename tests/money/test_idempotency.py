@@ -19,6 +19,7 @@ from tests.money_helpers import (
     REFUND,
     add_account,
     add_customer,
+    add_payee,
     customer_money,
     paid_outside,
     payout,
@@ -89,7 +90,7 @@ async def test_twenty_concurrent_identical_refunds_refund_once(org, store):
 
 async def test_payout_replay_pays_once(org, store):
     await add_account(org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     first = await payout(org, cid, "po-9", idem="payout-key")
     again = await payout(org, cid, "po-9", idem="payout-key")
     assert again["userErrors"] == [] and again["transaction"]["id"] == first["transaction"]["id"]

@@ -249,7 +249,7 @@ INSTRUMENT = """query($id: ID!) { node(id: $id) { ... on PaymentInstrument { id 
 
 ATTEMPTS = """mutation($input: CustomerPaymentCollectInput!) { customerPaymentCollect(input: $input) {
   transaction { id result status paymentInstrumentId last4 gatewayResponse { code } }
-  attempts { id result paymentInstrumentId }
+  attempts { id result paymentInstrumentId } decline { code message }
   userErrors { field message code } } }"""
 
 BLOCK = """mutation($input: BlocklistEntryAddInput!) { blocklistEntryAdd(input: $input) {
@@ -332,13 +332,13 @@ async def test_declined_default_falls_back_to_a_backup_instrument(org):
     assert (await customer_money(org, cid))["paymentCount"] == 1
 
 
-async def test_declined_without_backup_is_recorded_with_a_declined_error(org):
+async def test_declined_without_backup_is_recorded_as_a_decline_not_a_user_error(org):
     await add_account(org)
     cid = await add_customer(org)
     await _add_card(org, cid, "4000000000009979")
     result = await _charge(org, cid)
-    assert [e["code"] for e in result["userErrors"]] == ["DECLINED"]
-    assert "STOLEN_CARD" in result["userErrors"][0]["message"]
+    assert result["userErrors"] == []  # something changed: the declined sale is recorded
+    assert result["decline"]["code"] == "DECLINED" and "STOLEN_CARD" in result["decline"]["message"]
     assert (result["transaction"]["result"], result["transaction"]["gatewayResponse"]["code"]) == (
         "DECLINED",
         "STOLEN_CARD",

@@ -12,6 +12,7 @@ from tests.money_helpers import (
     TRANSACTIONS,
     add_account,
     add_customer,
+    add_payee,
     path_of,
     pay_on_page,
     payout,
@@ -37,7 +38,7 @@ def _codes(result):
 
 async def test_payout_is_a_credit_transaction_on_the_timeline(org):
     await add_account(org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     result = await payout(org, cid, "po-2024-001", "25.00", description="Commission")
     assert result["userErrors"] == []
     txn = result["transaction"]
@@ -59,22 +60,25 @@ async def test_payout_is_a_credit_transaction_on_the_timeline(org):
     )
 
 
-async def test_second_payout_with_the_same_request_id_creates_nothing(org, other_org, store):
+async def test_second_payout_with_the_same_request_id_creates_nothing_and_a_replay_is_no_error(org, other_org, store):
     await add_account(org)
     await add_account(other_org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     first = await payout(org, cid, "po-1", "25.00")
-    second = await payout(org, cid, "po-1", "30.00")
-    assert _codes(second) == [(["requestId"], "ALREADY_EXISTS")]
-    assert second["transaction"]["id"] == first["transaction"]["id"]
+    replay = await payout(org, cid, "po-1", "25.00")  # the same payout again (another idempotency key)
+    assert replay["userErrors"] == [] and replay["alreadySent"] is True
+    assert replay["transaction"]["id"] == first["transaction"]["id"] and first["alreadySent"] is False
+    second = await payout(org, cid, "po-1", "30.00")  # another payout under a used request ID
+    assert _codes(second) == [(["requestId"], "ALREADY_EXISTS")] and second["transaction"] is None
+    assert first["transaction"]["id"] in second["userErrors"][0]["message"]
     assert await store.for_org(org.id)[txn_store.COLLECTION].count({"type": "CREDIT"}) == 1
-    theirs = await payout(other_org, await add_customer(other_org), "po-1", "30.00")
+    theirs = await payout(other_org, await add_payee(other_org), "po-1", "30.00")
     assert theirs["userErrors"] == []  # request IDs are unique per organization
 
 
 async def test_payout_input_problems_are_reported_together(org, store):
     await add_account(org, ["EUR"])
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     result = await payout(org, cid, "bad id!", "1.001", "USD")
     assert sorted(_codes(result)) == [
         (["amount"], "TOO_MANY_DECIMALS"),
@@ -86,7 +90,7 @@ async def test_payout_input_problems_are_reported_together(org, store):
 
 async def test_payout_request_is_confirmed_on_its_page_then_fulfilled(org):
     await add_account(org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     data = await org.gql(
         CREATE_REQUEST,
         {"input": {"customerId": cid, "amount": "40.00", "currency": "USD", "description": "Winnings"}},
@@ -119,7 +123,7 @@ async def test_payout_request_is_confirmed_on_its_page_then_fulfilled(org):
 
 
 async def test_canceled_or_expired_payout_request_page_takes_no_confirmation(org, store):
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     make = {"input": {"customerId": cid, "amount": "5.00", "currency": "EUR"}}
     req = (await org.gql(CREATE_REQUEST, make))["payoutRequestCreate"]["payoutRequest"]
     canceled = await org.gql(CANCEL_REQUEST, {"input": {"id": req["id"], "reason": "duplicate"}})
@@ -134,7 +138,7 @@ async def test_canceled_or_expired_payout_request_page_takes_no_confirmation(org
 
 
 async def test_payout_request_of_another_organization_is_invisible(org, other_org):
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     req = await org.gql(CREATE_REQUEST, {"input": {"customerId": cid, "amount": "5.00", "currency": "EUR"}})
     rid = req["payoutRequestCreate"]["payoutRequest"]["id"]
     assert (await other_org.gql(GET_REQUEST, {"id": rid}))["payoutRequest"] is None
@@ -144,7 +148,7 @@ async def test_payout_request_of_another_organization_is_invisible(org, other_or
 
 
 async def test_payout_needs_a_key(org):
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     result = await payout(org, cid, "po-x", idem=" ")
     assert _codes(result) == [(["idempotencyKey"], "REQUIRED")]
 
@@ -171,7 +175,7 @@ async def test_payout_goes_to_the_default_instrument(org):
 
 async def test_payout_to_a_blocklisted_customer_is_refused_and_keeps_the_request_id(org, store):
     await add_account(org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     entry = await org.gql(BLOCK, {"input": {"type": "CUSTOMER_ID", "value": cid}})
     result = await payout(org, cid, "po-blocked")
     assert [e["code"] for e in result["userErrors"]] == ["BLOCKED"]

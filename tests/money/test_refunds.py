@@ -11,6 +11,7 @@ from tests.money_helpers import (
     REFUND,
     add_account,
     add_customer,
+    add_payee,
     card_sale,
     customer_money,
     key,
@@ -98,7 +99,7 @@ async def test_over_refund_is_refused_and_changes_nothing(org, store):
 async def test_declined_payouts_and_refunds_cannot_be_refunded(org, settings):
     settings.settlement_delay_seconds = 0
     await add_account(org)
-    cid = await add_customer(org)
+    cid = await add_payee(org)
     declined = await card_sale(org, cid, "10.00", INSUFFICIENT_FUNDS_CARD)
     credit = (await payout(org, cid, "payout-1"))["transaction"]["id"]
     sale = await paid_outside(org, cid, "10.00")

@@ -12,6 +12,7 @@ import pytest
 from store.db import Store
 from store.wallet import payment_instruments
 from tests.helpers import CommandCounter, Org
+from tests.money_helpers import add_account
 
 CARD = "4000 0566 5566 5556"  # a Visa test number
 CARD_DIGITS = CARD.replace(" ", "")
@@ -565,10 +566,11 @@ async def test_backup_flag_address_and_sticky_gateway_edits(org: Org) -> None:
     assert [
         (e["field"], e["code"]) for e in bad_address["paymentInstrumentBillingAddressUpdate"]["userErrors"]
     ] == [(["billingAddress", "country"], "INVALID_COUNTRY")]
-    sticky = await org.gql(STICKY, {"input": {"id": inst["id"], "stickyGatewayAccountId": "gw_stripe_eu"}})
+    account = await add_account(org, ["EUR"], "Stripe EU")
+    sticky = await org.gql(STICKY, {"input": {"id": inst["id"], "stickyGatewayAccountId": account}})
     assert (
         sticky["paymentInstrumentStickyGatewayUpdate"]["paymentInstrument"]["stickyGatewayAccountId"]
-        == "gw_stripe_eu"
+        == account
     )
     cleared = await org.gql(STICKY, {"input": {"id": inst["id"], "stickyGatewayAccountId": None}})
     assert (
