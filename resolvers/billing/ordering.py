@@ -154,6 +154,15 @@ def schedule(problems: Problems, inp: OrderCreateInput, items: list[Doc], unit: 
     subscription = inp.order_type.name == "SUBSCRIPTION"
     out: Doc = {"startTime": start, "currentPeriodStart": start, "currentPeriodEnd": None, "renewalTime": None,
                 "inTrial": False, "trialEndTime": None, "isTrialOnly": False, "serviceAnchorTime": None}
+    # Times past the horizon are refused before any period is computed from them (year 9999 + a period
+    # does not exist).
+    horizon = t + timedelta(days=3653)
+    far = [key for key in ("start_time", "renewal_time", "service_anchor_time", "trial_end_time", "abandon_time")
+           if isinstance(getattr(inp, key, None), datetime) and getattr(inp, key) > horizon]
+    for key in far:
+        problems.add([_camel(key)], "may be at most 10 years ahead", UserErrorCode.INVALID)
+    if far:
+        return out
     if inp.start_time is not None and start < pricing.add_period(t, unit, -length):
         problems.add(["startTime"], "may be at most one billing period in the past", UserErrorCode.DATE_IN_PAST)
     if not subscription:

@@ -32,10 +32,13 @@ def to_node(ctx: Context, doc: dict[str, Any]) -> DataExport:
 
 
 def _filename(problems: Problems, given: str | None, table: str, t: Any) -> str:
+    if given is not None and v.mask_card_numbers(given) != given:
+        problems.add(["filename"], "contains a card number; card numbers are not stored", UserErrorCode.INVALID)
+        return "export.csv"
     name = v.text(problems, ["filename"], given, 100) if given is not None else None
     if name is not None and not re.fullmatch(r"[\w .\-]+", name):
         problems.add(["filename"], "may contain only letters, digits, spaces, `.`, `_` and `-`", UserErrorCode.INVALID)
-    name = name or f"{table.lower()}-{t:%Y%m%d-%H%M%S}"
+    name = name or f"{table.lower()}-{t:%Y%m%d}T{t:%H%M%S}"  # a T: no digit run that reads as a card number
     return name if name.lower().endswith(".csv") else name + ".csv"
 
 

@@ -47,6 +47,22 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: val for k, val in d.items() if val not in (None, [], "")}
 
 
+def stored_definition(problems: Problems, path: Path, value: Any) -> Any:
+    """A definition as it is stored: every string in it passes the text hygiene of free texts (no
+    control or bidi characters) and holds no card number (a filter value is not masked: it is refused)."""
+    if isinstance(value, str):
+        if v.mask_card_numbers(value) != value:
+            problems.add(path, "contains a card number; card numbers are not stored", UserErrorCode.INVALID)
+            return value
+        return v.clean_text(problems, path, value)
+    if isinstance(value, dict):
+        return {k: stored_definition(problems, [*path, k], x) for k, x in value.items()}
+    if isinstance(value, list):
+        return [stored_definition(problems, [*path, i], x) for i, x in enumerate(value)]
+    return value
+
+
+
 async def customers_definition(
     ctx: Context, problems: Problems, path: Path, inp: CustomerSegmentDefinitionInput
 ) -> dict[str, Any]:
@@ -69,7 +85,7 @@ async def customers_definition(
     })
     sort = {"field": inp.sort.field.name, "direction": inp.sort.direction.name} if inp.sort else {
         "field": "CREATED_TIME", "direction": "DESC"}
-    return {"segment": inp.segment.name, "filter": flt, "sort": sort}
+    return stored_definition(problems, path, {"segment": inp.segment.name, "filter": flt, "sort": sort})
 
 
 def transactions_definition(problems: Problems, path: Path, inp: TransactionSegmentDefinitionInput) -> dict[str, Any]:
@@ -91,7 +107,7 @@ def transactions_definition(problems: Problems, path: Path, inp: TransactionSegm
     })
     sort = {"field": inp.sort.field.name, "direction": inp.sort.direction.name} if inp.sort else {
         "field": "CREATED_TIME", "direction": "DESC"}
-    return {"segment": inp.segment.name, "filter": flt, "sort": sort}
+    return stored_definition(problems, path, {"segment": inp.segment.name, "filter": flt, "sort": sort})
 
 
 def check_columns(problems: Problems, path: Path, table: str, names: list[str] | None) -> list[str]:

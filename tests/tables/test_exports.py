@@ -41,11 +41,12 @@ def parse(body: bytes) -> list[list[str]]:
 
 
 async def add_nasty_customers(org, store) -> list[str]:
-    """Through the API where it keeps the value; a leading tab or CR the API trims, so those rows are
-    written to the store directly (as data imported by other means would be)."""
+    """Through the API where it keeps the value; tabs, CRs and line breaks the API refuses in names
+    (text hygiene), so those rows are written to the store directly (as data imported by other means
+    would be)."""
     ids = []
     for i, name in enumerate(NASTY):
-        if name[0] in "\t\r":
+        if any(c in name for c in "\t\r\n"):
             t = now()
             doc = {"id": f"raw-{i}", "websiteId": org.website_id, "firstName": name, "lastName": f"N{i:02d}",
                    "emails": [], "phoneNumbers": [], "paymentCount": 0, "revenue": {}, "tags": [],
