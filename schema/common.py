@@ -446,19 +446,23 @@ class Connection(Generic[T]):
 
     @classmethod
     def build(
-        cls, edges: list[Edge[T]], *, after: str | None, has_next: bool, count: Callable[[], Awaitable[int]],
-        page: Page | None = None,
+        cls, edges: list[Edge[T]], *, page: Page, has_next: bool, count: Callable[[], Awaitable[int]],
+        start_cursor: str | None = None, end_cursor: str | None = None,
     ) -> Connection[T]:
-        """A page; `count` runs only when `totalCount` is selected. `has_next`: more items lie beyond the
-        page in the direction it was read (for a `last`/`before` page, before its start)."""
-        backward = page is not None and page.backward
+        """A page with Relay's page info; `count` runs only when `totalCount` is selected. `has_next`: more
+        items lie beyond the page in the direction it was read (for a `last` page, before its start). The
+        cursors default to those of the first and last edge."""
+        if page.backward:
+            has_next_page, has_previous_page = page.cursor is not None, has_next
+        else:
+            has_next_page, has_previous_page = has_next, page.cursor is not None
         return cls(
             edges=edges,
             page_info=PageInfo(
-                has_next_page=(page.cursor is not None) if backward else has_next,  # type: ignore[union-attr]
-                has_previous_page=has_next if backward else after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=has_next_page,
+                has_previous_page=has_previous_page,
+                start_cursor=start_cursor if start_cursor is not None else edges[0].cursor if edges else None,
+                end_cursor=end_cursor if end_cursor is not None else edges[-1].cursor if edges else None,
             ),
             _count=count,
         )
@@ -466,11 +470,8 @@ class Connection(Generic[T]):
 
 MAX_PAGE = 100
 
-# Forward-only connection arguments (billing's lists): `first` required.
-ForwardFirst = Annotated[int, strawberry.argument(description="Page size, 1–100.")]
-
-# The arguments every connection field takes: `first` (+ `after`) pages forward, `last` (+ `before`)
-# backward; exactly one of `first` and `last`.
+# The arguments every connection field takes (tests/edge/test_paging.py checks that each one does):
+# `first` (+ `after`) pages forward, `last` (+ `before`) backward; exactly one of `first` and `last`.
 First = Annotated[int | None, strawberry.argument(description="Page size, 1–100, from the start (or after `after`).")]
 After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page (with `first`).")]
 Last = Annotated[int | None, strawberry.argument(
@@ -487,22 +488,28 @@ class Page:
     cursor: str | None
     backward: bool
 
+    @property
+    def argument(self) -> str:
+        """The name of the argument the cursor came in (for error messages)."""
+        return "before" if self.backward else "after"
+
 
 def page_of(first: int | None, after: str | None, last: int | None = None, before: str | None = None) -> Page:
-    """The page asked for; a clear error for a missing, out-of-range or mixed combination."""
+    """The page asked for; a clear error for a missing, out-of-range or mixed combination. An empty
+    cursor is no cursor (the start, or the end, of the list)."""
     if (first is None) == (last is None):
         raise ClientError("Give exactly one of `first` (with `after`) and `last` (with `before`).")
     if first is not None:
         if before is not None:
             raise ClientError("`before` goes with `last`, not `first`.")
         check_first(first)
-        return Page(first, after, False)
+        return Page(first, after or None, False)
     assert last is not None
     if after is not None:
         raise ClientError("`after` goes with `first`, not `last`.")
     if last < 1 or last > MAX_PAGE:
         raise ClientError(f"`last` must be between 1 and {MAX_PAGE} (got {last})")
-    return Page(last, before, True)
+    return Page(last, before or None, True)
 
 
 def check_first(first: int) -> None:

@@ -12,11 +12,11 @@ from strawberry.dataloader import DataLoader
 from resolvers.context import Context, context_method
 from resolvers.loaders import Loaders, loader
 from resolvers.nodes import register_node
-from resolvers.pagination import LazyCursorEdge, decode_cursor, encode_cursor
+from resolvers.pagination import LazyCursorEdge, encode_cursor, position
 from schema.activity.api_logs import ApiLogEntry, ApiLogFilter
 from schema.activity.timeline import TimelineEvent, TimelineEventKind, event_from_doc
 from schema.activity.users import SUPPORT, Notification, User
-from schema.common import ClientError, Connection, Edge, Node, Page
+from schema.common import Connection, Edge, Node, Page
 from store.activity import api_logs, notifications, timeline, users
 from store.db import Doc, OrgDb
 
@@ -83,22 +83,12 @@ def user_by_id(loaders: Loaders) -> DataLoader[str, User | None]:
     return DataLoader(load)
 
 
-def time_cursor(after: str | None) -> tuple[datetime, str] | None:
-    if not after:
-        return None
-    value, last_id = decode_cursor(after, "TIME")
-    if not isinstance(value, datetime):
-        raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-    return value, last_id
-
-
 @context_method
 async def timeline_connection(
     ctx: Context, customer_id: str, top_seq: int, page: Page, kinds: list[TimelineEventKind] | None,
 ) -> Connection[TimelineEvent]:
-    seq = decode_cursor(page.cursor, "SEQ")[0] if page.cursor else None
-    if seq is not None and not isinstance(seq, int):
-        seq = None
+    at = position(page, "SEQ", int)
+    seq = at[0] if at is not None else None
     kind_names = tuple(sorted(k.name for k in kinds or ()))
     if page.backward:  # rare (not a dashboard's): one query of its own, outside the batch
         docs, has_next = await timeline.page_newer(ctx.org, str(customer_id), seq, page.size, kind_names)
@@ -114,22 +104,22 @@ async def timeline_connection(
             flt["kind"] = {"$in": list(kind_names)}
         return await ctx.org[timeline.COLLECTION].count(flt)
 
-    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
+    return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 @context_method
 async def notification_connection(ctx: Context, page: Page, unread_only: bool) -> Connection[Notification]:
     user_id = ctx.principal.user_id
-    position = time_cursor(page.cursor)
+    at = position(page, "TIME", datetime)
     docs, has_next = ([], False) if user_id is None else await notifications.page(
-        ctx.org, user_id, position, page.size, unread_only, page.backward
+        ctx.org, user_id, at, page.size, unread_only, page.backward
     )
     edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=Notification.from_doc(d)) for d in docs]
 
     async def total() -> int:
         return 0 if user_id is None else await notifications.count(ctx.org, user_id, unread_only)
 
-    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
+    return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 @context_method
@@ -142,18 +132,18 @@ async def unread_notification_count(ctx: Context) -> int:
 async def api_log_connection(
     ctx: Context, customer_id: str, page: Page, flt: ApiLogFilter | None
 ) -> Connection[ApiLogEntry]:
-    position = time_cursor(page.cursor)
+    at = position(page, "TIME", datetime)
     options: dict[str, Any] = {}
     if flt is not None:
         outcomes = [o.value for o in flt.outcomes or ()]
         options = {"outcomes": outcomes, "time_from": flt.from_, "time_to": flt.to}
-    docs, has_next = await api_logs.page(ctx.org, customer_id, position, page.size, backward=page.backward, **options)
+    docs, has_next = await api_logs.page(ctx.org, customer_id, at, page.size, backward=page.backward, **options)
     edges = [Edge(cursor=encode_cursor("TIME", d["time"], d["id"]), node=ApiLogEntry.from_doc(d)) for d in docs]
 
     async def total() -> int:
         return await api_logs.count(ctx.org, customer_id, **options)
 
-    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
+    return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 async def _notification(ctx: Context, notification_id: str) -> Node | None:

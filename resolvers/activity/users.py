@@ -8,7 +8,7 @@ import strawberry
 
 from resolvers.auth import mutation
 from resolvers.context import Info, now
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from schema.activity.timeline import Actor
 from schema.activity.users import (
     SUPPORT,
@@ -52,8 +52,8 @@ class UserQueries:
     ) -> Connection[User]:
         page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(page.cursor, "NAME") if page.cursor else None
-        docs, has_next = await users.list_page(ctx.org, position, page.size, page.backward)
+        at = position(page, "NAME", str)
+        docs, has_next = await users.list_page(ctx.org, at, page.size, page.backward)
         edges = [
             Edge(cursor=encode_cursor("NAME", d["sortName"], d["id"]), node=User.from_doc(d)) for d in docs
         ]
@@ -61,7 +61,7 @@ class UserQueries:
         async def total() -> int:
             return await users.count(ctx.org)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)
 
     @strawberry.field(description="One user by id; null when there is none in this organization.")
     async def user(

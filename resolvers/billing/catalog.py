@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, TypeVar
 
 import strawberry
 
+from resolvers import pagination
 from resolvers.auth import mutation
 from resolvers.billing import plan_rules
 from resolvers.context import Context, Info, now
 from resolvers.money import money
-from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.validation import text
 from schema.billing.catalog import (
     CatalogDeactivateInput,
@@ -23,29 +25,23 @@ from schema.billing.catalog import (
     ProductPayload,
     ProductUpdateInput,
 )
-from schema.common import After, ClientError, Connection, Edge, Problems, UserErrorCode, check_first
-from schema.common import ForwardFirst as First
+from schema.common import After, Before, Connection, First, Last, Page, Problems, UserErrorCode, page_of
 from store.billing import catalog
 from store.db import Doc
 from store.ids import new_id, type_of_id
 
 MAX_OPTIONS = 10
+N = TypeVar("N")
 
 
-def _cursor(after: str | None) -> tuple[object, str] | None:
-    if not after:
-        return None
-    value, last_id = decode_cursor(after, "CATALOG")
-    if value is None:
-        raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-    return value, last_id
+async def _page(ctx: Context, collection: str, flt: Doc, page: Page, node: Callable[[Doc], N]) -> Connection[N]:
+    at = pagination.position(page, "CATALOG", datetime)
+    docs, has_next = await catalog.page(ctx.org, collection, flt, at, page.size, page.backward)
 
+    async def total() -> int:
+        return await ctx.org[collection].count(flt)
 
-async def _page(ctx: Context, collection: str, flt: Doc, first: int, after: str | None) -> tuple[list[Doc], list[str], bool]:
-    check_first(first)
-    position = _cursor(after)
-    docs, has_next = await catalog.page(ctx.org, collection, flt, position, first)  # type: ignore[arg-type]
-    return docs, [encode_cursor("CATALOG", d["createdTime"], d["id"]) for d in docs], has_next
+    return pagination.connection(page, docs, has_next, sort="CATALOG", key="createdTime", node=node, count=total)
 
 
 def _product_fields(problems: Problems, name: str | None, unit_label: str | None, description: str | None,
@@ -83,14 +79,10 @@ async def _load(ctx: Context, problems: Problems, path: list[str | int], value: 
 @strawberry.type
 class CatalogQueries:
     @strawberry.field(description="The catalog's products, oldest first (deactivated ones too).")
-    async def products(self, info: Info, first: First, after: After = None) -> Connection[Product]:
-        docs, cursors, has_next = await _page(info.context, catalog.PRODUCTS, {}, first, after)
-        edges = [Edge(cursor=c, node=Product.from_doc(d)) for d, c in zip(docs, cursors, strict=True)]
-
-        async def total() -> int:
-            return await info.context.org[catalog.PRODUCTS].count({})
-
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+    async def products(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
+    ) -> Connection[Product]:
+        return await _page(info.context, catalog.PRODUCTS, {}, page_of(first, after, last, before), Product.from_doc)
 
     @strawberry.field(description="One product; null when there is none in this organization.")
     async def product(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="`prod_…`")]) -> Product | None:
@@ -98,17 +90,11 @@ class CatalogQueries:
 
     @strawberry.field(description="The catalog's pricing plans, oldest first; optionally of one product.")
     async def plans(
-        self, info: Info, first: First, after: After = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
         product_id: Annotated[strawberry.ID | None, strawberry.argument(description="Only this product's plans.")] = None,
     ) -> Connection[Plan]:
         flt: Doc = {"productId": str(product_id)} if product_id else {}
-        docs, cursors, has_next = await _page(info.context, catalog.PLANS, flt, first, after)
-        edges = [Edge(cursor=c, node=Plan.from_doc(d)) for d, c in zip(docs, cursors, strict=True)]
-
-        async def total() -> int:
-            return await info.context.org[catalog.PLANS].count(flt)
-
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return await _page(info.context, catalog.PLANS, flt, page_of(first, after, last, before), Plan.from_doc)
 
     @strawberry.field(description="One pricing plan; null when there is none in this organization.")
     async def plan(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="`plan_…`")]) -> Plan | None:

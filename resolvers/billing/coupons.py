@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
+from resolvers import pagination
 from resolvers.auth import mutation
 from resolvers.billing import discounts, invoicing, mailer
 from resolvers.context import Context, Info, now
 from resolvers.loaders import forget
 from resolvers.money import idempotency, money
-from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import Path, country, text
 from schema.billing.coupons import (
     Coupon,
@@ -33,7 +33,7 @@ from schema.billing.coupons import (
     CustomerCouponsRedeemPayload,
 )
 from schema.billing.invoices import EmailMessage
-from schema.common import ClientError, Connection, Edge, Problems, UserError, UserErrorCode
+from schema.common import After, Before, Connection, First, Last, Problems, UserError, UserErrorCode, page_of
 from store.activity import timeline
 from store.billing import catalog, coupons, outbox
 from store.customers import customers
@@ -201,28 +201,19 @@ class CouponQueries:
 
     @strawberry.field(description="The organization's coupons, newest first.")
     async def coupons(
-        self, info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")] = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[Coupon]:
-        if not 1 <= first <= 100:
-            raise ClientError("`first` must be between 1 and 100")
+        page = page_of(first, after, last, before)
         ctx = info.context
-        position = None
-        if after:
-            value, last_id = decode_cursor(after, "COUPON_CREATED")
-            if not isinstance(value, datetime):
-                raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-            position = (value, last_id)
-        docs, more = await coupons.page(ctx.org, position, first)
+        at = pagination.position(page, "COUPON_CREATED", datetime)
+        docs, more = await coupons.page(ctx.org, at, page.size, page.backward)
         t = now()
-        edges: list[Edge[Coupon]] = [LazyCursorEdge(to_coupon(d, t), "COUPON_CREATED", d["createdTime"], d["id"])
-                                     for d in docs]
 
         async def total() -> int:
             return await ctx.org[coupons.COUPONS].count({})
 
-        return Connection.build(edges, after=after, has_next=more, count=total)
+        return pagination.connection(page, docs, more, sort="COUPON_CREATED", key="createdTime",
+                                     node=lambda d: to_coupon(d, t), count=total)
 
 
 # ---------------------------------------------------------------------------------------------- redeem

@@ -10,12 +10,12 @@ from typing import Any
 
 import strawberry
 
+from resolvers import pagination
 from resolvers.auth import mutation
 from resolvers.billing import invoicing, pricing
 from resolvers.context import Context, Info, context_method, now
 from resolvers.loaders import forget
 from resolvers.money import idempotency, money
-from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import Path, text
 from schema.billing.credit_memos import (
     CreditMemo,
@@ -31,7 +31,7 @@ from schema.billing.credit_memos import (
     InvoiceCreditBalanceAllocatePayload,
 )
 from schema.billing.invoices import Invoice
-from schema.common import ClientError, Connection, Edge, Money, Problems, UserError, UserErrorCode
+from schema.common import Connection, Money, Page, Problems, UserError, UserErrorCode
 from store.activity import timeline
 from store.billing import catalog, credit_memos, invoices
 from store.db import Doc, OrgDb
@@ -269,21 +269,15 @@ def _errors(outcome: idempotency.Outcome) -> list[UserError]:
 
 
 @context_method
-async def credit_memos_connection(ctx: Context, customer_id: str, first: int, after: str | None) -> Connection[CreditMemo]:
-    position = None
-    if after:
-        value, last_id = decode_cursor(after, "CREDIT_MEMO_CREATED")
-        if not isinstance(value, datetime):
-            raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-        position = (value, last_id)
-    docs, more = await credit_memos.page(ctx.org, str(customer_id), position, first)
-    edges: list[Edge[CreditMemo]] = [LazyCursorEdge(CreditMemo.from_doc(d), "CREDIT_MEMO_CREATED", d["createdTime"], d["id"])
-                                     for d in docs]
+async def credit_memos_connection(ctx: Context, customer_id: str, page: Page) -> Connection[CreditMemo]:
+    at = pagination.position(page, "CREDIT_MEMO_CREATED", datetime)
+    docs, more = await credit_memos.page(ctx.org, str(customer_id), at, page.size, page.backward)
 
     async def total() -> int:
         return await credit_memos.count(ctx.org, str(customer_id))
 
-    return Connection.build(edges, after=after, has_next=more, count=total)
+    return pagination.connection(page, docs, more, sort="CREDIT_MEMO_CREATED", key="createdTime",
+                                 node=CreditMemo.from_doc, count=total)
 
 
 @strawberry.type

@@ -11,20 +11,20 @@ from typing import Any
 import orjson
 from strawberry.dataloader import DataLoader
 
+from resolvers import pagination
 from resolvers.billing import invoicing
 from resolvers.context import Context, context_method
 from resolvers.loaders import Loaders, forget, loader
-from resolvers.pagination import LazyCursorEdge, decode_cursor
 from schema.billing.catalog import Plan, Product
 from schema.billing.invoices import EmailMessage, Invoice
 from schema.billing.orders import Order
-from schema.common import ClientError, Connection, Edge
+from schema.common import Connection, Page
 from store.billing import catalog, invoices, orders, outbox
 from store.db import Doc
 
-# (customer id, extra filter as canonical JSON, after (createdTime, id) or None, first)
-PageKey = tuple[str, str, tuple[datetime, str] | None, int]
-Page = tuple[list[Doc], bool]
+# (customer id, extra filter as canonical JSON, the page asked for, the (createdTime, id) its cursor points at)
+PageKey = tuple[str, str, Page, tuple[datetime, str] | None]
+Found = tuple[list[Doc], bool]
 
 
 @loader
@@ -78,32 +78,30 @@ def invoice_items_by_id(loaders: Loaders) -> DataLoader[str, list[Doc]]:
 
 
 def _pages_loader(module: Any, loaders: Loaders, node: Callable[[Doc], Any], sort: str) -> DataLoader[PageKey, Any]:
-    """Connections of many customers' lists: first pages of the same shape share one query, later pages
-    are one query each. The loader hands out finished connections, so a customer's field returns the
-    loader's future itself (no coroutine and task per customer on a dashboard page)."""
+    """Connections of many customers' lists: first pages of the same shape share one query, other pages
+    (after a cursor, or backward) are one query each. The loader hands out finished connections, so a
+    customer's field returns the loader's future itself (no coroutine and task per customer on a
+    dashboard page)."""
     org = loaders.org
 
-    def connection(cid: str, fkey: str, after: Any, page: Page) -> Connection[Any]:
-        docs, has_next = page
-        edges: list[Edge[Any]] = [LazyCursorEdge(node(d), sort, d["createdTime"], d["id"]) for d in docs]
-
+    def connection(cid: str, fkey: str, page: Page, found: Found) -> Connection[Any]:
         async def total() -> int:
             return int(await module.count(org, cid, orjson.loads(fkey)))
 
-        return Connection.build(edges, after="" if after is not None else None, has_next=has_next, count=total)
+        return pagination.connection(page, *found, sort=sort, key="createdTime", node=node, count=total)
 
     async def load(keys: list[PageKey]) -> list[Connection[Any]]:
-        results: dict[PageKey, Page] = {}
+        results: dict[PageKey, Found] = {}
         groups: dict[tuple[str, int], list[str]] = {}
-        for cid, flt, after, first in keys:
-            if after is None:
-                groups.setdefault((flt, first), []).append(cid)
-        for (flt, first), cids in groups.items():
-            found = await module.first_pages(org, cids, orjson.loads(flt), first)
-            for cid, page in zip(cids, found, strict=True):
-                results[(cid, flt, None, first)] = page
-        rest = [k for k in keys if k[2] is not None]
-        pages = await asyncio.gather(*(module.page(org, c, orjson.loads(f), a, n) for c, f, a, n in rest))
+        for cid, flt, page, _ in keys:
+            if page.cursor is None and not page.backward:
+                groups.setdefault((flt, page.size), []).append(cid)
+        for (flt, size), cids in groups.items():
+            found = await module.first_pages(org, cids, orjson.loads(flt), size)
+            for cid, got in zip(cids, found, strict=True):
+                results[(cid, flt, Page(size, None, False), None)] = got
+        rest = [k for k in keys if k not in results]
+        pages = await asyncio.gather(*(module.page(org, c, orjson.loads(f), at, p.size, p.backward) for c, f, p, at in rest))
         results.update(zip(rest, pages, strict=True))
         return [connection(k[0], k[1], k[2], results[k]) for k in keys]
 
@@ -120,15 +118,6 @@ def invoices_by_customer(loaders: Loaders) -> DataLoader[PageKey, Connection[Inv
     return _pages_loader(invoices, loaders, Invoice.from_doc, "INVOICE_CREATED")
 
 
-def _after(after: str | None, sort: str) -> tuple[datetime, str] | None:
-    if not after:
-        return None
-    value, last_id = decode_cursor(after, sort)
-    if not isinstance(value, datetime):
-        raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-    return value, last_id
-
-
 @functools.lru_cache(maxsize=256)
 def _filter_key(statuses: tuple[str, ...], order_type: str | None) -> str:
     """The extra filter of a customer's orders or invoices as canonical JSON (part of the loader's key;
@@ -141,19 +130,21 @@ def _filter_key(statuses: tuple[str, ...], order_type: str | None) -> str:
 
 @context_method
 def orders_connection(
-    ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str], order_type: str | None
+    ctx: Context, customer_id: str, page: Page, statuses: list[str], order_type: str | None
 ) -> Awaitable[Connection[Order]]:
     """A page of a customer's orders (newest first): the loader's future, batched across customers."""
-    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), order_type), _after(after, "ORDER_CREATED"), first)
+    at = pagination.position(page, "ORDER_CREATED", datetime)
+    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), order_type), page, at)
     return ctx.loaders.orders_by_customer.load(key)
 
 
 @context_method
 def invoices_connection(
-    ctx: Context, customer_id: str, first: int, after: str | None, statuses: list[str]
+    ctx: Context, customer_id: str, page: Page, statuses: list[str]
 ) -> Awaitable[Connection[Invoice]]:
     """A page of a customer's invoices (newest first): the loader's future, batched across customers."""
-    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), None), _after(after, "INVOICE_CREATED"), first)
+    at = pagination.position(page, "INVOICE_CREATED", datetime)
+    key: PageKey = (str(customer_id), _filter_key(tuple(statuses), None), page, at)
     return ctx.loaders.invoices_by_customer.load(key)
 
 

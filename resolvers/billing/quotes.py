@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import strawberry
 
+from resolvers import pagination
 from resolvers.auth import mutation
 from resolvers.billing import coupons as coupon_service
 from resolvers.billing import invoicing, ordering, pricing
@@ -18,7 +19,6 @@ from resolvers.billing.quote_jobs import QUOTE_EXPIRY, job_key
 from resolvers.context import Context, Info, context_method, now
 from resolvers.loaders import forget
 from resolvers.money import money
-from resolvers.pagination import LazyCursorEdge, decode_cursor
 from resolvers.validation import text
 from schema.billing.orders import OrderCreateInput, OrderItemInput, OrderType
 from schema.billing.quotes import (
@@ -31,7 +31,7 @@ from schema.billing.quotes import (
     QuotePayload,
     QuoteUpdateInput,
 )
-from schema.common import ClientError, Connection, Edge, Problems, UserErrorCode
+from schema.common import Connection, Page, Problems, UserErrorCode
 from store import jobs
 from store.activity import timeline
 from store.billing import catalog, orders, quotes
@@ -270,21 +270,16 @@ async def reject(ctx: Context, quote_id: str, actor: dict[str, Any], t: datetime
 
 
 @context_method
-async def quotes_connection(ctx: Context, customer_id: str, first: int, after: str | None) -> Connection[Quote]:
-    position = None
-    if after:
-        value, last_id = decode_cursor(after, "QUOTE_CREATED")
-        if not isinstance(value, datetime):
-            raise ClientError(f"`after` is not a cursor of this list: {after!r}")
-        position = (value, last_id)
-    docs, more = await quotes.page(ctx.org, str(customer_id), position, first)
+async def quotes_connection(ctx: Context, customer_id: str, page: Page) -> Connection[Quote]:
+    at = pagination.position(page, "QUOTE_CREATED", datetime)
+    docs, more = await quotes.page(ctx.org, str(customer_id), at, page.size, page.backward)
     t = ctx.loaders.now
-    edges: list[Edge[Quote]] = [LazyCursorEdge(to_quote(d, t), "QUOTE_CREATED", d["createdTime"], d["id"]) for d in docs]
 
     async def total() -> int:
         return await quotes.count(ctx.org, str(customer_id))
 
-    return Connection.build(edges, after=after, has_next=more, count=total)
+    return pagination.connection(page, docs, more, sort="QUOTE_CREATED", key="createdTime",
+                                 node=lambda d: to_quote(d, t), count=total)
 
 
 @strawberry.type

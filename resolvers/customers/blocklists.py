@@ -13,7 +13,7 @@ from resolvers.auth import mutation
 from resolvers.context import INPUT, Info, forget, now
 from resolvers.customers.customers import check_customer_id
 from resolvers.customers.lead_sources import ip_address
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from resolvers.validation import Path
 from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.blocklists import (
@@ -119,10 +119,10 @@ class BlocklistQueries:
             )
             if problems:
                 raise ClientError(problems.errors[0].message)
-        position = decode_cursor(page.cursor, "CREATED_TIME") if page.cursor else None
+        at = position(page, "CREATED_TIME", datetime)
         docs, has_next = await blocklists.list_page(
             ctx.org,
-            position,
+            at,
             page.size,
             entry_type=f.type.name if f.type else None,
             value=value,
@@ -143,7 +143,7 @@ class BlocklistQueries:
                 {} if f.include_expired else blocklists.active_filter(t)
             )
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 def _attribute_values(attr: str, customer: dict[str, Any], instruments: list[dict[str, Any]]) -> list[str]:

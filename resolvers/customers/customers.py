@@ -12,7 +12,7 @@ import strawberry
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from resolvers.wallet import payment_instruments as instruments
 from schema.common import After, Before, ClientError, Connection, Edge, First, Last, Problems, SortDirection, UserErrorCode, page_of
 from schema.customers.customers import (
@@ -34,6 +34,8 @@ from store.ids import new_id, type_of_id
 from store.tables import segments
 
 MAX_UPDATE_RETRIES = 5
+# The type of each sort's values in a cursor (store.customers.customers.SORT_FIELDS).
+SORT_KINDS: dict[str, type] = {"CREATED_TIME": datetime, "LAST_NAME": str, "PAYMENT_COUNT": int}
 # Steps other contexts run after a customer is created (e.g. compliance's sign-up AML screening).
 AFTER_CREATE: list[Callable[[Context, dict[str, Any], datetime], Awaitable[None]]] = []
 
@@ -144,8 +146,8 @@ class CustomerQueries:
             filter, saved_sort, segment = saved_customer_arguments(await saved_segment(ctx, str(segment_id), "CUSTOMERS"))
             sort = sort or saved_sort
         q = list_query(filter, sort, segment)
-        position = decode_cursor(page.cursor, q.sort) if page.cursor else None
-        docs, has_next = await customers.list_page(ctx.org, q, position, page.size, page.backward)
+        at = position(page, q.sort, SORT_KINDS[q.sort])
+        docs, has_next = await customers.list_page(ctx.org, q, at, page.size, page.backward)
         edges = []
         for d in docs:
             node = Customer.from_doc(d)
@@ -155,7 +157,7 @@ class CustomerQueries:
         async def total() -> int:
             return await customers.count(ctx.org, q)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)
 
     @strawberry.field(description="One customer or lead by id; null when there is none in this organization.")
     async def customer(

@@ -12,7 +12,7 @@ from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Context, Info, forget, now
 from resolvers.customers.customers import check_customer_id
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from schema.common import After, Before, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.customers import Customer
 from schema.customers.tags import (
@@ -114,9 +114,9 @@ class TagQueries:
     ) -> Connection[Tag]:
         page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(page.cursor, "NAME") if page.cursor else None
+        at = position(page, "NAME", str)
         docs, has_next = await tags.list_page(
-            ctx.org, position, page.size, (name_prefix or "").strip().lower() or None, page.backward
+            ctx.org, at, page.size, (name_prefix or "").strip().lower() or None, page.backward
         )
         edges = [
             Edge(cursor=encode_cursor("NAME", d["nameLower"], d["id"]), node=Tag.from_doc(d)) for d in docs
@@ -125,7 +125,7 @@ class TagQueries:
         async def total() -> int:
             return await ctx.org[tags.COLLECTION].count({"pending.op": {"$ne": "DELETE"}})
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 @strawberry.type

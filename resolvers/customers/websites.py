@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import strawberry
 
 from resolvers import validation as v
 from resolvers.auth import mutation
 from resolvers.context import Info, now
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from schema.common import After, Before, Connection, Edge, First, Last, Problems, UserErrorCode, page_of
 from schema.customers.websites import Website, WebsiteCreateInput, WebsiteCreatePayload
 from store.customers import websites
@@ -31,14 +32,14 @@ class WebsiteQueries:
     ) -> Connection[Website]:
         page = page_of(first, after, last, before)
         ctx = info.context
-        position = decode_cursor(page.cursor, "CREATED_TIME") if page.cursor else None
-        docs, has_next = await websites.list_page(ctx.org, position, page.size, page.backward)
+        at = position(page, "CREATED_TIME", datetime)
+        docs, has_next = await websites.list_page(ctx.org, at, page.size, page.backward)
         edges = [Edge(cursor=encode_cursor("CREATED_TIME", d["createdTime"], d["id"]), node=Website.from_doc(d)) for d in docs]
 
         async def total() -> int:
             return await websites.count(ctx.org)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total, page=page)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 @strawberry.type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -11,7 +12,7 @@ from resolvers.context import Context, context_method, register_link
 from resolvers.loaders import Loaders, loader
 from resolvers.money.money import link_token
 from resolvers.nodes import register_node
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from schema.common import Connection, Edge, Page
 from schema.money.gateways import GatewayAccount
 from schema.money.payouts import PayoutRequest
@@ -91,12 +92,12 @@ def gateway_account_by_id(loaders: Loaders) -> DataLoader[str, GatewayAccount | 
 async def transactions_connection(
     ctx: Context, customer_id: str, page: Page, segment: TransactionSegment, descending: bool,
 ) -> Connection[Transaction]:
-    position = decode_cursor(page.cursor, "TXN_CREATED") if page.cursor else None
+    at = position(page, "TXN_CREATED", datetime)
     if page.backward:  # one query of its own, outside the batch of first pages
         docs, has_next = await transactions.list_page(ctx.org, str(customer_id), segment.name, descending,
-                                                      position, page.size, backward=True)
+                                                      at, page.size, backward=True)
     else:
-        key = (str(customer_id), segment.name, descending, tuple(position) if position else None, page.size)
+        key = (str(customer_id), segment.name, descending, at, page.size)
         docs, has_next = await ctx.loaders.transactions_by_customer.load(key)
     by_id = ctx.loaders.transaction_by_id
     edges = []
@@ -108,7 +109,7 @@ async def transactions_connection(
     async def total() -> int:
         return await transactions.count(ctx.org, str(customer_id), segment.name)
 
-    return Connection.build(edges, after=page.cursor, has_next=has_next, count=total, page=page)
+    return Connection.build(edges, page=page, has_next=has_next, count=total)
 
 
 @context_method

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers.context import Info
 from resolvers.customers.customers import saved_segment
-from resolvers.pagination import decode_cursor, encode_cursor
-from schema.common import After, ClientError, Connection, Edge, SortDirection, check_first
+from resolvers.pagination import encode_cursor, position
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, SortDirection, page_of
 from schema.customers.customers import DateTimeRange
 from schema.money.transactions import Transaction, TransactionResult, TransactionSegment, TransactionStatus, TransactionType
 from schema.tables.tables import TransactionFilter, TransactionSort, TransactionSortField
@@ -70,8 +71,10 @@ class PaymentsTableQueries:
     async def transactions(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[TransactionFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[TransactionSort | None, strawberry.argument(description="Default: newest first.")] = None,
         segment: Annotated[
@@ -85,7 +88,7 @@ class PaymentsTableQueries:
             ),
         ] = None,
     ) -> Connection[Transaction]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
         if segment_id is not None:
             if filter is not None or segment != TransactionSegment.ALL:
@@ -95,8 +98,8 @@ class PaymentsTableQueries:
             )
             sort = sort or saved_sort
         q = table_query(filter, sort, segment)
-        position = decode_cursor(after, CURSOR) if after else None
-        docs, has_next = await transactions.table_page(ctx.org, q, tuple(position) if position else None, first)
+        at = position(page, CURSOR, datetime)
+        docs, has_next = await transactions.table_page(ctx.org, q, at, page.size, page.backward)
         edges = []
         for d in docs:
             node = Transaction.from_doc(d)
@@ -106,4 +109,4 @@ class PaymentsTableQueries:
         async def total() -> int:
             return await transactions.table_count(ctx.org, q)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)

@@ -20,13 +20,11 @@ from schema.common import (
     Before,
     Connection,
     First,
-    ForwardFirst,
     Last,
     Linkable,
     Money,
     SortDirection,
     UserError,
-    check_first,
     page_of,
 )
 from schema.customers.lead_sources import LeadSource
@@ -240,42 +238,48 @@ class Customer(Linkable):
     def subscriptions(
         self,
         info: Info,
-        first: ForwardFirst,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         status: Annotated[
             SubscriptionGroup | None, strawberry.argument(description="ACTIVE, PENDING or PAST; null: all.")
         ] = None,
     ) -> Connection[Order]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         statuses = GROUP_STATUSES[status.name] if status is not None else []
         # the loader's future: resolved with the other customers' pages in one batch (no task per customer)
-        return info.context.orders_connection(self.id, first, after, statuses, "SUBSCRIPTION")
+        return info.context.orders_connection(self.id, page, statuses, "SUBSCRIPTION")
 
     @strawberry.field(description="Orders of every type (subscriptions and one-time), newest first.")
     def orders(
         self,
         info: Info,
-        first: ForwardFirst,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         statuses: Annotated[
             list[OrderStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
         ] = None,
     ) -> Connection[Order]:
-        check_first(first)
-        return info.context.orders_connection(self.id, first, after, [s.name for s in statuses or ()], None)
+        page = page_of(first, after, last, before)
+        return info.context.orders_connection(self.id, page, [s.name for s in statuses or ()], None)
 
     @strawberry.field(description="Invoices, newest first (the guide's *Billing* segments by status).")
     def invoices(
         self,
         info: Info,
-        first: ForwardFirst,
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         statuses: Annotated[
             list[InvoiceStatus] | None, strawberry.argument(description="Only these statuses; null: all.")
         ] = None,
     ) -> Connection[Invoice]:
-        check_first(first)
-        return info.context.invoices_connection(self.id, first, after, [s.name for s in statuses or ()])
+        page = page_of(first, after, last, before)
+        return info.context.invoices_connection(self.id, page, [s.name for s in statuses or ()])
 
     # billing III (issue 13): coupon redemptions, credit memos and the credit balance
     @strawberry.field(description="Coupons redeemed for the customer (active and canceled), oldest first.")
@@ -291,17 +295,15 @@ class Customer(Linkable):
 
     @strawberry.field(description="Credit memos, newest first.")
     async def credit_memos(
-        self, info: Info, first: ForwardFirst, after: After = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[Annotated[CreditMemo, strawberry.lazy("schema.billing.credit_memos")]]:
-        check_first(first)
-        return await info.context.credit_memos_connection(self.id, first, after)
+        return await info.context.credit_memos_connection(self.id, page_of(first, after, last, before))
 
     @strawberry.field(description="Quotes, newest first.")
     async def quotes(
-        self, info: Info, first: ForwardFirst, after: After = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[Annotated[Quote, strawberry.lazy("schema.billing.quotes")]]:
-        check_first(first)
-        return await info.context.quotes_connection(self.id, first, after)
+        return await info.context.quotes_connection(self.id, page_of(first, after, last, before))
 
     @classmethod
     def from_doc(cls, d: dict[str, Any]) -> Customer:

@@ -13,6 +13,7 @@ from typing import Any
 from pymongo import ASCENDING
 
 from store.db import Doc, OrgDb
+from store.paging import read
 
 PRODUCTS = "products"
 PLANS = "plans"
@@ -46,17 +47,11 @@ async def get_many(org: OrgDb, collection: str, ids: Sequence[str]) -> list[Doc 
 
 
 async def page(
-    org: OrgDb, collection: str, flt: Mapping[str, Any], after: tuple[datetime, str] | None, first: int
+    org: OrgDb, collection: str, flt: Mapping[str, Any], position: tuple[datetime, str] | None, size: int,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
-    """One page by (createdTime, id), oldest first."""
-    query = dict(flt)
-    if after is not None:
-        value, last_id = after
-        query["$or"] = [{"createdTime": {"$gt": value}}, {"createdTime": value, "id": {"$gt": last_id}}]
-    docs = await org[collection].find_list(
-        query, {"_id": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    """One page by (createdTime, id), oldest first (`backward`: before `position`)."""
+    return await read(org[collection], flt, "createdTime", position, size, descending=False, backward=backward)
 
 
 async def update(org: OrgDb, collection: str, entity_id: str, revision: int, fields: Doc, now: datetime) -> Doc | None:

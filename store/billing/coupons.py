@@ -20,6 +20,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from store.db import Doc, OrgDb
+from store.paging import read
 
 COUPONS = "coupons"
 REDEMPTIONS = "coupon_redemptions"
@@ -67,14 +68,10 @@ async def update(org: OrgDb, coupon_id: str, revision: int, fields: Doc, now: da
         {"id": coupon_id, "revision": revision}, {"$set": {**fields, "updatedTime": now}, "$inc": {"revision": 1}}))
 
 
-async def page(org: OrgDb, after: tuple[datetime, str] | None, first: int) -> tuple[list[Doc], bool]:
-    flt: Doc = {}
-    if after is not None:
-        value, last_id = after
-        flt["$or"] = [{"createdTime": {"$lt": value}}, {"createdTime": value, "id": {"$lt": last_id}}]
-    docs = await org[COUPONS].find_list(flt, {"_id": 0}, sort=[("createdTime", DESCENDING), ("id", DESCENDING)],
-                                        limit=first + 1)
-    return docs[:first], len(docs) > first
+async def page(org: OrgDb, position: tuple[datetime, str] | None, size: int, backward: bool = False
+               ) -> tuple[list[Doc], bool]:
+    """One page of the coupons, newest first, by (createdTime, id) (`backward`: before `position`)."""
+    return await read(org[COUPONS], {}, "createdTime", position, size, descending=True, backward=backward)
 
 
 # ---------------------------------------------------------------------------------------------- counters

@@ -17,6 +17,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from store.db import Doc, OrgDb
+from store.paging import read
 
 COLLECTION = "credit_memos"
 COUNTERS = "billing_counters"
@@ -80,14 +81,11 @@ async def open_of_customers(org: OrgDb, customer_ids: Sequence[str]) -> list[lis
     return [found[c] for c in customer_ids]
 
 
-async def page(org: OrgDb, customer_id: str, after: tuple[datetime, str] | None, first: int) -> tuple[list[Doc], bool]:
-    flt: Doc = {"customerId": customer_id}
-    if after is not None:
-        value, last_id = after
-        flt["$or"] = [{"createdTime": {"$lt": value}}, {"createdTime": value, "id": {"$lt": last_id}}]
-    docs = await org[COLLECTION].find_list(flt, {"_id": 0}, sort=[("createdTime", DESCENDING), ("id", DESCENDING)],
-                                           limit=first + 1)
-    return docs[:first], len(docs) > first
+async def page(org: OrgDb, customer_id: str, position: tuple[datetime, str] | None, size: int,
+               backward: bool = False) -> tuple[list[Doc], bool]:
+    """One page of a customer's credit memos, newest first, by (createdTime, id) (`backward`: before `position`)."""
+    return await read(org[COLLECTION], {"customerId": customer_id}, "createdTime", position, size,
+                      descending=True, backward=backward)
 
 
 async def count(org: OrgDb, customer_id: str) -> int:

@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from store.db import Doc, OrgDb
+from store.paging import read
 
 COLLECTION = "orders"
 
@@ -81,17 +82,12 @@ def _customer_filter(customer_id: str, extra: Mapping[str, Any]) -> Doc:
 
 
 async def page(
-    org: OrgDb, customer_id: str, extra: Mapping[str, Any], after: tuple[datetime, str] | None, first: int
+    org: OrgDb, customer_id: str, extra: Mapping[str, Any], position: tuple[datetime, str] | None, size: int,
+    backward: bool = False,
 ) -> tuple[list[Doc], bool]:
-    """One page of a customer's orders, newest first, by (createdTime, id)."""
-    flt = _customer_filter(customer_id, extra)
-    if after is not None:
-        value, last_id = after
-        flt["$or"] = [{"createdTime": {"$lt": value}}, {"createdTime": value, "id": {"$lt": last_id}}]
-    docs = await org[COLLECTION].find_list(
-        flt, {"_id": 0}, sort=[("createdTime", DESCENDING), ("id", DESCENDING)], limit=first + 1
-    )
-    return docs[:first], len(docs) > first
+    """One page of a customer's orders, newest first, by (createdTime, id) (`backward`: before `position`)."""
+    return await read(org[COLLECTION], _customer_filter(customer_id, extra), "createdTime", position, size,
+                      descending=True, backward=backward)
 
 
 async def first_pages(

@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 
 from store.db import Doc, OrgDb
-from store.paging import finish, keyset
+from store.paging import finish, keyset, read, where
 
 COLLECTION = "transactions"
 
@@ -164,33 +164,21 @@ def table_filter(q: TransactionQuery) -> Doc:
     return flt
 
 
-def table_keyset(q: TransactionQuery, after: tuple[Any, str] | None) -> Doc:
-    if after is None:
-        return {}
-    value, last_id = after
-    op = "$lt" if q.descending else "$gt"
-    return {"$or": [{"createdTime": {op: value}}, {"createdTime": value, "id": {op: last_id}}]}
-
-
 def table_sort(q: TransactionQuery) -> list[tuple[str, int]]:
-    direction = DESCENDING if q.descending else ASCENDING
-    return [("createdTime", direction), ("id", direction)]
+    return keyset("createdTime", None, q.descending)[1]
 
 
 def table_query(q: TransactionQuery, after: tuple[Any, str] | None) -> Doc:
-    flt = table_filter(q)
-    ks = table_keyset(q, after)
-    if ks:
-        flt = {**flt, "$and": [*flt.get("$and", []), ks]}
-    return flt
+    """The table's filter and what lies after `after` (the export's forward walk)."""
+    return where(table_filter(q), keyset("createdTime", after, q.descending)[0])
 
 
 async def table_page(
-    org: OrgDb, q: TransactionQuery, after: tuple[Any, str] | None, first: int
+    org: OrgDb, q: TransactionQuery, position: tuple[Any, str] | None, size: int, backward: bool = False
 ) -> tuple[list[Doc], bool]:
-    """One page of the organization's transactions in keyset order; one round trip."""
-    docs = await org[COLLECTION].find_list(table_query(q, after), {"_id": 0}, sort=table_sort(q), limit=first + 1)
-    return docs[:first], len(docs) > first
+    """One page of the organization's transactions in keyset order (`backward`: before `position`); one round trip."""
+    return await read(org[COLLECTION], table_filter(q), "createdTime", position, size,
+                      descending=q.descending, backward=backward)
 
 
 async def table_count(org: OrgDb, q: TransactionQuery) -> int:
