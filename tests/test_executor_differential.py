@@ -124,9 +124,13 @@ class Generator:
     def arguments(self, field: GraphQLField) -> str | None:
         """Literal arguments, or None when a required one cannot be filled."""
         out = []
+        # a connection needs one of `first` and `last`: now and then `last`, a backward page through the plan
+        # (every connection's paging both ways: tests/edge/test_paging.py)
+        pager = "last" if "last" in field.args and self.rnd.random() < 0.3 else "first"
         for arg_name, arg in field.args.items():
-            # a connection needs one of `first` and `last`: always `first` (backward pages: tests/edge/test_paging.py)
-            required = (isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined) or arg_name == "first"
+            if arg_name in ("first", "last") and arg_name != pager:
+                continue
+            required = (isinstance(arg.type, GraphQLNonNull) and arg.default_value is Undefined) or arg_name == pager
             inner = arg.type.of_type if isinstance(arg.type, GraphQLNonNull) else arg.type
             value = self.value(arg_name, inner)
             if value is None or (not required and self.rnd.random() < 0.6):
@@ -137,7 +141,7 @@ class Generator:
         return f"({', '.join(out)})" if out else ""
 
     def value(self, arg_name: str, arg_type: Any) -> str | None:
-        if arg_name == "first":  # now and then out of range: a client error, and the fast path's fallback
+        if arg_name in ("first", "last"):  # now and then out of range: a client error, and the fast path's fallback
             return str(self.rnd.choice([0, 101])) if self.rnd.random() < 0.03 else str(self.rnd.randint(1, 12))
         if arg_name == "id":
             return f'"{self.rnd.choice(self.ids)}"'
