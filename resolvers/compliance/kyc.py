@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.compliance import kyc_expiry
 from resolvers.compliance.kyc_flow import Incoming, refresh_request, slots_of, submit
 from resolvers.context import Context, Info, now
 from resolvers.links.deposits import MAX_DAYS, URL_RE
@@ -80,6 +81,7 @@ async def _create_request(ctx: Context, inp: KycRequestCreateInput) -> KycReques
         "createdTime": t, "updatedTime": t, "revision": 1,
     }
     await kyc.insert(org, kyc.REQUESTS, doc)
+    await kyc_expiry.schedule(org, doc, t)  # EXPIRED / ABANDONED in the store at its time (the scheduler)
     await timeline.record(org, customer["id"], "KYC_REQUEST_CREATED", ctx.actor(), t,
                           {"kycRequestId": rid, "documentTypes": [s["type"] for s in doc["documents"]]},
                           "KYC documents requested: " + ", ".join(s["type"].lower().replace("_", " ") for s in doc["documents"]))

@@ -14,6 +14,7 @@ import strawberry
 from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.links import amounts as calc
+from resolvers.links import deposit_expiry
 from resolvers.money import money
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.links.deposits import (
@@ -353,6 +354,7 @@ async def _create_request(ctx: Context, inp: DepositRequestCreateInput) -> Depos
         "revision": 1,
     }
     await deposit_requests.insert(org, doc)
+    await deposit_expiry.schedule(org, doc, t)  # EXPIRED in the store at its time (the scheduler)
     await timeline.record(
         org, customer["id"], "DEPOSIT_REQUEST_CREATED", ctx.actor(), t,
         {"depositRequestId": rid, "currency": currency}, f"Deposit requested ({currency})",
