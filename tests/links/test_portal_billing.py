@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from resolvers.billing.clock import CHURN
 from store import jobs
+from tests.billing.fixtures import seed_billing
 from tests.billing.helpers import ORDER, add_card, add_plan, add_product, create_order
 from tests.links.queries import PORTAL_LINK
 from tests.links.test_customer_links import PORTAL_UPDATE, portal, portal_link
@@ -132,3 +135,21 @@ async def test_portal_without_the_cancel_feature_shows_no_button_and_refuses(org
                                   data={"revision": "1", "orderRevision": str(order["revision"]), "reason": "OTHER"})
     assert refused.status_code == 403
     assert (await org.gql(ORDER, {"id": order["id"]}))["order"]["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("subscriptions", [1, 12])
+async def test_portal_page_costs_the_same_store_round_trips_however_much_billing(org, store, commands, subscriptions):
+    await add_account(org)
+    product = await add_product(org)
+    plan = await add_plan(org, product, name="Basic")
+    cid = await add_customer(org)
+    for _ in range(subscriptions):  # each: an ACTIVE and a CHURNED subscription and 2 paid invoices
+        await seed_billing(store, org.id, [cid], org.website_id, plan["id"], invoices_each=2)
+    link = await portal_link(org, cid, await portal(org))
+    before = commands.count(store.db.name)
+    page = await org.http.get(path_of(link["url"]))
+    names = commands.names(store.db.name)[before:]
+    assert page.status_code == 200 and page.text.count("Basic × 1") == subscriptions
+    assert page.text.count(">PDF<") == min(20, 2 * subscriptions)
+    # the link by token, customer, portal, cards, invoices (one page), active subscriptions (one page)
+    assert names == ["find"] * 6, names
