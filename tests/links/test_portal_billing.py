@@ -57,6 +57,27 @@ async def test_portal_lists_the_customers_invoices_and_active_subscriptions_only
     assert features == {"paymentInstrumentAdd": True, "addressEdit": True, "orderCancel": True}
 
 
+PAUSE = """mutation($input: OrderActionInput!) { orderPause(input: $input) { order { status } userErrors { code } } }"""
+
+
+async def test_portal_shows_paused_subscriptions_and_unpaid_invoices_with_their_amount_due(org):
+    pid, (ada, _), _ = await setup(org)
+    product = await add_product(org, name="Backups")
+    weekly = await add_plan(org, product, name="Weekly backup", pricing={"formula": "FIXED_FEE", "price": "3.00"},
+                            recurringInterval={"unit": "WEEK", "length": 1})
+    paused = await create_order(org, ada, [{"planId": weekly["id"]}], autopay=True)
+    assert (await org.gql(PAUSE, {"input": {"orderId": paused["order"]["id"]}}))["orderPause"]["order"]["status"] == "PAUSED"
+    waiting = await create_order(org, ada, [{"planId": weekly["id"], "quantity": 1}], autopay=False)
+    assert waiting["order"]["status"] == "PENDING" and waiting["invoice"]["status"] == "UNPAID"
+    html = (await org.http.get(path_of((await portal_link(org, ada, pid))["url"]))).text
+    rows = html.split("<h2 id=\"invoices\">")
+    subscriptions, invoice_list = rows[0].split("<h2 id=\"subscriptions\">")[1], rows[1]
+    assert subscriptions.count("Weekly backup × 1") == 1  # the pending one is not an active subscription
+    assert "Paused" in subscriptions and subscriptions.count("Cancel at period end") == 2
+    assert f"#{waiting['invoice']['invoiceNumber']}" in invoice_list and "Unpaid" in invoice_list
+    assert "3.00 USD</td><td class=\"num\">3.00 USD" in invoice_list  # total, and all of it due
+
+
 async def test_invoice_pdf_downloads_through_the_token_for_that_customers_invoices_only(org, other_org, store):
     pid, (ada, ada_order), (_, bob_order) = await setup(org)
     link = await portal_link(org, ada, pid)
