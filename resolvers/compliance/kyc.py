@@ -80,8 +80,9 @@ async def _create_request(ctx: Context, inp: KycRequestCreateInput) -> KycReques
         "tokenHash": money.token_hash(money.link_token(ctx.settings, rid)), "expiresTime": expires,
         "createdTime": t, "updatedTime": t, "revision": 1,
     }
+    # The expiry job first: a crash before the insert leaves a job that finds nothing; never a request without one.
+    await kyc_expiry.schedule(org, doc, t)
     await kyc.insert(org, kyc.REQUESTS, doc)
-    await kyc_expiry.schedule(org, doc, t)  # EXPIRED / ABANDONED in the store at its time (the scheduler)
     await timeline.record(org, customer["id"], "KYC_REQUEST_CREATED", ctx.actor(), t,
                           {"kycRequestId": rid, "documentTypes": [s["type"] for s in doc["documents"]]},
                           "KYC documents requested: " + ", ".join(s["type"].lower().replace("_", " ") for s in doc["documents"]))

@@ -1,7 +1,7 @@
 """A KYC request becomes EXPIRED (nothing uploaded) or ABANDONED (uploads made, not fulfilled) in the
 store at its expiry, through the shared scheduler.
 
-`kycRequestCreate` schedules one `compliance.kyc_expiry` job per request (key: the request id, due at
+`kycRequestCreate` schedules one `compliance.kyc_expiry` job per request before writing it (key: its id, due at
 `expiresTime`). Its handler stores the status with one update guarded by the request's revision
 (`kyc_flow.expire_request`) and records `KYC_REQUEST_CHANGED` on the timeline; on a race with an
 upload or a review it reads the request again. The hosted page does the same when opened after the

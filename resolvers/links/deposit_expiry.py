@@ -1,6 +1,6 @@
 """A deposit request becomes EXPIRED in the store at its expiry, through the shared scheduler.
 
-`depositRequestCreate` schedules one `links.deposit_expiry` job per request (key: the request id, due
+`depositRequestCreate` schedules one `links.deposit_expiry` job per request before writing it (key: its id, due
 at `expiresTime`). Its handler moves a request still CREATED / PENDING / ATTEMPTED to EXPIRED with one
 update guarded by that status, and records `DEPOSIT_REQUEST_CHANGED` (status EXPIRED) on the
 timeline. The hosted page does the same when it is opened after the expiry; whichever comes first

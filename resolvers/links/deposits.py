@@ -353,8 +353,9 @@ async def _create_request(ctx: Context, inp: DepositRequestCreateInput) -> Depos
         "updatedTime": t,
         "revision": 1,
     }
+    # The expiry job first: a crash before the insert leaves a job that finds nothing; never a request without one.
+    await deposit_expiry.schedule(org, doc, t)
     await deposit_requests.insert(org, doc)
-    await deposit_expiry.schedule(org, doc, t)  # EXPIRED in the store at its time (the scheduler)
     await timeline.record(
         org, customer["id"], "DEPOSIT_REQUEST_CREATED", ctx.actor(), t,
         {"depositRequestId": rid, "currency": currency}, f"Deposit requested ({currency})",
