@@ -7,10 +7,9 @@ import functools
 import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 import dateutil.parser
 import strawberry
@@ -479,10 +478,10 @@ Last = Annotated[int | None, strawberry.argument(
 Before = Annotated[str | None, strawberry.argument(description="`startCursor` of the next page (with `last`).")]
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(NamedTuple):
     """Which page a connection field asks for: `size` items after `cursor` (forward, `first`/`after`)
-    or before it (backward, `last`/`before`), in the list's own order either way."""
+    or before it (backward, `last`/`before`), in the list's own order either way. A tuple: made for every
+    nested connection of a dashboard page and part of loader keys, so built and hashed in C."""
 
     size: int
     cursor: str | None
