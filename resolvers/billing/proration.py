@@ -182,6 +182,7 @@ async def finish_cancel_credit(org: OrgDb, actor: dict[str, Any], order_id: str,
     memo = await issue_memo(org, actor, spec["creditMemoId"], order["customerId"], order["currency"], spec["invoiceId"],
                             "ORDER_CANCELLATION", f"Unused time of the canceled subscription {order_id}",
                             memo_items(spec["lines"]), t)
+    await invoicing.step("CANCEL_MEMO")
     if spec["invoiceId"]:
         inv = await invoices.get(org, spec["invoiceId"])
         if inv is not None and inv["status"] in invoices.PAYABLE:

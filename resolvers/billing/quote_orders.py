@@ -154,8 +154,8 @@ async def apply(ctx: Context, quote: Doc, order: Doc, instrument_id: str | None,
     org, problems = ctx.org, Problems()
     claim = quote["acceptance"]
     t: datetime = claim["time"]
-    if order.get("appliedQuoteId") == quote["id"]:  # a retry after the order moved: finish the memo
-        return await _finish(ctx, quote, order, actor, t), problems
+    if order.get("appliedQuoteId") == quote["id"]:  # a retry after the order moved: finish from there
+        return await _after_move(ctx, quote, order, actor, t), problems
     items = await new_items(org, problems, quote)
     allowed = CHANGEABLE if quote["type"] == "CHANGE" else REACTIVATABLE
     if order["status"] not in allowed:
@@ -186,12 +186,14 @@ async def apply(ctx: Context, quote: Doc, order: Doc, instrument_id: str | None,
                                       f"({invoicing.money_text(doc['totalMinor'], doc['currency'])})")
             inv = inserted or await invoices.get(org, claim["invoiceId"])
             assert inv is not None
+            await invoicing.step("QUOTE_INVOICE")
         if inv["status"] in invoices.PAYABLE and inv["totalMinor"] - inv.get("paidMinor", 0) <= 0:
             inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
         if payment and inv["status"] in invoices.PAYABLE:
             inv = await _pay(ctx, problems, order, inv, instrument_id, t)
             if inv["status"] != "PAID":
-                await invoicing.void_invoice(org, actor, inv["id"], t)
+                if not any(e.code == UserErrorCode.GATEWAY_TIMEOUT for e in problems.errors):
+                    await invoicing.void_invoice(org, actor, inv["id"], t)
                 return None, problems
     fields = {**p["fields"], "appliedQuoteId": quote["id"]}
     if inv is not None:
@@ -210,19 +212,19 @@ async def apply(ctx: Context, quote: Doc, order: Doc, instrument_id: str | None,
         await timeline.record(org, order["customerId"], "ORDER_REACTIVATED" if reactivated else "ORDER_ITEMS_CHANGED",
                               actor, t, {"orderId": order["id"]},
                               f"Quote accepted: subscription {'reactivated' if reactivated else 'changed'}")
-    if inv is not None and inv["status"] in invoices.PAYABLE and moved.get("autopay"):
-        await collection.schedule_collection(org, moved, inv, t)
-    await clock.arm_order(org, moved, t)
-    return await _finish(ctx, quote, moved, actor, t, p["memoMinor"]), problems
+    await invoicing.step("QUOTE_ORDER")
+    return await _after_move(ctx, quote, moved, actor, t), problems
 
 
-async def _finish(ctx: Context, quote: Doc, order: Doc, actor: dict[str, Any], t: datetime, memo: int | None = None
-                  ) -> Doc:
-    """The credit left over (CHANGE) as a memo; the quote's fields on acceptance."""
+async def _after_move(ctx: Context, quote: Doc, order: Doc, actor: dict[str, Any], t: datetime) -> Doc:
+    """After the order moved (each safe to repeat): the invoice's collection, the clock's jobs, the credit
+    left over (CHANGE) as a memo; returns the quote's fields on acceptance."""
     claim = quote["acceptance"]
     inv = await invoices.get(ctx.org, claim["invoiceId"])
-    if memo is None:  # a retry: the amount carried is on the invoice
-        memo = int((inv or {}).get("creditCarriedMinor") or 0)
+    if inv is not None and inv["status"] in invoices.PAYABLE and order.get("autopay"):
+        await collection.schedule_collection(ctx.org, order, inv, t)
+    await clock.arm_order(ctx.org, order, t)
+    memo = int((inv or {}).get("creditCarriedMinor") or 0)  # the credit carried off the invoice
     memo_id = None
     if memo:
         memo_id = claim["creditMemoId"]
@@ -233,4 +235,5 @@ async def _finish(ctx: Context, quote: Doc, order: Doc, actor: dict[str, Any], t
         await proration.issue_memo(ctx.org, actor, memo_id, order["customerId"], order["currency"],
                                    inv["id"] if inv else None, "ORDER_CHANGE", f"Credit from quote {quote['id']}",
                                    [item], t, quote_id=quote["id"])
+        await invoicing.step("QUOTE_MEMO")
     return {"invoiceId": inv["id"] if inv else None, "creditMemoId": memo_id}

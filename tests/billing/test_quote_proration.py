@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from resolvers.billing import invoicing
 from resolvers.context import use_clock
 from resolvers.scheduler import FixedClock
 from tests.billing.helpers import ERR, add_card, add_plan, add_product, create_order
+from tests.billing.test_invoice_documents import pdf_text
 from tests.billing.test_quotes import act
 from tests.helpers import Org
 from tests.money_helpers import INSUFFICIENT_FUNDS_CARD, add_account, add_customer, key
@@ -145,7 +147,7 @@ async def test_a_change_quote_refuses_plans_of_another_period_length(org, clock)
     assert codes(wrong) == [(["prorated"], "INVALID")]
 
 
-async def test_the_payment_condition_on_a_change_charges_the_proration_before_the_order_changes(org, clock):
+async def test_the_payment_condition_on_a_change_charges_the_proration_before_the_order_changes(org, clock, tmp_path):
     await add_account(org)
     product = await add_product(org)
     plan = await add_plan(org, product, **flat("10.00"))
@@ -157,6 +159,10 @@ async def test_the_payment_condition_on_a_change_charges_the_proration_before_th
     q = await quote(org, customerId=cid, type="CHANGE", orderId=order["id"], acceptanceConditions=["PAYMENT"],
                     items=[{"planId": plan["id"], "quantity": 3}])
     assert q["invoicePreview"]["amountDue"]["amount"] == "13.55"
+    pdf = await org.http.get(f"/quotes/{q['id']}.pdf", headers={"Authorization": f"Bearer {org.read_key}"})
+    text = pdf_text(pdf.content, tmp_path)
+    for expected in ("Due on acceptance", "Unused time: ", "-6.77 USD", "Remaining time: ", "20.32 USD", "13.55 USD"):
+        assert expected in text, (expected, text)
     refused = await accept(org, q["id"], paymentInstrumentId=declining)
     assert codes(refused) == [(["paymentInstrumentId"], "DECLINED")]
     assert (await org.gql(ORDER, {"id": order["id"]}))["order"]["items"] == [{"quantity": 1}]  # unchanged
@@ -244,3 +250,55 @@ async def test_reactivating_a_canceled_order_in_its_paid_period_needs_no_payment
     done = await accept(org, q["id"])
     assert done["userErrors"] == [] and done["quote"]["invoice"] is None
     assert (done["quote"]["order"]["status"], done["quote"]["order"]["renewalTime"]) == ("ACTIVE", "2027-02-01T00:00:00+00:00")
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.fixture
+def crash_at() -> Iterator[dict[str, str | None]]:
+    armed: dict[str, str | None] = {"step": None}
+
+    async def hook(name: str) -> None:
+        if name == armed["step"]:
+            armed["step"] = None  # crash once
+            raise Crash(name)
+
+    invoicing.STEP_HOOKS.append(hook)
+    yield armed
+    invoicing.STEP_HOOKS.remove(hook)
+
+
+# (where it crashes, new quantity: 3 = an upgrade, its proration charged; 1 = a downgrade, its credit a memo)
+CRASHES = [("QUOTE_INVOICE", 3), ("CHARGE_CLAIMED", 3), ("CHARGED", 3), ("QUOTE_ORDER", 3),
+           ("QUOTE_INVOICE", 1), ("QUOTE_ORDER", 1), ("QUOTE_MEMO", 1)]
+
+
+@pytest.mark.parametrize(("where", "quantity"), CRASHES)
+async def test_an_acceptance_interrupted_after_each_step_is_finished_by_a_retry_once(org, store, clock, crash_at,
+                                                                                      where, quantity):
+    await add_account(org)
+    plan = await add_plan(org, await add_product(org), **flat("10.00"))
+    cid = await add_customer(org)
+    await add_card(org, cid)
+    order = await active_order(org, clock, cid, plan["id"], 2 if quantity == 3 else 3)
+    clock.at = T0 + 10 * DAY
+    q = await quote(org, customerId=cid, type="CHANGE", orderId=order["id"], acceptanceConditions=["PAYMENT"],
+                    items=[{"planId": plan["id"], "quantity": quantity}])
+    inp = {"quoteId": q["id"], "idempotencyKey": key("crash")}
+    crash_at["step"] = where
+    crashed = await org.post(ACCEPT, {"input": inp})
+    assert crashed.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert crash_at["step"] is None  # the crash happened
+    done = (await org.gql(ACCEPT, {"input": inp}))["quoteAccept"]
+    assert done["userErrors"] == [], done
+    got = done["quote"]
+    assert got["status"] == "ACCEPTED" and got["order"]["items"] == [{"quantity": quantity, "plan": {"planId": plan["id"]}}]
+    db = store.for_org(org.id)
+    assert await db["invoices"].count({"type": "INTERIM"}) == 1
+    assert got["invoice"]["status"] == "PAID"
+    # one sale for the initial invoice, one for the upgrade's proration; none for a downgrade
+    assert await db["transactions"].count({"type": "SALE"}) == (2 if quantity == 3 else 1)
+    assert await db["credit_memos"].count({}) == (0 if quantity == 3 else 1)
+    assert (await org.gql(ACCEPT, {"input": inp}))["quoteAccept"]["quote"]["invoiceId"] == got["invoiceId"]
