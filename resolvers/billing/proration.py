@@ -103,9 +103,11 @@ def sums(found: list[Doc]) -> tuple[int, int]:
 
 
 async def period_invoice(org: OrgDb, order: Doc) -> Doc | None:
-    """The invoice of the order's current period (`<order>:<rebillNumber>`)."""
+    """The invoice that billed the order's current period: its INITIAL or RENEWAL invoice of that period
+    number that is not voided (a reactivation's new period is billed by a RENEWAL invoice of the quote)."""
     return await org[invoices.COLLECTION].find_one(
-        {"periodKey": f"{order['id']}:{order.get('rebillNumber', 1)}"}, {"_id": 0})
+        {"orderId": order["id"], "periodNumber": order.get("rebillNumber", 1), "type": {"$in": ["INITIAL", "RENEWAL"]},
+         "status": {"$ne": "VOIDED"}}, {"_id": 0})
 
 
 def billed(inv: Doc | None) -> bool:

@@ -71,7 +71,7 @@ async def plan(org: OrgDb, quote: Doc, order: Doc, items: list[Doc], t: datetime
     billed = [invoicing.item_line(item, cur, t, end, period) for item in items if proration.proratable(item)]
     billed = [li for li in billed if li["amountMinor"]]
     fields.update(rebillNumber=period, currentPeriodStart=t, currentPeriodEnd=end, renewalTime=end,
-                  clockAnchor={"time": t, "period": period})
+                  clockAnchor={"time": t, "period": period}, inTrial=False)
     return {"lines": billed, "kind": "RENEWAL", "period": period, "fields": fields,
             "chargeMinor": sum(li["amountMinor"] for li in billed), "creditMinor": 0, "memoMinor": 0}
 

@@ -161,7 +161,7 @@ class Quote(Node):
             signature=QuoteSignature(show_signature_line=bool(sig.get("showSignatureLine")),
                                      signatory_name=sig.get("signatoryName")),
             redirect_url=d.get("redirectUrl"), expiration_time=d.get("expirationTime"), order_id=d.get("orderId"),
-            invoice_id=d.get("invoiceId"), prorated=bool(d.get("prorated")), credit_memo_id=d.get("creditMemoId"),
+            invoice_id=d.get("invoiceId"), prorated=bool(d.get("prorated", d["type"] == "CHANGE")), credit_memo_id=d.get("creditMemoId"),
             issued_time=d.get("issuedTime"), accepted_time=d.get("acceptedTime"),
             rejected_time=d.get("rejectedTime"), canceled_time=d.get("canceledTime"), revision=d["revision"],
             created_time=d["createdTime"], updated_time=d["updatedTime"],
