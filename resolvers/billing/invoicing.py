@@ -111,13 +111,15 @@ def totals(lines: list[Doc], shipping: int, tax: int, discount: int = 0) -> Doc:
 
 def invoice_doc(order: Doc, invoice_id: str, number: int | None, kind: str, period: int, lines: list[Doc],
                 t: datetime, status: str = "UNPAID") -> Doc:
-    ship = (order.get("shipping") or {}).get("amountMinor", 0)
+    shipping = order.get("shipping") or {}
+    ship = shipping.get("amountMinor", 0)
     due = shift(t, order.get("invoiceDueShift"))
     delinquency = order.get("delinquencyPeriod")
     return {
         "id": invoice_id, "customerId": order["customerId"], "websiteId": order["websiteId"], "orderId": order["id"],
         "periodKey": f"{order['id']}:{period}", "periodNumber": period, "invoiceNumber": number, "type": kind,
         "status": status, "currency": order["currency"], "items": lines, **totals(lines, ship, 0),
+        "shippingDetails": {k: v for k, v in shipping.items() if k != "amountMinor"} if shipping else None,
         "paidMinor": 0, "refundedMinor": 0, "notes": order.get("notes"),
         "issuedTime": t if status != "DRAFT" else None, "dueTime": due, "paidTime": None, "voidedTime": None,
         "abandonedTime": None, "delinquencyTime": shift(due, delinquency) if delinquency else None,
