@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
+from schema.billing.invoice_links import InvoicePaymentLink
 from schema.billing.shipping import OrderShipping
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
@@ -159,6 +160,10 @@ class Invoice(Node):
     @strawberry.field(description="Emails of this invoice sent (or queued) to the customer, oldest first.")
     async def emails(self, info: Info) -> list[EmailMessage]:
         return await info.context.invoice_emails(str(self.id))
+
+    @strawberry.field(description="Hosted payment links made for it (`invoicePaymentLinkCreate`), newest first.")
+    async def payment_links(self, info: Info) -> list[InvoicePaymentLink]:
+        return await info.context.loaders.invoice_payment_links_by_invoice_id.load(str(self.id))
 
     @strawberry.field(description="Download link of its PDF (needs the same API key as this request).")
     def pdf_path(self) -> str:
