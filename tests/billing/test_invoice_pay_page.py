@@ -7,6 +7,7 @@ the test's tmp dir)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +81,17 @@ async def test_the_page_shows_the_invoice_and_a_saved_card_pays_it_and_activates
     assert again.status_code == 409 and "This invoice is paid." in again.text and "<form" not in again.text
     assert await _sales(store) == count
     assert (await org.http.get(path)).status_code == 200
+
+
+async def test_two_submits_at_once_charge_once(org, store):
+    _, made, inst = await _unpaid(org, card=True)
+    path = path_of((await _link(org, made["invoice"]["id"]))["url"])
+    first, second = await asyncio.gather(org.http.post(path, data={"instrument": inst}),
+                                         org.http.post(path, data={"instrument": inst}))
+    assert {first.status_code, second.status_code} <= {200, 202, 409}, (first.status_code, second.status_code)
+    assert await _sales(store) == 1
+    seen = (await org.gql(LINKS, {"id": made["invoice"]["id"]}))["invoice"]
+    assert (seen["status"], seen["amountPaid"]["amount"], len(seen["transactionIds"])) == ("PAID", "24.50", 1)
 
 
 async def test_a_partial_payment_leaves_it_partially_paid_and_the_rest_pays_it(org, store):
