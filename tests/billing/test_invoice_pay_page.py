@@ -11,12 +11,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from store.ids import new_id
 from tests.billing.helpers import ERR, INVOICE, ORDER, add_card, add_plan, add_product, create_order
-from tests.billing.test_quote_page import live, page, shot
+from tests.browser import shot
 from tests.helpers import Org
 from tests.money_helpers import APPROVE_CARD, INSUFFICIENT_FUNDS_CARD, add_account, add_customer, path_of
-
-__all__ = ["live", "page"]  # the fixtures of the quote page's browser tests
 
 LINK_FIELDS = "id invoiceId customerId status allowPartialPayment expiresTime transactionIds url invoice { id }"
 CREATE = f"""mutation($input: InvoicePaymentLinkCreateInput!) {{ invoicePaymentLinkCreate(input: $input) {{
@@ -127,7 +126,7 @@ async def test_a_declined_card_leaves_the_invoice_waiting_with_the_attempt_on_th
     assert "•••• 9995" not in declined.text  # the declined new card is not offered again
     bad = await org.http.post(path, data={"cardNumber": "1234", "expiry": "13/99"})
     assert bad.status_code == 400 and "Check the card number and expiry date." in bad.text
-    foreign = await org.http.post(path, data={"instrument": "inst_01JZZZZZZZZZZZZZZZZZZZZZZZ"})
+    foreign = await org.http.post(path, data={"instrument": new_id("inst")})
     assert foreign.status_code == 400 and "Choose one of your payment methods" in foreign.text
 
 
@@ -160,7 +159,7 @@ async def test_links_are_refused_for_invoices_that_take_no_payment(org):
     cases = [
         ({"invoiceId": invoice_id, "expiresInHours": 0}, [(["invoiceId"], "INVALID_STATUS"), (["expiresInHours"], "INVALID")]),
         ({"invoiceId": made["order"]["id"]}, [(["invoiceId"], "WRONG_ID_TYPE")]),
-        ({"invoiceId": "in_01JZZZZZZZZZZZZZZZZZZZZZZZ", "expiresInHours": 721},
+        ({"invoiceId": new_id("in"), "expiresInHours": 721},
          [(["invoiceId"], "NOT_FOUND"), (["expiresInHours"], "INVALID")]),
     ]
     for inp, expected in cases:

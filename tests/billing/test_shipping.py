@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from store.ids import new_id
 from tests.billing.helpers import ERR, ORDER_CREATE, add_plan, add_product, create_order
 from tests.billing.test_invoice_documents import pdf_text
 from tests.helpers import Org
@@ -97,7 +98,7 @@ async def test_a_bad_rate_reports_every_problem_at_once_and_writes_nothing(org, 
         ("websiteId", "WRONG_ID_TYPE"), ("name", "REQUIRED"), ("price", "INVALID"),
         ("minSubtotal", "TOO_MANY_DECIMALS"), ("countries.1", "INVALID_COUNTRY"), ("countries.2", "DUPLICATE"),
         ("countries.3", "REQUIRED"), ("regions.1", "DUPLICATE")])
-    unknown = await org.gql(CREATE, {"input": {"websiteId": "web_01JZZZZZZZZZZZZZZZZZZZZZZZ", "name": "A",
+    unknown = await org.gql(CREATE, {"input": {"websiteId": new_id("web"), "name": "A",
                                                "price": "1", "currency": "USD", "minSubtotal": "5", "maxSubtotal": "4"}})
     assert sorted((e["field"][0], e["code"]) for e in unknown["shippingRateCreate"]["userErrors"]) == [
         ("maxSubtotal", "INVALID"), ("websiteId", "NOT_FOUND")]
@@ -153,7 +154,7 @@ async def test_a_named_rate_is_used_when_it_applies_and_refused_when_not(org, st
         assert (error["field"], error["code"]) == (["calculatedShipping", "rateId"], "SHIPPING_RATE_NOT_APPLICABLE")
         assert words in error["message"]
     missing = await create_order(org, cid, [{"planId": plan}], autopay=False,
-                                 calculatedShipping={"rateId": "ship_rate_01JZZZZZZZZZZZZZZZZZZZZZZZ"})
+                                 calculatedShipping={"rateId": new_id("ship_rate")})
     assert [(e["field"], e["code"]) for e in missing["userErrors"]] == [(["calculatedShipping", "rateId"], "NOT_FOUND")]
     assert await _counts(store) == before
 
