@@ -205,3 +205,15 @@ async def test_the_customer_pays_in_the_browser_part_then_the_rest(org, live, pa
     seen = (await org.gql(LINKS, {"id": invoice_id}))["invoice"]
     assert (seen["status"], seen["amountPaid"]["amount"], len(seen["transactionIds"])) == ("PAID", "24.50", 2)
     assert (await org.gql(ORDER, {"id": made["order"]["id"]}))["order"]["status"] == "ACTIVE"
+
+
+async def test_opening_the_page_costs_four_store_round_trips_however_many_cards(org, store, commands):
+    cid, made, _ = await _unpaid(org, card=True)
+    path = path_of((await _link(org, made["invoice"]["id"]))["url"])
+    spent = []
+    for _ in range(2):
+        before = commands.count(store.db.name)
+        assert (await org.http.get(path)).status_code == 200
+        spent.append(commands.names(store.db.name)[before:])
+        await add_card(org, cid, "5555555555554444", default=False)
+    assert spent[0] == spent[1] == ["find"] * 4, spent  # the link, the invoice, the customer, the instruments

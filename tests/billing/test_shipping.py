@@ -205,3 +205,16 @@ async def test_the_same_order_retried_with_its_key_is_not_priced_twice(org, stor
     other = (await org.gql(ORDER_CREATE, {"input": {**inp, "calculatedShipping": {"deliveryAddress": {"country": "CA"}}}}))
     assert [e["code"] for e in other["orderCreate"]["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
     assert await _counts(store) == (1, 1)
+
+
+async def test_calculated_shipping_costs_two_more_store_round_trips_than_manual(org, store, commands):
+    await _table(org)
+    cid, plan = await _shop(org)
+    spent = []
+    for shipping in ({"shippingAmount": "5.00"}, {"calculatedShipping": {}}):
+        before = commands.count(store.db.name)
+        made = await create_order(org, cid, [{"planId": plan}], autopay=False, **shipping)
+        assert made["invoice"]["shipping"]["amount"] == "5.00"
+        spent.append(commands.names(store.db.name)[before:])
+    manual, calculated = spent
+    assert len(calculated) - len(manual) == 2, (manual, calculated)  # the items' products and the rate table
