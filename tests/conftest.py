@@ -20,6 +20,7 @@ from store.db import Store, make_client
 from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes
 from tests.helpers import CommandCounter, Org
+from tests.processes import gateways  # noqa: F401 - real gateway processes, for every test that needs them
 
 CREATE_WEBSITE = """mutation($input: WebsiteCreateInput!) {
   websiteCreate(input: $input) { website { id } userErrors { field message code } } }"""

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import time
 from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,9 +33,9 @@ from resolvers.activity import api_logs as logging_rules
 from resolvers.auth import bearer_secret
 from resolvers.context import Context, Principal, now
 from resolvers.edge import envelope
-from resolvers.edge.cost import Bucket
+from resolvers.edge.budget import SharedBucket
 from resolvers.edge.envelope import RequestError
-from resolvers.edge.errors import error_code, format_error
+from resolvers.edge.errors import UNAVAILABLE, error_code, format_error
 from resolvers.edge.observe import note
 from resolvers.edge.persisted import PERSISTED_PARAMS, PersistedDocuments, RequestData
 from resolvers.edge.requests import Documents, check_transport, inflate, load_json, request_data
@@ -43,6 +45,7 @@ from schema.common import TOUCHED_CUSTOMERS, USER_ERROR_SINK
 from store.activity import api_logs
 
 log = logging.getLogger("customer_graph")
+MAX_RETRY_SECONDS = 86_400  # a bucket that never refills (`COST_RESTORE_RATE=0`) says "a day"
 
 
 NOBODY = Principal(organization_id="", key_id="", key_name="unauthenticated", scope="none")
@@ -109,7 +112,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.documents = Documents(max_tokens=settings.max_tokens)
         self.graphql_schema = self.schema._schema  # type: ignore[attr-defined]
         self.persisted = PersistedDocuments()
-        self.bucket = Bucket(settings.cost_bucket_size, settings.cost_restore_rate) if settings.cost_bucket_size > 0 else None
+        self.bucket = SharedBucket(settings.cost_bucket_size, settings.cost_restore_rate,
+                                   settings.cost_bucket_size * settings.cost_bucket_reserve_fraction) \
+            if settings.cost_bucket_size > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -185,11 +190,15 @@ class GraphQLView(GraphQL[Context, None]):
                                f"may ask for is {limit:,}. Ask for smaller pages (`first`/`last`) or fewer nested "
                                "connections.", extensions={"cost": status})
         if self.bucket is not None:
-            allowed, available, wait = self.bucket.take(principal.key_id, cost)
+            try:
+                allowed, available, wait = await self.bucket.take(context.org, principal.key_id, cost)
+            except ConnectionFailure as exc:
+                log.warning("document store unavailable while taking a query's cost: %s", exc)
+                raise RequestError(503, "SERVICE_UNAVAILABLE", UNAVAILABLE, headers={"Retry-After": "5"}) from exc
             status["throttleStatus"] = {"maximumAvailable": self.bucket.size, "currentlyAvailable": int(available),
                                         "restoreRate": self.bucket.restore_rate}
             if not allowed:
-                retry = max(1, int(wait + 0.999))
+                retry = max(1, math.ceil(min(wait, MAX_RETRY_SECONDS)))
                 raise RequestError(429, "THROTTLED", f"This API key's query budget is used up: this query costs {cost:,}, "
                                    f"{int(available):,} points are available now. Retry in {retry} s.",
                                    headers={"Retry-After": str(retry)},
