@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # takes up to this fraction of the bucket ahead, spent without a store round trip (0: every request
     # goes to the store).
     cost_bucket_reserve_fraction: float = 0.1
+    # GETs of persisted queries: `Cache-Control: private, max-age=N` and an ETag (resolvers/edge/caching.py);
+    # 0 = the browser keeps the answer and revalidates it each time (a 304 when unchanged).
+    persisted_get_max_age_seconds: int = 0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
     query_timeout_seconds: float = 30.0
     # Each response's `extensions.cost` (the cost is computed and taken from the bucket either way).

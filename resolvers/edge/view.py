@@ -32,7 +32,7 @@ from resolvers import graphiql
 from resolvers.activity import api_logs as logging_rules
 from resolvers.auth import bearer_secret
 from resolvers.context import Context, Principal, now
-from resolvers.edge import envelope
+from resolvers.edge import caching, envelope
 from resolvers.edge.budget import SharedBucket
 from resolvers.edge.envelope import RequestError
 from resolvers.edge.errors import UNAVAILABLE, error_code, format_error
@@ -125,6 +125,8 @@ class GraphQLView(GraphQL[Context, None]):
             response = await self.run(request)
         except HTTPException as exc:  # Strawberry's and ours: one JSON envelope with a code
             response = envelope.from_exception(request.headers.get("accept"), exc)
+            if request.method == "GET":  # an error is never kept by a cache (a persisted query not found, too)
+                response.headers["Cache-Control"] = caching.NO_STORE
             note(scope, outcome=getattr(exc, "code", None) or envelope.CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST"))
         await response(scope, receive, send)
 
@@ -172,6 +174,7 @@ class GraphQLView(GraphQL[Context, None]):
 
         Returns the operation to run; raises RequestError for a request that must not run."""
         principal = context.principal
+        persisted = data.document_id is not None or bool((data.extensions or {}).get("persistedQuery"))
         data.query = await self.persisted.resolve(context.org, data, principal.trusted_documents, now())
         if not data.query:
             raise RequestError(400, "BAD_REQUEST", "No GraphQL query found in the request: send `query` (or the id "
@@ -182,6 +185,7 @@ class GraphQLView(GraphQL[Context, None]):
         if op is None:
             return None  # a syntax error or no operation: execution reports it as it always has
         check_transport(op, request_adapter.method, data.protocol)
+        request.state.cacheable = persisted and request_adapter.method == "GET" and op.operation.value == "query"
         cost = doc.cost(self.graphql_schema, op).evaluate(data.variables)
         limit = self.settings.max_query_cost
         status: dict[str, Any] = {"requestedQueryCost": cost, "maximumAvailable": limit}
@@ -307,13 +311,16 @@ class GraphQLView(GraphQL[Context, None]):
             if isinstance(response_data, dict) and response_data.get("data") is None and response_data.get("errors") \
                     and response.status_code == 200:
                 response.status_code = 400
+        request = getattr(sub_response, "request", None)
+        if request is not None and request.method == "GET":
+            return caching.answer(response, response_data, request.headers.get("if-none-match"),
+                                  getattr(request.state, "cacheable", False), self.settings.persisted_get_max_age_seconds)
         return response
 
     async def get_sub_response(self, request: Any) -> Response:
         sub = await super().get_sub_response(request)
         sub.accept = request.headers.get("accept")  # type: ignore[attr-defined]
-        if request.method == "GET":  # a shared cache (CDN) must key a GET's answer by the key that asked
-            sub.headers["Vary"] = "Authorization, Accept"
+        sub.request = request  # type: ignore[attr-defined]  # a GET's caching headers (create_response)
         return sub
 
     def encode_json(self, data: object) -> bytes:
