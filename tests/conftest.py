@@ -20,9 +20,9 @@ from store.db import Store, make_client
 from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes
 from tests.helpers import CommandCounter, Org
-from tests.processes import gateways  # noqa: F401 - real gateway processes, for every test that needs them
 
-pytest_plugins = ["tests.browser"]  # `live` and `page`: the gateway on a port and headless Chromium
+# `live` and `page`: the gateway on a port and headless Chromium; `gateways`: real gateway processes
+pytest_plugins = ["tests.browser", "tests.processes"]
 
 CREATE_WEBSITE = """mutation($input: WebsiteCreateInput!) {
   websiteCreate(input: $input) { website { id } userErrors { field message code } } }"""
