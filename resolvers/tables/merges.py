@@ -8,8 +8,12 @@ Which value the merged customer keeps (the rule, also in docs/data-tables.md):
   rest is dropped and said so), tags, tax IDs (the target's default stays the default), custom fields
   (keys the target has keep its value).
 - records move: payment instruments, transactions, payout requests, payment links, notifications,
-  timeline events (notes and attachments included, with their files), and the target's payment count,
-  revenue, last payment and so lead status are computed again from the transactions it then has.
+  orders, invoices, credit memos, quotes, coupon redemptions, metered usage, KYC requests and documents,
+  AML checks, EDD search logs, customer links, deposit requests, timeline events (notes, attachments and
+  KYC files included), and the target's payment count, revenue, last payment and so lead status are
+  computed again from the transactions it then has. Per-customer coupon redemption counts are added to
+  the target's. The EDD profile (one per customer) moves only when the target has none. A recurring AML
+  screening or a monthly EDD search of a source is scheduled for the target when it has none.
 - API log entries keep naming the source id (they record the requests as they were made).
 """
 
@@ -21,6 +25,8 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.compliance.aml import AML_RECURRING
+from resolvers.compliance.edd import EDD_SEARCH, job_key
 from resolvers.context import INPUT, Context, Info, now
 from resolvers.loaders import forget
 from schema.common import Problems, UserErrorCode
@@ -34,7 +40,9 @@ from schema.tables.merges import (
     MergeWinner,
     as_json,
 )
+from store import jobs
 from store.activity import timeline
+from store.compliance import edd
 from store.customers import customers
 from store.db import Doc, OrgDb
 from store.errors import RevisionConflict
@@ -51,6 +59,8 @@ SCALARS = {
 }
 NOT_MERGED = [
     "API log entries keep naming the duplicate's id (they record the requests as they were made).",
+    "A duplicate's EDD profile stays under its id when the target has its own (one per customer).",
+    "Blocklist entries made by blocking a duplicate stay as they are (they block its email, card or id).",
     "The duplicates' ids are not reused: they become tombstones that resolve to the target.",
 ]
 
@@ -167,6 +177,9 @@ async def moves(org: OrgDb, target: Doc, sources: list[Doc]) -> list[MergeMove]:
     kinds = await merges.timeline_counts(org, ids)
     notes = kinds.get("NOTE", 0)
     attachments = kinds.get("ATTACHMENT", 0)
+    profiles = [p for p in await edd.get_many(org, ids) if p is not None]
+    has_own = await edd.get(org, target["id"]) is not None
+    out.append(MergeMove(what="EDD profile", count=0 if has_own else min(1, len(profiles))))
     out += [MergeMove(what="notes", count=notes), MergeMove(what="attachments", count=attachments),
             MergeMove(what="attachment files", count=await merges.count_attachment_files(org, ids)),
             MergeMove(what="other timeline events", count=sum(kinds.values()) - notes - attachments)]
@@ -178,8 +191,8 @@ async def moves(org: OrgDb, target: Doc, sources: list[Doc]) -> list[MergeMove]:
 
 
 def steps_of(job: Doc) -> list[str]:
-    per = ["lock", "fields", *(f"move:{c}" for c in merges.MOVED_BY_CUSTOMER_ID), "files", "timeline",
-           "tombstone", "event", "delete"]
+    per = ["lock", "fields", *(f"move:{c}" for c in merges.MOVED_BY_CUSTOMER_ID), "edd", "counters", "jobs",
+           "files", "timeline", "tombstone", "event", "delete"]
     return [f"{s}:{p}" for s in job["sourceIds"] for p in per] + ["aggregates"]
 
 
@@ -232,6 +245,12 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
                 continue
     elif name.startswith("move:"):
         await merges.move_by_customer(org, name.removeprefix("move:"), sid, target_id)
+    elif name == "edd":
+        await merges.move_edd_profile(org, sid, target_id)
+    elif name == "counters":
+        await merges.merge_coupon_counters(org, sid, target_id)
+    elif name == "jobs":
+        await _carry_jobs(org, sid, target_id, t)
     elif name == "files":
         await merges.move_attachment_files(org, sid, target_id)
     elif name == "timeline":
@@ -259,6 +278,19 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
             await merges.insert_once(org, timeline.COLLECTION, doc)
     elif name == "delete":
         await org[customers.COLLECTION].delete_one({"id": sid, "mergingInto": target_id})
+
+
+async def _carry_jobs(org: OrgDb, sid: str, target_id: str, t: datetime) -> None:
+    """The source's recurring compliance work continues for the target (each `schedule` is a no-op when
+    the target's job exists): its AML re-screening at the same due time, and the monthly EDD search of the
+    profile the target now has, if EDD is required."""
+    screening = await jobs.by_key(org, AML_RECURRING, sid)
+    if screening is not None and screening["status"] in (jobs.PENDING, jobs.RUNNING):
+        await jobs.schedule(org, AML_RECURRING, target_id, screening["dueTime"], t)
+    profile = await edd.get(org, target_id)
+    if profile is not None and profile.get("required"):
+        await jobs.schedule(org, EDD_SEARCH, job_key(target_id, profile["activation"]),
+                            profile.get("nextSearchTime") or t, t)
 
 
 def _snapshot(doc: Doc) -> Doc:
