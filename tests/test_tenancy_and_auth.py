@@ -142,6 +142,33 @@ async def test_other_organizations_segments_and_payments_table_are_invisible(org
     assert doc["name"] == "A's" and doc["revision"] == 1
 
 
+async def test_other_organizations_billing_table_and_its_segments_are_invisible(org, other_org, store):
+    await add_account(org)
+    plan = await add_plan(org, await add_product(org))
+    cid = "only-a"
+    await make_customer(org, cid)
+    made = await create_order(org, cid, [{"planId": plan["id"]}], autopay=False)
+    assert made["userErrors"] == []
+    seg = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A bills", "invoices": {"filter": {"statuses": ["UNPAID"]}}}}))
+    sid = seg["segmentCreate"]["segment"]["id"]
+    assert (await org.gql("{ invoices(first: 5) { totalCount } }"))["invoices"]["totalCount"] == 1
+    b = other_org
+    assert (await b.gql("{ invoices(first: 5) { totalCount edges { node { id } } } }"))["invoices"] == {
+        "totalCount": 0, "edges": []}
+    assert (await b.gql(f'{{ invoices(first: 5, filter: {{ customerId: "{cid}" }}) {{ totalCount }} }}'))[
+        "invoices"]["totalCount"] == 0
+    assert (await b.gql("{ segments(table: INVOICES) { id } }"))["segments"] == []
+    errors = await b.errors("query($id: ID!) { invoices(first: 5, segmentId: $id) { totalCount } }", {"id": sid})
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    export = (await b.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]
+    assert export["userErrors"][0]["code"] == "NOT_FOUND"
+    # B's ad-hoc export of "every invoice" holds none of A's.
+    own = (await b.gql(EXPORT_CREATE, {"input": {"invoices": {}}}))["dataExportCreate"]["dataExport"]
+    await run_due(store)
+    done = (await b.gql("query($id: ID!) { dataExport(id: $id) { rowCount } }", {"id": own["id"]}))["dataExport"]
+    assert done == {"rowCount": 0}
+
+
 EXPORT_CREATE = """mutation($input: DataExportCreateInput!) { dataExportCreate(input: $input) {
   dataExport { id downloadUrl } userErrors { code field message } } }"""
 

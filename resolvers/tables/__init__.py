@@ -1,4 +1,4 @@
-"""The data tables: saved segments, the payments table, CSV exports."""
+"""The data tables: saved segments, the payments and Billing tables, CSV exports, merges, duplicates."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from resolvers.tables import (
 )
 from resolvers.tables.duplicates import DuplicateQueries
 from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
+from resolvers.tables.invoices import BillingTableQueries
 from resolvers.tables.merges import MergeMutations, MergeQueries
 from resolvers.tables.payments import PaymentsTableQueries
 from resolvers.tables.segments import SegmentMutations, SegmentQueries
 from schema.tables.exports import DataExport
 from schema.tables.segments import Segment
 
-QUERIES = (SegmentQueries, PaymentsTableQueries, DataExportQueries, MergeQueries, DuplicateQueries)
+QUERIES = (SegmentQueries, PaymentsTableQueries, BillingTableQueries, DataExportQueries, MergeQueries, DuplicateQueries)
 MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
 SUBSCRIPTIONS = ()
 TYPES = (Segment, DataExport)
