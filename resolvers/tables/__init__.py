@@ -6,6 +6,7 @@ from resolvers.tables import (
     loaders,
     worker,  # registers the export jobs' handlers
 )
+from resolvers.tables.duplicate_ranking import DuplicateRankingMutations, DuplicateRankingQueries
 from resolvers.tables.duplicates import DuplicateQueries
 from resolvers.tables.exports import DataExportMutations, DataExportQueries, export_download_route
 from resolvers.tables.invoices import BillingTableQueries
@@ -15,8 +16,9 @@ from resolvers.tables.segments import SegmentMutations, SegmentQueries
 from schema.tables.exports import DataExport
 from schema.tables.segments import Segment
 
-QUERIES = (SegmentQueries, PaymentsTableQueries, BillingTableQueries, DataExportQueries, MergeQueries, DuplicateQueries)
-MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations)
+QUERIES = (SegmentQueries, PaymentsTableQueries, BillingTableQueries, DataExportQueries, MergeQueries, DuplicateQueries,
+           DuplicateRankingQueries)
+MUTATIONS = (SegmentMutations, DataExportMutations, MergeMutations, DuplicateRankingMutations)
 SUBSCRIPTIONS = ()
 TYPES = (Segment, DataExport)
 

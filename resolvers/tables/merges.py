@@ -47,7 +47,7 @@ from store.customers import customers
 from store.db import Doc, OrgDb
 from store.errors import RevisionConflict
 from store.ids import new_id, type_of_id
-from store.tables import merges
+from store.tables import duplicate_ranking, merges
 
 MAX_SOURCES = 10
 MAX_CONTACTS = 10
@@ -277,6 +277,7 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
             doc["id"] = event_id
             await merges.insert_once(org, timeline.COLLECTION, doc)
     elif name == "delete":
+        await duplicate_ranking.forget_customer(org, sid)
         await org[customers.COLLECTION].delete_one({"id": sid, "mergingInto": target_id})
 
 
