@@ -196,8 +196,9 @@ def steps_of(job: Doc) -> list[str]:
     return [f"{s}:{p}" for s in job["sourceIds"] for p in per] + ["aggregates"]
 
 
-async def run(ctx: Context, job: Doc, *, stop_after: int | None = None) -> None:
-    """Runs the merge's remaining steps (each idempotent; see store/tables/merges.py)."""
+async def run(ctx: Context, job: Doc, *, stop_after: int | None = None, repeat: bool = False) -> None:
+    """Runs the merge's remaining steps (each idempotent; see store/tables/merges.py). `repeat` runs every
+    step twice before recording it, as a crash between a step's effect and its record would: for tests."""
     org, target_id = ctx.org, job["targetId"]
     done = set(job.get("done") or ())
     budget = [stop_after]
@@ -212,12 +213,13 @@ async def run(ctx: Context, job: Doc, *, stop_after: int | None = None) -> None:
         if step in done:
             continue
         tick()
-        t = now()
-        if step == "aggregates":
-            await merges.recompute_aggregates(org, target_id, t)
-        else:
-            sid, _, name = step.partition(":")
-            await _source_step(ctx, job, sid, name, t, tick)
+        for _ in range(2 if repeat else 1):
+            t = now()
+            if step == "aggregates":
+                await merges.recompute_aggregates(org, target_id, t)
+            else:
+                sid, _, name = step.partition(":")
+                await _source_step(ctx, job, sid, name, t, tick)
         await merges.mark_done(org, job["id"], step)
     await merges.finish_job(org, job["id"], now())
 
@@ -265,7 +267,7 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
         # Customers merged into this source before now resolve to the target too.
         await org[merges.TOMBSTONES].update_many({"mergedInto": sid}, {"$set": {"mergedInto": target_id}})
         await org[customers.COLLECTION].update_one(
-            {"id": target_id}, {"$addToSet": {"mergedIds": sid}, "$inc": {"revision": 1}})
+            {"id": target_id, "mergedIds": {"$ne": sid}}, {"$addToSet": {"mergedIds": sid}, "$inc": {"revision": 1}})
     elif name == "event":
         event_id = job["eventIds"][sid]
         if await org[timeline.COLLECTION].find_one({"id": event_id}, {"_id": 1}) is None:
@@ -329,7 +331,8 @@ class MergeQueries:
         )
 
 
-async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_after: int | None = None) -> CustomersMergePayload:
+async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_after: int | None = None,
+                repeat: bool = False) -> CustomersMergePayload:
     """Starts or resumes the merge of these customers (the same input resumes an interrupted merge)."""
     org = ctx.org
     problems = Problems()
@@ -349,7 +352,7 @@ async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_aft
             "eventIds": {s: new_id("tmln") for s in source_ids}, "snapshots": {s["id"]: _snapshot(s) for s in sources},
             "moved": counted, "actor": ctx.actor(), "createdTime": now(),
         })
-    await run(ctx, job, stop_after=stop_after)
+    await run(ctx, job, stop_after=stop_after, repeat=repeat)
     for cid in [target_id, *source_ids]:
         forget(ctx.loaders.customer_by_id, cid)
         ctx.touched_customers.add(cid)

@@ -86,14 +86,17 @@ async def compute(org: OrgDb) -> dict[tuple[str, str], set[str]]:
             for p in set(phones_of(d)) & set(chunk):
                 groups.setdefault(p, set()).add(d["id"])
     _pairs_of(groups, "SAME_PHONE", out)
-    # Name and date of birth: customers sharing a date of birth and a last name, then the first name too.
-    dobs = await _shared(org, customers.COLLECTION, [
+    # Name and date of birth: (date of birth, last name) values held more than once, then the first name too.
+    people = await _shared(org, customers.COLLECTION, [
         {"$match": {"dob": {"$ne": None}, "sortLastName": {"$nin": [None, ""]}}},
-        {"$group": {"_id": "$dob", "n": {"$sum": 1}}}])
+        {"$group": {"_id": {"dob": "$dob", "last": "$sortLastName"}, "n": {"$sum": 1}}}])
+    shared_people = sorted({(p["dob"], p["last"]) for p in people})
     groups = {}
-    for chunk in _chunks(sorted(dobs), IN_BATCH):
-        for d in await coll.find_list({"dob": {"$in": chunk}}, PROJECTION):
-            if (person := person_key(d)) is not None:
+    for chunk in _chunks(shared_people, IN_BATCH):
+        wanted = set(chunk)
+        flt = {"dob": {"$in": sorted({p[0] for p in chunk})}, "sortLastName": {"$in": sorted({p[1] for p in chunk})}}
+        for d in await coll.find_list(flt, PROJECTION):
+            if (d.get("dob"), d.get("sortLastName")) in wanted and (person := person_key(d)) is not None:
                 groups.setdefault(person, set()).add(d["id"])
     _pairs_of(groups, "SAME_NAME_AND_DATE_OF_BIRTH", out)
     fingerprints = await _shared(org, payment_instruments.COLLECTION, [

@@ -16,13 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from store.activity import timeline
 from store.activity.files import FILES as ATTACHMENT_FILES
 from store.billing import clock, coupons, credit_memos, invoices, orders, quotes
 from store.compliance import aml, edd, kyc
 from store.customers import customers
+from store.customers.tags import is_duplicate
 from store.db import Doc, OrgDb
 from store.links import customer_links, deposit_requests
 from store.money import payment_links, payouts, transactions
@@ -99,9 +100,13 @@ async def move_by_customer(org: OrgDb, collection: str, source_id: str, target_i
 async def move_edd_profile(org: OrgDb, source_id: str, target_id: str) -> bool:
     """Gives the source's EDD profile to the target when the target has none (one profile per customer);
     False when the target has its own (it stays, the source's is left under the source's id)."""
+    if await org[edd.PROFILES].find_one({"customerId": target_id}, {"_id": 1}) is not None:
+        return False
     try:
         await org[edd.PROFILES].update_one({"customerId": source_id}, {"$set": {"customerId": target_id}})
-    except DuplicateKeyError:
+    except OperationFailure as exc:  # the target got its own meanwhile (FerretDB words this as a generic error)
+        if not is_duplicate(exc):
+            raise
         return False
     return True
 
@@ -121,8 +126,9 @@ async def merge_coupon_counters(org: OrgDb, source_id: str, target_id: str) -> N
             await org[coupons.COUNTERS].update_one(
                 {"id": f"{coupon_id}:{target_id}", "mergedFrom": {"$ne": source_id}},
                 {"$inc": {"count": counter["count"]}, "$addToSet": {"mergedFrom": source_id}}, upsert=True)
-        except DuplicateKeyError:  # counted by an earlier run of this step
-            pass
+        except OperationFailure as exc:  # counted by an earlier run of this step
+            if not is_duplicate(exc):
+                raise
 
 
 async def count_attachment_files(org: OrgDb, customer_ids: Sequence[str]) -> int:

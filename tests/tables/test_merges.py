@@ -265,3 +265,35 @@ async def test_every_collection_keyed_by_customer_is_moved_or_handled_by_a_merge
     keyed = {collection for collection, specs in indexes.ALL.items()
              if any(any(k in ("customerId", "metadata.customerId") for k, _ in keys) for keys, _ in specs)}
     assert keyed - handled == set()
+
+
+async def test_the_targets_own_edd_profile_stays_and_the_duplicates_is_left_under_its_id(org, store):
+    await build(org)
+    for cid, required in (("t", False), ("s1", True)):
+        assert (await org.gql(EDD_SET, {"input": {"customerId": cid, "required": required}}))["customerEddSet"]["userErrors"] == []
+    preview = (await org.gql(PREVIEW, {"s": ["s1"], "t": "t"}))["customersMergePreview"]
+    assert {m["what"]: m["count"] for m in preview["moves"]}["EDD profile"] == 0
+    assert any("EDD profile" in text for text in preview["notMerged"])
+    assert (await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1"]}}))["customersMerge"]["userErrors"] == []
+    profiles = sorted((p["customerId"], p["required"]) for p in await store.for_org(org.id)[edd.PROFILES].find_list({}))
+    assert profiles == [("s1", True), ("t", False)]
+    assert (await org.gql('{ customer(id: "t") { edd { required } } }'))["customer"]["edd"] == {"required": False}
+
+
+async def test_every_step_run_twice_gives_the_same_merge(org, store, http, settings):
+    """A crash after a step's effect but before it is recorded repeats the step on the rerun: every step
+    run twice in a row leaves the same result as one uninterrupted merge."""
+    await build(org)
+    await add_records(org, store)
+    await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1", "s2"]}})
+    expected, expected_records = normalised(await org.gql(STATE)), await records_of(store, org.id)
+    events = await store.for_org(org.id)[timeline.COLLECTION].count({})
+    await build(template := await make_org(store, http, "template"))
+    await add_records(template, store)
+    other = await clone(store, http, template, await snapshot(store, template), "twice")
+    ctx = Context.build(store, settings, Principal(other.id, "key_twice", "twice", "write"))
+    assert (await merge(ctx, "t", ["s1", "s2"], repeat=True)).user_errors == []
+    assert normalised(await other.gql(STATE)) == expected
+    assert await records_of(store, other.id) == expected_records
+    assert await store.for_org(other.id)[timeline.COLLECTION].count({}) == events
+    assert await store.for_org(other.id)[merges.TOMBSTONES].count({}) == 2
