@@ -8,7 +8,8 @@ Which value the merged customer keeps (the rule, also in docs/data-tables.md):
   rest is dropped and said so), tags, tax IDs (the target's default stays the default), custom fields
   (keys the target has keep its value).
 - records move: payment instruments, transactions, payout requests, payment links, notifications,
-  orders, invoices, credit memos, quotes, coupon redemptions, metered usage, KYC requests and documents,
+  orders, invoices, invoice payment links, credit memos, quotes, coupon redemptions, metered usage, KYC
+  requests and documents,
   AML checks, EDD search logs, customer links, deposit requests, timeline events (notes, attachments and
   KYC files included), and the target's payment count, revenue, last payment and so lead status are
   computed again from the transactions it then has. Per-customer coupon redemption counts are added to

@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from store.activity import timeline
 from store.activity.files import FILES as ATTACHMENT_FILES
-from store.billing import clock, coupons, credit_memos, invoices, orders, quotes
+from store.billing import clock, coupons, credit_memos, invoice_links, invoices, orders, quotes
 from store.compliance import aml, edd, kyc
 from store.customers import customers
 from store.customers.tags import is_duplicate
@@ -52,6 +52,7 @@ MOVED_BY_CUSTOMER_ID: dict[str, str] = {
     "notifications": "notifications about its notes",
     orders.COLLECTION: "orders",
     invoices.COLLECTION: "invoices",
+    invoice_links.COLLECTION: "invoice payment links",
     credit_memos.COLLECTION: "credit memos",
     quotes.COLLECTION: "quotes",
     coupons.REDEMPTIONS: "coupon redemptions",
