@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     export_lease_seconds: float = 300.0
     export_checkpoint_rows: int = 5_000
     export_expiry_hours: float = 72.0
+    duplicate_ranking_refresh_minutes: float = 60.0
 
     # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
     # when workers run on their own (`python -m resolvers.cli worker`).

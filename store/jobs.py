@@ -83,6 +83,15 @@ async def reschedule(org: OrgDb, kind: str, key: str, due: datetime, now: dateti
     ))
 
 
+async def revive(org: OrgDb, kind: str, key: str, due: datetime, now: datetime) -> bool:
+    """A job that ended (DONE, FAILED or CANCELED) PENDING again at `due`, its attempts counted from zero."""
+    return bool(await org[COLLECTION].update_one(
+        {"kind": kind, "key": key, "status": {"$in": [DONE, FAILED, CANCELED]}},
+        {"$set": {"status": PENDING, "dueTime": due, "attempts": 0, "updatedTime": now, "lastError": None},
+         "$inc": {"revision": 1}},
+    ))
+
+
 async def claim(store: Store, owner: str, now: datetime, lease: timedelta, kinds: list[str] | None = None) -> Doc | None:
     """Takes the oldest due job (or one whose lease ran out) for `owner` until now + lease; None: nothing due."""
     due: Doc = {"$or": [
