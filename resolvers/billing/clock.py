@@ -24,6 +24,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from resolvers.billing import collection, invoicing, pricing
+from resolvers.billing import coupons as coupon_service
+from resolvers.billing import credit_memos as credit_service
+from resolvers.billing.actors import SYSTEM
 from resolvers.scheduler import JobRun, job_handler
 from store.billing import clock as clock_store
 from store.billing import invoices, orders
@@ -147,23 +150,45 @@ async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, en
 async def issue_renewal(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime, at: datetime,
                         t: datetime, final: bool = False) -> Doc | None:
     """Period P's invoice, once: its `periodKey` `<order>:P` is unique, so a second run finds the first's.
-    None: a final invoice with nothing to bill."""
+    Like the first invoice it takes the customer's coupon discounts (valid at its issue time), then the
+    customer's credit balance pays what it can (`settle_renewal`). None: a final invoice with nothing
+    to bill."""
     lines, usage_ids = await renewal_lines(org, order, period, start, end, final)
     if final and not lines:
         return None
     number = await invoices.next_number(org)
     doc = invoicing.invoice_doc(order, new_id("in"), number, "RENEWAL", period, lines, at)
     doc["collectionAttempts"] = 0
+    doc = await coupon_service.discount_invoice(org, order["customerId"], doc, order, at)
     inserted = await invoices.insert(org, doc)
     if inserted is None:
         found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order['id']}:{period}"}, {"_id": 0})
         assert found is not None  # the unique period key refused the insert
-        return found
+        return await settle_renewal(org, found, t)
+    await invoicing.step("RENEWAL_INVOICE")
     await clock_store.mark_billed(org, usage_ids, inserted["id"], t)
     await record(org, order["customerId"], "INVOICE_ISSUED", t,
                  {"invoiceId": inserted["id"], "amountMinor": inserted["totalMinor"], "currency": inserted["currency"]},
                  f"Invoice #{number} issued ({invoicing.money_text(inserted['totalMinor'], inserted['currency'])})")
-    return inserted
+    return await settle_renewal(org, inserted, t)
+
+
+async def settle_renewal(org: OrgDb, inv: Doc, t: datetime) -> Doc:
+    """What follows a written renewal invoice, each step safe to repeat (a renewal that stopped midway
+    runs it again on the invoice it finds): its discounts are counted on their redemptions (once per
+    invoice, so a coupon for N invoices discounts N), and the customer's credit balance (memos of its
+    currency, oldest first) is allocated to it up to the amount due, each allocation's id derived from
+    (invoice, memo) so a repeat allocates nothing twice. Returns the invoice afterwards."""
+    await coupon_service.mark_applied(org, SYSTEM, inv, t)
+    if inv["status"] not in invoices.PAYABLE or inv["totalMinor"] - inv.get("paidMinor", 0) <= 0:
+        return inv
+    for memo in await clock_store.credit_for_invoice(org, inv["customerId"], inv["currency"], inv["id"]):
+        alloc_id = credit_service.allocation_id(f"renewal:{inv['id']}", memo["id"], inv["id"])
+        _, after, _ = await credit_service.allocate(org, SYSTEM, memo["id"], inv["id"], None, alloc_id, t)
+        inv = after or inv
+        if inv["status"] not in invoices.PAYABLE:
+            break
+    return inv
 
 
 @job_handler(RENEWAL)
@@ -197,11 +222,14 @@ async def renew(run: JobRun) -> datetime | None:
                 await invoicing.apply_payment(org, last["id"], None, t)
             elif last is not None and last["status"] in invoices.PAYABLE:
                 await collection.schedule_collection(org, done or order, last, t)
+            elif last is not None and last["status"] == "PAID":  # the credit balance paid it
+                await collection.on_paid(org, done or order, last, t)
             return None
         anchor = _anchor(order, period, start)
         end = period_end(order, anchor, period)
         inv = await issue_renewal(org, order, period, start, end, at, t)
         assert inv is not None  # a regular renewal always has its invoice
+        await invoicing.step("RENEWAL_SETTLED")
         moved = await orders.transition(
             org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
             {"rebillNumber": period, "currentPeriodStart": start, "currentPeriodEnd": end, "renewalTime": end,
@@ -216,12 +244,14 @@ async def renew(run: JobRun) -> datetime | None:
         found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order_id}:{period}"}, {"_id": 0})
         if found is None:
             return None
-        inv = found
+        inv = await settle_renewal(org, found, t)  # this job stopped after moving the order: finish
     if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
         inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
         order = await collection.on_paid(org, order, inv, t)
     elif inv["status"] in invoices.PAYABLE:
         await collection.schedule_collection(org, order, inv, t)
+    elif inv["status"] == "PAID":  # the credit balance paid it
+        order = await collection.on_paid(org, order, inv, t)
     await arm_order(org, order, t)
     return None
 

@@ -4,6 +4,7 @@ website's retry schedule, and the one job operation the scheduler lacks (arming 
 - `billing_usage`: one document per `usageReport` (quantity in thousandths, so sums stay exact),
   marked with the invoice that billed it. Unique (organization, id); read by (order item, time).
 - `billing_retry_schedules`: a website's collection retry delays (one document per website).
+- What a renewal reads of other collections: the credit memos that can pay its invoice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from store import jobs
+from store.billing import credit_memos
 from store.db import Doc, IndexList, OrgDb
 
 USAGE = "billing_usage"
@@ -83,6 +85,20 @@ async def mark_billed(org: OrgDb, ids: list[str], invoice_id: str, now: datetime
     if ids:
         await org[USAGE].update_many({"id": {"$in": ids}, "invoiceId": None},
                                      {"$set": {"invoiceId": invoice_id, "updatedTime": now}})
+
+
+# ---------------------------------------------------------------------------------------------- credit
+
+
+async def credit_for_invoice(org: OrgDb, customer_id: str, currency: str, invoice_id: str) -> list[Doc]:
+    """The customer's memos that can pay an invoice, oldest first, in one query: open ones of its
+    currency with unused credit, and any that already gave it an allocation (a renewal that stopped
+    between the memo's step and the invoice's step finishes it, even when that emptied the memo)."""
+    return await org[credit_memos.COLLECTION].find_list(
+        {"customerId": customer_id, "currency": currency,
+         "$or": [{"status": {"$in": credit_memos.OPEN}, "unusedMinor": {"$gt": 0}},
+                 {"allocations.invoiceId": invoice_id}]},
+        {"_id": 0, "items": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)])
 
 
 # ---------------------------------------------------------------------------------------------- retries
