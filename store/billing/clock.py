@@ -64,6 +64,10 @@ async def add_usage(org: OrgDb, doc: Doc) -> Doc:
     return doc
 
 
+async def get_usage(org: OrgDb, usage_id: str) -> Doc | None:
+    return await org[USAGE].find_one({"id": usage_id}, {"_id": 0})
+
+
 async def usage_of(org: OrgDb, order_id: str, start: datetime, end: datetime) -> list[Doc]:
     """An order's usage reports with start <= usageTime < end, oldest first."""
     return await org[USAGE].find_list(
