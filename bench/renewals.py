@@ -5,9 +5,10 @@
 
 Both sides start from the same seeded data (a fresh database each): N customers, N ACTIVE monthly
 subscriptions and their N renewal jobs due now. Per renewal both make the same commands: claim the job,
-read the order, take an invoice number, insert the invoice, reserve a timeline seq and insert an event
-(twice: invoice issued, order renewed), move the order to its next period, schedule the collection
-attempt and the next renewal, mark the job done. Reported: renewals per second, store round trips per
+read the order, take an invoice number, read the customer's coupon redemptions, insert the invoice, move
+the order to its next period, reserve two timeline seqs and insert both events (invoice issued, order
+renewed), read the customer's credit memos, insert the collection attempt and the next renewal, mark
+the job done: 11 round trips. Reported: renewals per second, store round trips per
 renewal (a PyMongo CommandListener), and the worker's rate as a share of the twin's (target >= 1/3).
 
 Side by side: both databases are seeded first, then the worker and the twin take turns, `--chunk`
@@ -112,23 +113,29 @@ async def limit_twin(store: Store, now: datetime, limit: int | None = None) -> i
         counter = await db["billing_counters"].find_one_and_update({"id": "invoiceNumber"}, {"$inc": {"value": 1}},
                                                                     upsert=True)
         assert counter is not None
+        redemptions = await db["coupon_redemptions"].find_list({"customerId": order["customerId"], "status": "ACTIVE"})
+        assert not redemptions
         lines = [invoicing.item_line(order["items"][0], "USD", RENEW_AT, end, 2)]
         inv = invoicing.invoice_doc(order, new_id("in"), counter["value"], "RENEWAL", 2, lines, now)
         await db["invoices"].insert_one(inv)
-        for kind in ("INVOICE_ISSUED", "ORDER_RENEWED"):
-            c = await db["customers"].find_one_and_update({"id": order["customerId"]}, {"$inc": {"timelineSeq": 1}})
-            assert c is not None
-            await db["timeline_events"].insert_one({"id": new_id("tmln"), "customerId": order["customerId"],
-                                                    "seq": c["timelineSeq"], "kind": kind, "time": now,
-                                                    "actor": invoicing.SYSTEM, "message": "", "data": {"orderId": oid}})
         await db["orders"].find_one_and_update(
             {"id": oid, "rebillNumber": 1},
             {"$set": {"rebillNumber": 2, "currentPeriodStart": RENEW_AT, "currentPeriodEnd": end, "renewalTime": end,
                       "recentInvoiceId": inv["id"], "billingStatus": "UNPAID", "updatedTime": now},
              "$inc": {"revision": 1}})
-        for kind, key, at in (("billing.collect", f"{inv['id']}:1", inv["dueTime"]), (clock.RENEWAL, f"{oid}:3", end)):
-            await db[jobs.COLLECTION].insert_one({"id": new_id("job"), "kind": kind, "key": key, "dueTime": at,
-                                                  "status": jobs.PENDING, "attempts": 0, "payload": {}, "revision": 1})
+        c = await db["customers"].find_one_and_update({"id": order["customerId"]}, {"$inc": {"timelineSeq": 2}})
+        assert c is not None
+        await db["timeline_events"].insert_many([
+            {"id": new_id("tmln"), "customerId": order["customerId"], "seq": c["timelineSeq"] - 1 + i, "kind": kind,
+             "time": now, "actor": invoicing.SYSTEM, "message": "", "data": {"orderId": oid}}
+            for i, kind in enumerate(("INVOICE_ISSUED", "ORDER_RENEWED"))])
+        credit = await db["credit_memos"].find_list({"customerId": order["customerId"], "currency": "USD",
+                                                     "status": {"$in": ["ISSUED", "PARTIALLY_APPLIED"]}})
+        assert not credit
+        await db[jobs.COLLECTION].insert_many([
+            {"id": new_id("job"), "kind": kind, "key": key, "dueTime": at, "status": jobs.PENDING, "attempts": 0,
+             "payload": {}, "revision": 1}
+            for kind, key, at in (("billing.collect", f"{inv['id']}:1", inv["dueTime"]), (clock.RENEWAL, f"{oid}:3", end))])
         await raw.update_one({"organizationId": ORG, "id": job["id"], "leaseOwner": "twin"},
                              {"$set": {"status": jobs.DONE, "finishedTime": now}, "$inc": {"revision": 1}})
         done += 1

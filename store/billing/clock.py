@@ -9,17 +9,19 @@ website's retry schedule, and the one job operation the scheduler lacks (arming 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from store import jobs
 from store.billing import credit_memos
 from store.db import Doc, IndexList, OrgDb
 
 USAGE = "billing_usage"
+DUPLICATE_KEY = 11000
 RETRY_SCHEDULES = "billing_retry_schedules"
 
 INDEXES: dict[str, IndexList] = {
@@ -48,6 +50,29 @@ async def arm(org: OrgDb, kind: str, key: str, due: datetime, now: datetime, pay
                   "leaseUntil": None},
          "$inc": {"revision": 1}},
     )
+
+
+Wanted = tuple[str, str, datetime]  # (kind, key, due)
+
+
+async def arm_many(org: OrgDb, wanted: Sequence[Wanted], now: datetime) -> None:
+    """`arm` for several jobs; the new ones (the usual case: a renewal's next jobs) written with one insert,
+    the ones that exist already armed one by one."""
+    if len(wanted) < 2:
+        for kind, key, due in wanted:
+            await arm(org, kind, key, due, now)
+        return
+    try:
+        await org[jobs.COLLECTION].insert_many([jobs.job_doc(kind, key, due, now) for kind, key, due in wanted])
+        return
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        existing = sorted(e["index"] for e in errors)
+    for i in existing:
+        kind, key, due = wanted[i]
+        await arm(org, kind, key, due, now)
 
 
 # ---------------------------------------------------------------------------------------------- usage
