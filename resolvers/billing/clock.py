@@ -229,17 +229,16 @@ async def renew(run: JobRun) -> datetime | None:
             return None
         anchor = _anchor(order, period, start)
         end = period_end(order, anchor, period)
-        issued, fresh = await issue_renewal(org, order, period, start, end, at, t)
+        issued, _ = await issue_renewal(org, order, period, start, end, at, t)
         assert issued is not None  # a regular renewal always has its invoice
         moved = await orders.transition(
             org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
             {"rebillNumber": period, "currentPeriodStart": start, "currentPeriodEnd": end, "renewalTime": end,
              "clockAnchor": anchor, "recentInvoiceId": issued["id"], "billingStatus": issued["status"]}, t,
         )
-        if moved is None:  # the order changed meanwhile (canceled, paused): its change re-armed what it needs
-            if fresh:
-                await timeline.record_many(org, order["customerId"], SYSTEM, t, [issued_event(issued)])
-            await settle_renewal(org, issued, t)
+        if moved is None:
+            # The order changed meanwhile (canceled, paused): its change re-armed what it needs; when this
+            # renewal runs again it finds the invoice, moves the order and settles the invoice then.
             return None
         order = moved
         await timeline.record_many(org, order["customerId"], SYSTEM, t, [
@@ -247,11 +246,13 @@ async def renew(run: JobRun) -> datetime | None:
             ("ORDER_RENEWED", {"orderId": order_id, "period": period},
              f"Subscription renewed: period {period} ({start.date()} – {end.date()})")])
         inv = await settle_renewal(org, issued, t)
-    else:
+    elif order.get("rebillNumber", 1) == period:  # this job stopped after moving the order: finish
         found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order_id}:{period}"}, {"_id": 0})
         if found is None:
             return None
-        inv = await settle_renewal(org, found, t)  # this job stopped after moving the order: finish
+        inv = await settle_renewal(org, found, t)
+    else:
+        return None  # a stale job of an earlier period
     await invoicing.step("RENEWAL_SETTLED")
     if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
         inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
