@@ -5,55 +5,13 @@ test's tmp dir)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-import uvicorn
-from playwright.async_api import Page, async_playwright
-
-from resolvers.app import create_app
 from tests.billing.test_quotes import QUOTE, act, catalog, make
+from tests.browser import shot
 from tests.money_helpers import APPROVE_CARD, INSUFFICIENT_FUNDS_CARD, add_account, add_customer, path_of
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 LINK = """query($id: ID!) { quote(id: $id) { status acceptanceUrl orderId invoice { status } order { status } } }"""
-
-
-@pytest.fixture
-async def live(store, settings) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = await browser.new_context(java_script_enabled=False, viewport={"width": 640, "height": 1000})
-        yield await context.new_page()
-        await browser.close()
-
-
-def shot(tmp_path: Path, name: str) -> str:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / f"{name}.png")
 
 
 async def issued(org: Any, **fields: Any) -> tuple[str, str]:

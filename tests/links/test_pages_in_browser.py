@@ -4,54 +4,11 @@ work with JavaScript off. Screenshots go to $SCREENSHOT_DIR (else the test's tmp
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-import uvicorn
-
-from resolvers.app import create_app
+from tests.browser import shot
 from tests.compliance.test_kyc import PNG, kyc_request, statuses
 from tests.links.queries import INSTRUMENTS, PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import GET, request
 from tests.money_helpers import APPROVE_CARD, add_account, add_customer, customer_money, path_of
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
-
-@pytest.fixture
-async def live(store, settings) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def page(tmp_path):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = await browser.new_context(java_script_enabled=False, viewport={"width": 640, "height": 900})
-        yield await context.new_page()
-        await browser.close()
-
-
-def shot(tmp_path: Path, name: str) -> str:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / f"{name}.png")
 
 
 async def test_deposit_page_takes_a_card_in_the_browser(org, live, page, tmp_path):
