@@ -191,6 +191,8 @@ class Order(Node):
     canceled_by: CanceledBy | None = strawberry.field(description="Who canceled it.")
     cancel_category: CancelCategory | None = strawberry.field(description="Why it was canceled.")
     cancel_description: str | None = strawberry.field(description="The cancellation's description.")
+    cancellation_credit_memo_id: strawberry.ID | None = strawberry.field(
+        description="The credit memo of a prorated cancellation (issue 13); null when none.")
     paused_time: datetime | None = strawberry.field(description="When it was paused (while PAUSED).")
     void_time: datetime | None = strawberry.field(description="When it was voided.")
     # billing clock (issue 12)
@@ -250,7 +252,9 @@ class Order(Node):
             initial_invoice_id=d["initialInvoiceId"], recent_invoice_id=d.get("recentInvoiceId") or d["initialInvoiceId"],
             activation_time=d.get("activationTime"), canceled_time=d.get("canceledTime"), churn_time=d.get("churnTime"),
             canceled_by=CanceledBy[by] if by else None, cancel_category=CancelCategory[cat] if cat else None,
-            cancel_description=d.get("cancelDescription"), paused_time=d.get("pausedTime"), void_time=d.get("voidTime"),
+            cancel_description=d.get("cancelDescription"),
+            paused_time=d.get("pausedTime"), void_time=d.get("voidTime"),
+            cancellation_credit_memo_id=(d.get("cancelCredit") or {}).get("creditMemoId"),
             trial_conversion_time=d.get("trialConversionTime"), revision=d["revision"], created_time=d["createdTime"], updated_time=d["updatedTime"],
         )
 
@@ -349,6 +353,11 @@ class OrderCancelInput:
     category: CancelCategory = strawberry.field(default=CancelCategory.OTHER, description="Why.")
     description: str | None = strawberry.field(default=None, description="In words (≤ 255).")
     expected_revision: int | None = strawberry.field(default=None, description="Refuse if it changed since read.")
+    # proration (issue 13)
+    prorated: bool = strawberry.field(
+        default=False, description="Credit the unused part of the current period (from the churn time to the period's "
+        "end, by the second) as a credit memo, allocated to the period's invoice while that is unpaid. NOW only "
+        "credits something: at the period's end nothing is left.")
 
 
 @strawberry.input(description="An order action that needs only the order.")
