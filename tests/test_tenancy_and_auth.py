@@ -300,7 +300,8 @@ async def test_billing_of_another_organization_is_invisible_and_untouchable(org,
 
 # billing clock (issue 12): usage, reactivation, scheduled pauses, retry schedules
 CLOCK_MUTATIONS = {
-    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1"}),
+    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1",
+                                                    "idempotencyKey": "tenancy-usage"}),
     "orderReactivate": ("OrderReactivateInput", lambda ids: {"orderId": ids["order"]}),
     "orderPauseSchedule": ("OrderPauseScheduleInput", lambda ids: {"orderId": ids["order"],
                                                                    "startTime": "2099-01-01T00:00:00Z"}),
