@@ -436,34 +436,3 @@ async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, ot
     assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
     assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
     assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0
-# billing (issue 11): every query and mutation of the catalog, orders and invoices
-BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
-  product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
-  p: node(id: $prod) { id } l: node(id: $plan) { id } o: node(id: $order) { id } i: node(id: $inv) { id }
-  products(first: 10) { totalCount } plans(first: 10) { totalCount } }"""
-BILLING_MUTATIONS = {
-    "productUpdate": ("ProductUpdateInput", lambda ids: {"productId": ids["prod"], "name": "Hacked"}),
-    "productDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["prod"]}),
-    "planCreate": ("PlanCreateInput", lambda ids: {"productId": ids["prod"], "name": "X", "currency": "USD",
-                                                   "pricing": {"formula": "FIXED_FEE", "price": "1"},
-                                                   "recurringInterval": {"unit": "MONTH"}}),
-    "planUpdate": ("PlanUpdateInput", lambda ids: {"planId": ids["plan"], "settings": {"name": "Hacked"}}),
-    "planDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["plan"]}),
-    "orderCreate": ("OrderCreateInput", lambda ids: {"customerId": ids["cus"], "orderType": "SUBSCRIPTION",
-                                                     "items": [{"planId": ids["plan"]}], "idempotencyKey": "t-1"}),
-    "orderCancel": ("OrderCancelInput", lambda ids: {"orderId": ids["order"]}),
-    "orderVoid": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderPause": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderResume": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderRenewalTimeUpdate": ("OrderRenewalTimeUpdateInput",
-                               lambda ids: {"orderId": ids["order"], "renewalTime": "2099-01-01T00:00:00Z"}),
-    "orderItemsChange": ("OrderItemsChangeInput", lambda ids: {"orderId": ids["order"], "items": [{"planId": ids["plan"]}]}),
-    "invoiceIssue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceVoid": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceAbandon": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceReissue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceUpdate": ("InvoiceUpdateInput", lambda ids: {"invoiceId": ids["inv"], "tax": "1"}),
-    "invoiceEmail": ("InvoiceEmailInput", lambda ids: {"invoiceId": ids["inv"]}),
-}
-
-
