@@ -13,7 +13,7 @@ from resolvers.auth import mutation
 from resolvers.context import INPUT, Info, now
 from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.scheduler import JobRun, job_handler
-from schema.common import After, ClientError, Connection, Edge, Problems, UserErrorCode, check_first
+from schema.common import After, ClientError, Connection, Edge, Page, Problems, UserErrorCode, check_first
 from schema.tables.duplicates import (
     CustomerDuplicateRankingRefreshInput,
     CustomerDuplicateRankingRefreshPayload,
@@ -82,7 +82,7 @@ class DuplicateRankingQueries:
         async def total() -> int:
             return await ranking.count(org, scan_id) if scan_id else 0
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, page=Page(first, after or None, False), has_next=has_next, count=total)
 
     @strawberry.field(description="How current the duplicate ranking is, and when it is computed next.")
     async def customer_duplicate_ranking(self, info: Info) -> DuplicateRanking:

@@ -10,7 +10,7 @@ from resolvers.context import Info
 from resolvers.customers.customers import saved_segment
 from resolvers.pagination import decode_cursor, encode_cursor
 from schema.billing.invoices import Invoice, InvoiceStatus, InvoiceType
-from schema.common import After, ClientError, Connection, Edge, SortDirection, check_first
+from schema.common import After, ClientError, Connection, Edge, Page, SortDirection, check_first
 from schema.customers.customers import DateTimeRange
 from schema.tables.tables import InvoiceFilter, InvoiceSort, InvoiceSortField
 from store.billing import invoices
@@ -105,4 +105,4 @@ class BillingTableQueries:
         async def total() -> int:
             return await invoices.table_count(ctx.org, q)
 
-        return Connection.build(edges, after=after, has_next=has_next, count=total)
+        return Connection.build(edges, page=Page(first, after or None, False), has_next=has_next, count=total)
