@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 
 from resolvers.context import Info
 from resolvers.customers.customers import saved_segment
-from resolvers.pagination import decode_cursor, encode_cursor
+from resolvers.pagination import encode_cursor, position
 from schema.billing.invoices import Invoice, InvoiceStatus, InvoiceType
-from schema.common import After, ClientError, Connection, Edge, Page, SortDirection, check_first
+from schema.common import After, Before, ClientError, Connection, Edge, First, Last, SortDirection, page_of
 from schema.customers.customers import DateTimeRange
 from schema.tables.tables import InvoiceFilter, InvoiceSort, InvoiceSortField
 from store.billing import invoices
@@ -74,8 +75,10 @@ class BillingTableQueries:
     async def invoices(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
+        first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: Annotated[InvoiceFilter | None, strawberry.argument(description="Filters; all must match.")] = None,
         sort: Annotated[InvoiceSort | None, strawberry.argument(description="Default: newest first.")] = None,
         segment_id: Annotated[
@@ -86,7 +89,7 @@ class BillingTableQueries:
             ),
         ] = None,
     ) -> Connection[Invoice]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         ctx = info.context
         if segment_id is not None:
             if filter is not None:
@@ -94,8 +97,8 @@ class BillingTableQueries:
             filter, saved_sort = saved_invoice_arguments(await saved_segment(ctx, str(segment_id), "INVOICES"))
             sort = sort or saved_sort
         q = table_query(filter, sort)
-        position = decode_cursor(after, CURSOR) if after else None
-        docs, has_next = await invoices.table_page(ctx.org, q, tuple(position) if position else None, first)
+        at = position(page, CURSOR, datetime)
+        docs, has_next = await invoices.table_page(ctx.org, q, at, page.size, page.backward)
         edges = []
         for d in docs:
             node = Invoice.from_doc(d)
@@ -105,4 +108,4 @@ class BillingTableQueries:
         async def total() -> int:
             return await invoices.table_count(ctx.org, q)
 
-        return Connection.build(edges, page=Page(first, after or None, False), has_next=has_next, count=total)
+        return Connection.build(edges, page=page, has_next=has_next, count=total)

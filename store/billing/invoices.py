@@ -205,10 +205,12 @@ def table_query(q: InvoiceQuery, after: tuple[Any, str] | None) -> Doc:
     return {**flt, "$or": [{"createdTime": {op: value}}, {"createdTime": value, "id": {op: last_id}}]}
 
 
-async def table_page(org: OrgDb, q: InvoiceQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
-    """One page of the organization's invoices in keyset order (without their lines); one round trip."""
-    docs = await org[COLLECTION].find_list(table_query(q, after), SUMMARY, sort=table_sort(q), limit=first + 1)
-    return docs[:first], len(docs) > first
+async def table_page(org: OrgDb, q: InvoiceQuery, position: tuple[Any, str] | None, size: int,
+                     backward: bool = False) -> tuple[list[Doc], bool]:
+    """One page of the organization's invoices in keyset order (without their lines; `backward`: before
+    `position`); one round trip."""
+    return await read(org[COLLECTION], table_filter(q), "createdTime", position, size, descending=q.descending,
+                      backward=backward, projection=SUMMARY)
 
 
 async def table_count(org: OrgDb, q: InvoiceQuery) -> int:

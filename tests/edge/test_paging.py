@@ -213,6 +213,7 @@ CASES = [
          orders=("", "sort: {direction: ASC}")),
     Case("customerDuplicateSuggestions", None, "customerDuplicateSuggestions", nothing, one_duplicate_pair,
          node="customer { id }", ident=lambda n: str(n["customer"]["id"]), in_list_order=False),
+    Case("invoices (billing table)", None, "invoices", a_plan, one_order),
     Case("products", None, "products", nothing, one_product),
     Case("plans", None, "plans", a_product, one_plan),
     Case("coupons", None, "coupons", nothing, one_coupon),
