@@ -425,6 +425,24 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
 
 
+class EdgesPageInfo(PageInfo):
+    """A `PageInfo` whose start and end cursors are read from its page's edges when they are selected:
+    a dashboard of 100 customers has hundreds of nested connections whose page info it never reads."""
+
+    def __init__(self, has_next_page: bool, has_previous_page: bool, edges: list[Any]) -> None:
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self._edges = edges
+
+    @property
+    def start_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[0].cursor if self._edges else None
+
+    @property
+    def end_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[-1].cursor if self._edges else None
+
+
 T = TypeVar("T")
 
 
@@ -454,11 +472,10 @@ class Connection(Generic[T]):
         backward = page is not None and page.backward
         return cls(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=(page.cursor is not None) if backward else has_next,  # type: ignore[union-attr]
-                has_previous_page=has_next if backward else after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=EdgesPageInfo(
+                (page.cursor is not None) if backward else has_next,  # type: ignore[union-attr]
+                has_next if backward else after is not None,
+                edges,
             ),
             _count=count,
         )
