@@ -179,7 +179,7 @@ class Compiler:
             elif isinstance(return_type, GraphQLEnumType):
                 c.memo = {}
             else:
-                c.exact = exact_type(return_type)
+                c.exact = exact_type(return_type, self.ex.schema)
             return c
         if is_object_type(return_type):
             assert isinstance(return_type, GraphQLObjectType)
@@ -201,13 +201,20 @@ class Compiler:
         raise CannotCompile("an output type of unknown kind")
 
 
-def exact_type(scalar: Any) -> type | None:
+def exact_type(scalar: Any, schema: Any = None) -> type | None:
     """The Python type a scalar is made for: values of exactly that type need no checks before coercion."""
     if scalar is GraphQLInt:
         return int
     if scalar is GraphQLFloat:
         return float
-    origin = getattr((scalar.extensions or {}).get(STRAWBERRY_DEFINITION), "origin", None)
+    definition = (scalar.extensions or {}).get(STRAWBERRY_DEFINITION)
+    origin = getattr(definition, "origin", None)
+    if origin is None and definition is not None and schema is not None:
+        # a scalar of the schema's `scalar_map` (DateTime, Decimal: schema/common.py `SCALARS`) has no
+        # origin of its own: its Python type is the key it is registered under
+        strawberry_schema = (schema.extensions or {}).get(STRAWBERRY_DEFINITION)
+        scalar_map = getattr(getattr(strawberry_schema, "config", None), "scalar_map", None) or {}
+        origin = next((python_type for python_type, d in scalar_map.items() if d is definition), None)
     if isinstance(origin, type) and not issubclass(origin, BaseException) and not hasattr(origin, "__await__"):
         return origin
     return None

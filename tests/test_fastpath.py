@@ -9,6 +9,8 @@ loaders, no coroutine left unawaited).
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import enum
 from typing import Annotated, Any
 
@@ -18,10 +20,12 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 
 from resolvers import direct as direct_module
 from resolvers.direct import direct_call
 from resolvers.fastpath import FastPathExecutionContext, FastPathMixin, FastPathStockExecutionContext
+from schema.common import SCALARS
 
 FAST_CLASSES = [FastPathExecutionContext, FastPathStockExecutionContext]
 
@@ -444,4 +448,42 @@ async def test_futures_of_a_level_are_awaited_in_one_batch_and_extensions_keep_t
     assert counts.delta() == (0, 1) and a.errors
     counts = Counts()
     a = await fast.execute("{ rows(count: 1) { guarded } }", context_value=RowCtx())
+    assert a.errors and counts.delta() == (0, 1)
+
+
+# ----------------------------------------------------------------------------- scalars of the schema's scalar_map
+
+
+@strawberry.type
+class Stamp:
+    at: datetime.datetime
+    amount: decimal.Decimal
+
+
+@strawberry.type
+class StampQuery:
+    @strawberry.field
+    def stamps(self, bad: bool = False) -> list[Stamp]:
+        when = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+        rows = [Stamp(at=when, amount=decimal.Decimal("10.50")), Stamp(at=when, amount=decimal.Decimal("-0.01"))]
+        if bad:  # a date where a DateTime belongs: the coercion fails, as in standard execution
+            rows.append(Stamp(at=datetime.date(2026, 1, 2), amount=decimal.Decimal(1)))  # type: ignore[arg-type]
+        return rows
+
+
+async def test_scalars_of_the_scalar_map_are_coerced_inline_with_the_same_result():
+    config = StrawberryConfig(scalar_map=SCALARS)
+    fast = strawberry.Schema(query=StampQuery, execution_context_class=FastPathExecutionContext, config=config)
+    stock = strawberry.Schema(query=StampQuery, config=config)
+    counts = Counts()
+    a = await fast.execute("{ stamps { at amount } }")
+    same(a, await stock.execute("{ stamps { at amount } }"))
+    assert counts.delta() == (1, 0)
+    assert a.data["stamps"][0] == {"at": "2026-01-02T03:04:05+00:00", "amount": "10.50"}
+    plan = next(entry[2] for entry in FastPathMixin.plan_cache.values() if entry[1] is fast._schema)
+    item = plan.steps[0][4].item
+    assert {step[4].exact for step in item.plan.steps} == {datetime.datetime, decimal.Decimal}
+    counts = Counts()
+    a = await fast.execute("{ stamps(bad: true) { at amount } }")
+    same(a, await stock.execute("{ stamps(bad: true) { at amount } }"))
     assert a.errors and counts.delta() == (0, 1)
