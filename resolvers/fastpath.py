@@ -14,13 +14,15 @@ order, each one of
 * a plain field (no resolver, arguments or extension; `executor.plain_field`): read with the same
   getter Strawberry uses, a leaf coerced with the same `coerce_output_value` graphql-core calls
   (strings and booleans that are already `str`/`bool` pass as they are, which is what it returns);
-* a resolver field: called exactly as graphql-core calls it (`field.resolve(source, info, **args)`,
-  the same resolve info with the same path, the arguments coerced by `get_argument_values` once per
-  request).
+* a resolver field: called as graphql-core calls it (`field.resolve(source, info, **args)`, the same
+  resolve info with the same path, the arguments coerced by `get_argument_values` once per request);
+  for Strawberry's own wrapper of a resolver without field extensions, the resolver is called directly
+  with its arguments converted once per step (resolvers/direct.py).
 Values are completed by the plan of their type (non-null, list, object, interface or union: the runtime
 type from the type's own `resolve_type`, remembered per Python class where Strawberry's rule depends
-on nothing else). Async results are collected level by level and awaited together, so DataLoaders see
-every key of a level in one batch, as with standard execution.
+on nothing else). Async results are collected level by level and awaited together (`settle`: a level
+of futures one after the other, any coroutine through `gather`), so DataLoaders see every key of a
+level in one batch, as with standard execution.
 
 The plan covers only the happy path. The first thing that would make the response differ from a plain
 success - any error or exception, a null for a non-null field, a value that is not a `list` where a list
