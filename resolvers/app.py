@@ -40,6 +40,7 @@ from resolvers.activity.files import download_route
 from resolvers.activity.jobs import API_LOG_EXPIRY
 from resolvers.auth import KeyCache, bearer_secret
 from resolvers.billing.documents import pdf_route
+from resolvers.billing.invoice_page import InvoicePayPages
 from resolvers.billing.quote_documents import quote_pdf_route
 from resolvers.billing.quote_page import QuotePages
 from resolvers.billing.quotes import quote_status
@@ -550,6 +551,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, tra
         *CustomerLinkPages(refs, settings).routes(),
         *KycPage(refs, settings).routes(),
         *QuotePages(refs, settings).routes(),  # billing: quote acceptance
+        *InvoicePayPages(refs, settings).routes(),  # billing: hosted invoice payment
     ]
     if settings.graphiql_enabled and graphiql.assets_available():
         routes.append(Mount(graphiql.ASSETS_PREFIX, StaticFiles(directory=graphiql.ASSETS_DIR)))

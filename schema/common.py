@@ -237,6 +237,17 @@ class UserErrorCode(enum.Enum):
     NOTHING_DUE = strawberry.enum_value(
         "NOTHING_DUE", description="The invoice has no amount due (or is not payable) to allocate credit to."
     )
+    # billing (issue 11): shipping rate tables, calculated shipping
+    NO_SHIPPING_RATE = strawberry.enum_value(
+        "NO_SHIPPING_RATE",
+        description="No rate of the website's shipping rate table applies to the order (its currency, items "
+        "subtotal or delivery country and region).",
+    )
+    SHIPPING_RATE_NOT_APPLICABLE = strawberry.enum_value(
+        "SHIPPING_RATE_NOT_APPLICABLE",
+        description="The shipping rate named does not apply to the order (another website, another currency, or "
+        "its subtotal, country or region conditions do not hold).",
+    )
 
 
 @strawberry.type(description="An expected problem with a mutation's input. Nothing was changed.")

@@ -38,6 +38,8 @@ PREFIXES: dict[str, str] = {
     "ini": "InvoiceItem",
     "mail": "EmailMessage",
     "use": "UsageRecord",  # billing clock (issue 12)
+    "ship_rate": "ShippingRate",  # shipping rate tables (issue 11)
+    "inv_lnk": "InvoicePaymentLink",  # hosted invoice payment links (issue 11)
     # links
     "dep_str": "DepositStrategy",
     "dep_props": "DepositCustomPropertySet",

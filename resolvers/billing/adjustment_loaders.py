@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from resolvers.billing import discounts
+from resolvers.billing import discounts, quote_orders
 from resolvers.billing.quotes import quote_status
 from resolvers.loaders import Loaders, loader
 from schema.billing.coupons import Coupon, CouponRedemption
 from schema.billing.credit_memos import CreditMemo
-from schema.billing.quotes import Quote
+from schema.billing.quotes import Quote, QuoteInvoicePreview
 from schema.common import Money
-from store.billing import coupons, credit_memos, quotes
+from store.billing import coupons, credit_memos, orders, quotes
 
 
 @loader
@@ -77,5 +77,24 @@ def quote_by_id(loaders: Loaders) -> DataLoader[str, Quote | None]:
 
     async def load(ids: list[str]) -> list[Quote | None]:
         return [Quote.from_doc(d, quote_status(d, t)) if d else None for d in await quotes.get_many(org, ids)]
+
+    return DataLoader(load)
+
+
+@loader
+def quote_invoice_preview_by_id(loaders: Loaders) -> DataLoader[str, QuoteInvoicePreview | None]:
+    """What accepting each open CHANGE/REACTIVATION quote now would invoice (one query for the quotes, one
+    for their orders, then one period-invoice lookup per CHANGE quote)."""
+    org, t = loaders.org, loaders.now
+
+    async def load(ids: list[str]) -> list[QuoteInvoicePreview | None]:
+        docs = await quotes.get_many(org, ids)
+        order_ids = [d["orderId"] for d in docs if d and d.get("orderId")]
+        found = {o["id"]: o for o in await orders.get_many(org, order_ids) if o} if order_ids else {}
+        out: list[QuoteInvoicePreview | None] = []
+        for d in docs:
+            doc = await quote_orders.preview_of(org, d, found.get(d.get("orderId") or ""), t) if d else None
+            out.append(QuoteInvoicePreview.from_doc(doc) if doc else None)
+        return out
 
     return DataLoader(load)

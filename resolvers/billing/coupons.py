@@ -420,7 +420,7 @@ class CouponMutations:
         fields: Doc = {}
         if discounts.coupon_status(doc, t) == "EXPIRED":
             problems.add(["couponId"], "an expired coupon cannot be edited", UserErrorCode.INVALID_STATUS)
-        used = doc.get("redemptionsCount", 0) > 0
+        used = doc.get("redemptionsCount", 0) > 0 or bool(doc.get("everRedeemed"))
         if input.discount is not None:
             if used:
                 problems.add(["discount"], "it was redeemed already: its discount is final", UserErrorCode.COUPON_IN_USE)
@@ -464,7 +464,9 @@ class CouponMutations:
     async def customer_coupons_redeem(self, info: Info, input: CustomerCouponsRedeemInput) -> CustomerCouponsRedeemPayload:
         return await redeem_for_customer(info.context, input)
 
-    @mutation("Cancels a coupon redemption: it discounts no further invoice (discounts already on invoices stay).")
+    @mutation("Cancels a coupon redemption: it discounts no further invoice (discounts already on invoices stay) "
+              "and the coupon's total and per-customer counts are given back, so it can be redeemed again up to "
+              "its limits.")
     async def coupon_redemption_cancel(self, info: Info, input: CouponRedemptionCancelInput) -> CouponRedemptionPayload:
         ctx, problems, t = info.context, Problems(), now()
         rid = str(input.redemption_id)
@@ -473,15 +475,23 @@ class CouponMutations:
             doc = await coupons.redemption(ctx.org, rid)
             if doc is None:
                 problems.add(["redemptionId"], f"no redemption {rid} in this organization", UserErrorCode.NOT_FOUND)
-            elif doc["status"] != "ACTIVE":
+            elif doc["status"] != "ACTIVE" and doc.get("countsReturned") is not False:
                 problems.add(["redemptionId"], "the redemption is canceled already", UserErrorCode.INVALID_STATUS)
         if problems or doc is None:
             return CouponRedemptionPayload(redemption=None, user_errors=problems.errors)
-        after = await coupons.cancel_redemption(ctx.org, rid, t)
-        if after is None:
-            problems.add(["redemptionId"], "the redemption is canceled already", UserErrorCode.INVALID_STATUS)
-            return CouponRedemptionPayload(redemption=None, user_errors=problems.errors)
-        await timeline.record(ctx.org, doc["customerId"], "COUPON_REDEMPTION_CANCELED", ctx.actor(), t,
-                              {"couponId": doc["couponId"], "redemptionId": rid}, f"Coupon {doc['couponId']} redemption canceled")
+        if doc["status"] == "ACTIVE":
+            after = await coupons.cancel_redemption(ctx.org, rid, t)
+            if after is None:  # a concurrent cancel won; it gives the counts back
+                problems.add(["redemptionId"], "the redemption is canceled already", UserErrorCode.INVALID_STATUS)
+                return CouponRedemptionPayload(redemption=None, user_errors=problems.errors)
+            await timeline.record(ctx.org, doc["customerId"], "COUPON_REDEMPTION_CANCELED", ctx.actor(), t,
+                                  {"couponId": doc["couponId"], "redemptionId": rid},
+                                  f"Coupon {doc['couponId']} redemption canceled")
+        # Resumable: a cancel interrupted here is finished by the next call (each return happens once).
+        await coupons.return_total(ctx.org, doc["couponId"], rid)
+        await coupons.return_customer(ctx.org, doc["couponId"], doc["customerId"], rid)
+        after = await coupons.mark_counts_returned(ctx.org, rid, t) or await coupons.redemption(ctx.org, rid)
+        assert after is not None
         forget(ctx.loaders.coupon_redemptions_by_customer_id, doc["customerId"])
+        forget(ctx.loaders.coupon_by_id, doc["couponId"])
         return CouponRedemptionPayload(redemption=CouponRedemption.from_doc(after), user_errors=[])

@@ -26,8 +26,9 @@ from schema.billing.catalog import (
     RecurringIntervalInput,
 )
 from schema.billing.orders import OrderCreateInput, OrderItemInput, OrderType
+from schema.billing.shipping import CalculatedShippingInput
 from schema.common import CurrencyCode, Problems
-from store.billing import catalog, invoices, orders
+from store.billing import catalog, invoices, orders, shipping_rates
 from store.db import Doc, OrgDb, Store
 from store.ids import new_id
 
@@ -90,11 +91,27 @@ async def _catalog(org: OrgDb, t: datetime) -> list[Doc]:
     return plans
 
 
+# Each website's shipping rate table: (name, price, countries, minimum items subtotal).
+SHIPPING_RATES = [("Standard (US, Canada)", "7.90", ["US", "CA"], None), ("International", "19.90", [], None),
+                  ("Free over 150", "0", [], "150")]
+
+
+async def _shipping_rates(org: OrgDb, website_ids: list[str], t: datetime) -> None:
+    for website_id in website_ids:
+        for name, price, countries, low in SHIPPING_RATES:
+            await shipping_rates.insert(org, {
+                "id": new_id("ship_rate"), "websiteId": website_id, "name": name, "currency": "USD",
+                "priceMinor": int(Decimal(price) * 100), "minSubtotalMinor": int(Decimal(low) * 100) if low else None,
+                "maxSubtotalMinor": None, "countries": countries, "regions": [], "revision": 1,
+                "createdTime": t, "updatedTime": t})
+
+
 async def seed_billing(store: Store, org_id: str, customer_docs: list[Doc], t: datetime, rnd: random.Random) -> int:
     """The demo catalog and ~20 orders in every status (with 200 demo customers; fewer customers give
     fewer orders); returns how many orders were made."""
     org = store.for_org(org_id)
     plans = await _catalog(org, t)
+    await _shipping_rates(org, sorted({c["websiteId"] for c in customer_docs}), t)
     by_name = {p["name"]: p["id"] for p in plans}
     principal = Principal(organization_id=org_id, key_id="key_demo", key_name="Demo data", scope="write")
     ctx = Context.build(store, Settings(), principal)
@@ -119,7 +136,8 @@ async def seed_billing(store: Store, org_id: str, customer_docs: list[Doc], t: d
         *[("active", "SUBSCRIPTION", [(recurring[i % 4], rnd.randint(1, 12))], {}) for i in range(6)],
         *[("trial", "SUBSCRIPTION", [("Support stairstep", rnd.randint(1, 12))], {}) for _ in range(2)],
         ("metered", "SUBSCRIPTION", [("Storage metered", 0)], {}),
-        *[("kit", "ONE_TIME", [("Starter kit", rnd.randint(1, 3))], {"shipping_amount": Decimal("7.90")}) for _ in range(2)],
+        ("kit", "ONE_TIME", [("Starter kit", rnd.randint(1, 3))], {"shipping_amount": Decimal("7.90")}),
+        ("kit", "ONE_TIME", [("Starter kit", rnd.randint(1, 3))], {"calculated_shipping": CalculatedShippingInput()}),
         *[("evaluation", "SUBSCRIPTION", [("Support evaluation", 1)], {}) for _ in range(2)],
     ]
     for label, kind, items, fields in plan_of:

@@ -79,8 +79,10 @@ def invoice_pdf(inv: Doc, customer: Doc | None) -> bytes:
             pdf.set_font("Helvetica", size=10)
     pdf.ln(3)
     due = inv["totalMinor"] - inv.get("paidMinor", 0) if inv["status"] in invoices.PAYABLE else 0
+    rate = (inv.get("shippingDetails") or {}).get("rateName")
+    shipping = _latin(f"Shipping ({rate[:40]})") if rate else "Shipping"
     for label, minor in (("Subtotal", inv["subtotalMinor"]), ("Discount", inv.get("discountMinor", 0)),
-                         ("Shipping", inv.get("shippingMinor", 0)), ("Tax", inv.get("taxMinor", 0)),
+                         (shipping, inv.get("shippingMinor", 0)), ("Tax", inv.get("taxMinor", 0)),
                          ("Total", inv["totalMinor"]), ("Paid", inv.get("paidMinor", 0)),
                          ("Refunded", inv.get("refundedMinor", 0)), ("Amount due", due)):
         pdf.set_font("Helvetica", "B" if label in ("Total", "Amount due") else "", 10)

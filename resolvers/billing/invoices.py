@@ -177,6 +177,8 @@ class InvoiceMutations:
         if problems:
             return InvoicePayload(invoice=None, user_errors=problems.errors)
         fields = {"items": lines, **invoicing.totals(lines, shipping, tax, doc.get("discountMinor", 0)), "notes": notes}
+        if shipping != doc.get("shippingMinor", 0):  # an edited shipping amount is manual from now on
+            fields["shippingDetails"] = {"calculator": "MANUAL"} if shipping else None
         if all(doc.get(k) == v for k, v in fields.items()):
             problems.add(None, "the input changes nothing", UserErrorCode.NOTHING_TO_CHANGE)
             return InvoicePayload(invoice=None, user_errors=problems.errors)

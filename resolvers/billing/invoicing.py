@@ -111,13 +111,15 @@ def totals(lines: list[Doc], shipping: int, tax: int, discount: int = 0) -> Doc:
 
 def invoice_doc(order: Doc, invoice_id: str, number: int | None, kind: str, period: int, lines: list[Doc],
                 t: datetime, status: str = "UNPAID") -> Doc:
-    ship = (order.get("shipping") or {}).get("amountMinor", 0)
+    shipping = order.get("shipping") or {}
+    ship = shipping.get("amountMinor", 0)
     due = shift(t, order.get("invoiceDueShift"))
     delinquency = order.get("delinquencyPeriod")
     return {
         "id": invoice_id, "customerId": order["customerId"], "websiteId": order["websiteId"], "orderId": order["id"],
         "periodKey": f"{order['id']}:{period}", "periodNumber": period, "invoiceNumber": number, "type": kind,
         "status": status, "currency": order["currency"], "items": lines, **totals(lines, ship, 0),
+        "shippingDetails": {k: v for k, v in shipping.items() if k != "amountMinor"} if shipping else None,
         "paidMinor": 0, "refundedMinor": 0, "notes": order.get("notes"),
         "issuedTime": t if status != "DRAFT" else None, "dueTime": due, "paidTime": None, "voidedTime": None,
         "abandonedTime": None, "delinquencyTime": shift(due, delinquency) if delinquency else None,
@@ -211,13 +213,15 @@ async def backups(org: OrgDb, customer: Doc, tried: list[str], t: datetime) -> l
 
 async def charge_invoice(
     org: OrgDb, settings: Settings, actor: dict[str, Any], invoice_id: str, customer: Doc, first: Doc,
-    account: Doc, t: datetime,
+    account: Doc, t: datetime, *, amount_minor: int | None = None, use_backups: bool = True,
 ) -> tuple[Doc | None, list[str]]:
     """Charges what an invoice has due: `first`, then backup instruments while declined. Each attempt is
     claimed on the invoice (`chargeAttempt`, with the sale's id chosen beforehand) before the gateway is
     called, so a retry never charges an attempt twice. Returns the invoice afterwards and the ids of the
     sales attempted. A claimed attempt whose sale was written but never answered (a crash during the
-    gateway call) stays claimed: that sale is PENDING and needs reconciling; nothing is charged again."""
+    gateway call) stays claimed: that sale is PENDING and needs reconciling; nothing is charged again.
+    `amount_minor` charges only part of the amount due (kept in the claim, so a resumed attempt charges
+    the same); `use_backups=False` stops at the first decline (the customer chose the instrument)."""
     attempted: list[str] = []
     instrument: Doc | None = first
     tried: list[str] = []
@@ -228,6 +232,8 @@ async def charge_invoice(
             if instrument is None:
                 break
             claim = {"transactionId": new_id("txn"), "paymentInstrumentId": instrument["id"]}
+            if amount_minor is not None:
+                claim["amountMinor"] = amount_minor
             claimed = await invoices.transition(org, invoice_id, {"revision": inv["revision"], "chargeAttempt": None},
                                                 {"chargeAttempt": claim}, t)
             if claimed is None:
@@ -240,7 +246,8 @@ async def charge_invoice(
             inst = await pi.get(org, claim["paymentInstrumentId"])
             if inst is None:
                 break
-            amount = inv["totalMinor"] - inv.get("paidMinor", 0)
+            due = inv["totalMinor"] - inv.get("paidMinor", 0)
+            amount = min(due, claim.get("amountMinor") or due)
             try:
                 txn = await charge(
                     org, settings, actor, customer, account, amount, inv["currency"], card_of(inst),
@@ -264,7 +271,7 @@ async def charge_invoice(
             {"$push": {"declinedTransactionIds": txn["id"]}},
         )
         inv = released or await invoices.get(org, invoice_id)
-        if txn["status"] == "TIMEOUT":
+        if txn["status"] == "TIMEOUT" or not use_backups:
             break
         choices = await backups(org, customer, [*tried, first["id"]], t)
         instrument = choices[0] if choices else None

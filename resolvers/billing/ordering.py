@@ -24,6 +24,7 @@ from strawberry import Some
 
 from resolvers.billing import clock, invoicing, plan_rules, pricing
 from resolvers.billing import coupons as coupon_service
+from resolvers.billing import shipping as shipping_service
 from resolvers.context import Context, now
 from resolvers.money import money
 from resolvers.money.sales import usable
@@ -253,7 +254,8 @@ async def build(ctx: Context, inp: OrderCreateInput, key: str, t: datetime) -> t
     org, problems = ctx.org, Problems()
     customer = await money.load_customer(org, problems, ["customerId"], str(inp.customer_id))
     website_id = str(inp.website_id) if inp.website_id else (customer or {}).get("websiteId")
-    if inp.website_id is not None and not (await websites.get_many(org, [website_id or ""]))[0]:
+    website_known = inp.website_id is None or bool((await websites.get_many(org, [website_id or ""]))[0])
+    if not website_known:
         problems.add(["websiteId"], f"no website {website_id} in this organization", UserErrorCode.NOT_FOUND)
     order_type = inp.order_type.name
     items = await effective_items(org, problems, ["items"], inp.items, order_type)
@@ -263,6 +265,15 @@ async def build(ctx: Context, inp: OrderCreateInput, key: str, t: datetime) -> t
     await _instrument(org, problems, inp, customer, t)
     notes = text(problems, ["notes"], inp.notes, 65535)
     shipping = _amount(problems, ["shippingAmount"], inp.shipping_amount, currency)
+    ship_doc: Doc | None = {"calculator": "MANUAL", "amountMinor": shipping} if shipping else None
+    delivery: Doc | None = None
+    if inp.calculated_shipping is not None:
+        if inp.shipping_amount is not None:
+            problems.add(["calculatedShipping"], "give either `shippingAmount` (manual) or `calculatedShipping`",
+                         UserErrorCode.EXACTLY_ONE_REQUIRED)
+        elif customer is not None and website_id and website_known and shape is not None:
+            ship_doc, delivery = await shipping_service.calculate(
+                org, problems, inp.calculated_shipping, website_id, currency, items, customer)
     abandon = inp.abandon_time or t + timedelta(days=PENDING_ORDER_DAYS)
     if inp.abandon_time is not None and inp.abandon_time <= t:
         problems.add(["abandonTime"], "lies in the past", UserErrorCode.DATE_IN_PAST)
@@ -290,7 +301,7 @@ async def build(ctx: Context, inp: OrderCreateInput, key: str, t: datetime) -> t
         "currency": currency, "items": items, "autopay": inp.autopay,
         "paymentInstrumentId": str(inp.payment_instrument_id) if inp.payment_instrument_id else None,
         **plan, "rebillNumber": 1, "abandonTime": abandon, "delinquencyPeriod": delinquency,
-        "shipping": {"calculator": "MANUAL", "amountMinor": shipping} if shipping else None,
+        "shipping": ship_doc, "deliveryAddress": delivery,
         "invoiceIssueShift": issue_shift, "invoiceDueShift": due_shift, "notes": notes, "mrrMinor": mrr,
         "initialInvoiceId": invoice_id, "recentInvoiceId": invoice_id, "initialCharge": None,
         "activationTime": None, "canceledTime": None, "churnTime": None, "canceledBy": None, "cancelCategory": None,

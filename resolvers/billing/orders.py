@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
-from resolvers.billing import clock, invoicing, ordering, pricing
+from resolvers.billing import clock, invoicing, ordering, pricing, proration
 from resolvers.billing.loaders import forget_order
 from resolvers.context import Context, Info, now
 from resolvers.money import money
@@ -104,6 +104,10 @@ class OrderMutations:
         ctx, problems, t = info.context, Problems(), now()
         doc = await load_order(ctx, problems, str(input.order_id), input.expected_revision)
         description = text(problems, ["description"], input.description, 255)
+        if doc is not None and proration.pending(doc):  # a prorated cancel a crash interrupted: finish it
+            after = await proration.finish_cancel_credit(ctx.org, ctx.actor(), doc["id"], t)
+            forget_order(ctx, doc["id"], doc["customerId"])
+            return OrderPayload(order=Order.from_doc(after or doc), user_errors=[])
         if doc is not None:
             if doc["orderType"] != "SUBSCRIPTION":
                 problems.add(["orderId"], "only subscriptions are canceled; void a pending one-time order",
@@ -118,9 +122,16 @@ class OrderMutations:
                   "canceledBy": input.canceled_by.name, "cancelCategory": input.category.name,
                   "cancelDescription": description, "renewalTime": None}
         when = f"at {churn.isoformat()}" if at_end else "now"
-        return await _move(ctx, doc, {"status": {"$in": list(RECURRING_LIVE)}}, fields, "ORDER_CANCELED",
-                           f"Subscription canceled ({input.category.name.replace('_', ' ').lower()}), ends {when}",
-                           {"category": input.category.name, "canceledBy": input.canceled_by.name})
+        credit = await proration.cancel_credit(ctx.org, doc, churn) if input.prorated else None
+        if credit is not None:
+            fields["cancelCredit"] = credit  # issue 13: the memo's id and lines, written with the cancel
+        payload = await _move(ctx, doc, {"status": {"$in": list(RECURRING_LIVE)}}, fields, "ORDER_CANCELED",
+                              f"Subscription canceled ({input.category.name.replace('_', ' ').lower()}), ends {when}",
+                              {"category": input.category.name, "canceledBy": input.canceled_by.name})
+        if credit is not None and payload.order is not None:
+            after = await proration.finish_cancel_credit(ctx.org, ctx.actor(), doc["id"], t)
+            payload = OrderPayload(order=Order.from_doc(after) if after else payload.order, user_errors=[])
+        return payload
 
     @mutation("Voids a pending order (and its unpaid initial invoice): it will never be activated.")
     async def order_void(self, info: Info, input: OrderActionInput) -> OrderPayload:

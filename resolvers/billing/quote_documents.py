@@ -1,5 +1,6 @@
-"""A quote as a printable PDF (fpdf2, like invoice PDFs): items, subtotal, payment terms and the
-signature line; downloaded at `GET /quotes/{id}.pdf` with the same API key as the GraphQL API."""
+"""A quote as a printable PDF (fpdf2, like invoice PDFs): items, subtotal, what acceptance invoices now
+(CHANGE / REACTIVATION, e.g. the proration), payment terms and the signature line; downloaded at
+`GET /quotes/{id}.pdf` with the same API key as the GraphQL API."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from resolvers.auth import KeyCache, bearer_secret
+from resolvers.billing import quote_orders
 from resolvers.billing.documents import _amount, _date, _error, _latin, customer_name
-from store.billing import quotes
+from resolvers.context import now
+from store.billing import orders, quotes
 from store.customers import customers
 from store.db import Doc, Store
 from store.ids import type_of_id
 
 
-def quote_pdf(quote: Doc, customer: Doc | None, status: str) -> bytes:
+def quote_pdf(quote: Doc, customer: Doc | None, status: str, due: Doc | None = None) -> bytes:
     cur = quote["currency"]
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
@@ -47,6 +50,18 @@ def quote_pdf(quote: Doc, customer: Doc | None, status: str) -> bytes:
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(150, 6, "Subtotal:", align="R")
     pdf.cell(30, 6, _amount(quote["subtotalMinor"], cur), align="R", new_x="LMARGIN", new_y="NEXT")
+    if due is not None:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 6, _latin(f"Due on acceptance (as of {_date(due['effectiveTime'])})"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=10)
+        for li in due["items"]:
+            sign = "-" if li["type"] == "CREDIT" else ""
+            pdf.cell(150, 6, _latin(li["description"][:90]))
+            pdf.cell(30, 6, sign + _amount(li["amountMinor"], cur), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(150, 6, "Amount due on acceptance:", align="R")
+        pdf.cell(30, 6, _amount(due["dueMinor"], cur), align="R", new_x="LMARGIN", new_y="NEXT")
     if quote.get("couponIds"):
         pdf.set_font("Helvetica", "I", 9)
         pdf.cell(0, 6, _latin(f"Coupons applied on acceptance: {', '.join(quote['couponIds'])}"), new_x="LMARGIN",
@@ -79,7 +94,10 @@ def quote_pdf_route(refs: dict[str, Any], status_of: Any) -> Any:
         doc = await quotes.get(org, quote_id) if type_of_id(quote_id) == "Quote" else None
         if doc is None:
             return _error(404, "NOT_FOUND", f"no quote {quote_id} in this organization")
-        body = quote_pdf(doc, await customers.get(org, doc["customerId"]), status_of(doc))
+        status = status_of(doc)
+        order = await orders.get(org, doc["orderId"]) if doc.get("orderId") and doc["type"] != "CREATION" else None
+        due = await quote_orders.preview_of(org, doc, order, now()) if status in ("DRAFT", "ISSUED") else None
+        body = quote_pdf(doc, await customers.get(org, doc["customerId"]), status, due)
         headers = {"Content-Disposition": f'attachment; filename="quote-{quote_id}.pdf"',
                    "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
         return Response(body, media_type="application/pdf", headers=headers)

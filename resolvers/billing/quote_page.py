@@ -1,8 +1,9 @@
 """The hosted acceptance page of a quote, `GET/POST /quotes/accept/{token}` (the token scheme of the
 hosted payment page: an HMAC of the quote id under the link secret, found by its hash in any
-organization). The customer sees the items, subtotal, terms and signature line, and accepts or rejects;
-with the PAYMENT condition the card given is added to the customer and charged through the sandbox
-gateway, and the quote is accepted only when the first invoice is paid in full."""
+organization). The customer sees the items, subtotal, terms and signature line (CHANGE and REACTIVATION
+quotes: also what acceptance invoices now, e.g. the proration), and accepts or rejects; with the PAYMENT
+condition the card given is added to the customer and charged through the sandbox gateway, and the
+quote is accepted only when its invoice is paid in full (no card is asked when nothing is due)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from resolvers.billing import quote_orders
 from resolvers.billing import quotes as quote_service
 from resolvers.billing.documents import customer_name
 from resolvers.context import Context, Principal, now
@@ -23,7 +25,7 @@ from resolvers.settings import Settings
 from resolvers.wallet import payment_instruments as wallet
 from schema.common import Problems, minor_to_decimal
 from schema.wallet.payment_instruments import PaymentCardInput, PaymentInstrumentAddInput, SensitiveString
-from store.billing import quotes
+from store.billing import orders, quotes
 from store.customers import customers
 from store.db import Doc, Store
 
@@ -63,20 +65,38 @@ class QuotePages:
         principal = Principal(organization_id=org_id, key_id="hosted-quote-page", key_name=PAGE_PRINCIPAL, scope="write")
         return Context.build(self.store, self.settings, principal)
 
+    async def _due(self, doc: Doc, t: datetime) -> Doc | None:
+        """CHANGE/REACTIVATION: what accepting now invoices (None for CREATION or a closed quote)."""
+        org = self.store.for_org(doc["organizationId"])
+        if doc["type"] == "CREATION" or quote_service.quote_status(doc, t) != "ISSUED":
+            return None
+        order = await orders.get(org, doc["orderId"]) if doc.get("orderId") else None
+        return await quote_orders.preview_of(org, doc, order, t)
+
+    def _pays(self, doc: Doc, due: Doc | None) -> bool:
+        """Whether accepting asks for a card: the PAYMENT condition with something to pay."""
+        return "PAYMENT" in doc["acceptanceConditions"] and (doc["type"] == "CREATION" or bool(due and due["dueMinor"]))
+
     async def _view(self, request: Request, doc: Doc, t: datetime, message: str = "", status_code: int = 200) -> HTMLResponse:
         org = self.store.for_org(doc["organizationId"])
         customer = await customers.get(org, doc["customerId"])
         status = quote_service.quote_status(doc, t)
         sig = doc.get("signature") or {}
         cur = doc["currency"]
+        due = await self._due(doc, t)
+        now_lines = [{"description": li["description"], "credit": li["type"] == "CREDIT",
+                      "amount": _amount(li["amountMinor"], cur)} for li in (due or {}).get("items") or ()]
         return render(request, PAGE, {
+            "kind": doc["type"].lower(), "due_lines": now_lines,
+            "due": _amount(due["dueMinor"], cur) if due else "",
+            "credit_memo": _amount(due["creditMemoMinor"], cur) if due and due["creditMemoMinor"] else "",
             "title": "Your quote", "quote_id": doc["id"], "customer_name": customer_name(customer),
             "expires": doc["expirationTime"].strftime("%Y-%m-%d") if doc.get("expirationTime") else "",
             "items": [{"name": i["name"], "quantity": i["quantity"], "recurring": i.get("recurring") or "once",
                        "amount": _amount(i["amountMinor"], cur)} for i in doc["items"]],
             "subtotal": _amount(doc["subtotalMinor"], cur), "coupons": ", ".join(doc.get("couponIds") or ()),
             "terms": doc.get("paymentTerms") or "", "signature": bool(sig.get("showSignatureLine")),
-            "signatory": sig.get("signatoryName") or "", "payment": "PAYMENT" in doc["acceptanceConditions"],
+            "signatory": sig.get("signatoryName") or "", "payment": self._pays(doc, due),
             "state": _state(status), "message": message, "redirect": doc.get("redirectUrl") or "",
         }, status_code)
 
@@ -94,7 +114,7 @@ class QuotePages:
             after, problems = await quote_service.reject(ctx, doc["id"], actor, t)
             return await self._view(request, after or doc, t, problems.errors[0].message if problems else "")
         instrument_id = None
-        if "PAYMENT" in doc["acceptanceConditions"] and quote_service.quote_status(doc, t) == "ISSUED":
+        if self._pays(doc, await self._due(doc, t)) and quote_service.quote_status(doc, t) == "ISSUED":
             number = normalise_card_number(str(form.get("cardNumber") or ""))
             expiry = _expiry(str(form.get("expiry") or ""))
             customer = await customers.get(ctx.org, doc["customerId"])

@@ -1,7 +1,8 @@
 """Quotes: create and edit (DRAFT only), issue, recall to draft, cancel, reject, accept (creating,
-changing or reactivating the order; with the PAYMENT condition only once its first invoice is paid in
-full). An ISSUED quote past its expiration time reads EXPIRED and can no longer be accepted (expiry at
-read time: the billing clock's scheduler is not on this branch yet)."""
+changing or reactivating the order; with the PAYMENT condition only once the quote's invoice is paid in
+full). An ISSUED quote past its expiration time reads EXPIRED and can no longer be accepted; the
+`billing.quote_expiry` job also marks it EXPIRED at that time. CHANGE and REACTIVATION acceptance (with
+proration) is resolvers/billing/quote_orders.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import strawberry
 
 from resolvers.auth import mutation
 from resolvers.billing import coupons as coupon_service
-from resolvers.billing import invoicing, ordering, pricing
+from resolvers.billing import invoicing, ordering, pricing, quote_orders
 from resolvers.billing.quote_jobs import QUOTE_EXPIRY, job_key
 from resolvers.context import Context, Info, context_method, now
 from resolvers.loaders import forget
@@ -40,8 +41,7 @@ from store.db import Doc, OrgDb
 from store.ids import new_id
 
 MAX_ITEMS = 20
-CHANGEABLE = ("ACTIVE", "TRIAL_ENDED")
-REACTIVATABLE = ("CANCELED", "CHURNED")
+CHANGEABLE, REACTIVATABLE = quote_orders.CHANGEABLE, quote_orders.REACTIVATABLE
 
 
 def quote_status(doc: Doc, t: datetime) -> str:
@@ -75,8 +75,18 @@ async def _items(org: OrgDb, problems: Problems, items: list[QuoteItemInput]) ->
             amount = 0
         rec = plan.get("recurringInterval")
         lines.append({"planId": plan["id"], "name": plan["name"], "quantity": item["quantity"], "amountMinor": amount,
-                      "recurring": f"every {rec['length']} {rec['unit']}" if rec else None})
+                      "recurring": f"every {rec['length']} {rec['unit']}" if rec else None,
+                      "period": [rec["unit"], rec["length"]] if rec else None})
     return lines, currency, order_type
+
+
+def _same_period(problems: Problems, order: Doc, lines: list[Doc]) -> None:
+    """A CHANGE keeps the order's renewal time: the new items bill every period of the same length."""
+    unit, length, _ = invoicing.order_period(order)
+    for li in lines:
+        if li.get("period") and not pricing.same_length((unit, length), (li["period"][0], li["period"][1])):
+            problems.add(["items"], f"the order bills every {length} {unit}", UserErrorCode.PERIOD_MISMATCH)
+            return
 
 
 def _url(problems: Problems, value: str | None) -> str | None:
@@ -88,13 +98,15 @@ def _url(problems: Problems, value: str | None) -> str | None:
     return value.strip()
 
 
-def _conditions(problems: Problems, values: list[Any] | None, kind: str) -> list[str]:
-    names = sorted({v.name for v in values}) if values else ["CUSTOMER"]
-    if not names:
-        problems.add(["acceptanceConditions"], "give at least one condition", UserErrorCode.REQUIRED)
-    if "PAYMENT" in names and kind != "CREATION":
-        problems.add(["acceptanceConditions"], "the PAYMENT condition needs a CREATION quote", UserErrorCode.INVALID)
-    return names
+def _conditions(values: list[Any] | None) -> list[str]:
+    return sorted({v.name for v in values}) if values else ["CUSTOMER"]
+
+
+def _prorated(problems: Problems, value: bool | None, kind: str) -> bool:
+    """CHANGE quotes prorate unless told not to; the others have nothing to prorate."""
+    if value is not None and kind != "CHANGE":
+        problems.add(["prorated"], "only a CHANGE quote is prorated", UserErrorCode.INVALID)
+    return kind == "CHANGE" and value is not False
 
 
 def _signature(problems: Problems, value: Any) -> Doc:
@@ -198,8 +210,10 @@ async def accept(ctx: Context, quote_id: str, instrument_id: str | None, key: st
             problems.add(["quoteId"], "another acceptance of this quote is under way", UserErrorCode.INVALID_STATUS)
         if problems:
             return None, problems
+        # the ids of what acceptance may write are chosen here, so a retry writes the same ones
+        claim = {"key": key, "time": t, "invoiceId": new_id("in"), "creditMemoId": new_id("crmm")}
         claimed = await quotes.transition(ctx.org, quote_id, {"status": "ISSUED", "acceptance": None, "revision": doc["revision"]},
-                                          {"acceptance": {"key": key, "time": t}}, t)
+                                          {"acceptance": claim}, t)
         if claimed is None:
             problems.add(["quoteId"], "the quote changed meanwhile; read it again", UserErrorCode.REVISION_CONFLICT)
             return None, problems
@@ -223,25 +237,17 @@ async def accept(ctx: Context, quote_id: str, instrument_id: str | None, key: st
             return None, made
         fields.update(orderId=order["id"], invoiceId=inv["id"] if inv else None)
     else:
-        order = await _target_order(ctx.org, problems, doc["type"], doc["orderId"], doc["customerId"])
-        wanted = [OrderItemInput(plan_id=i["planId"], quantity=i["quantity"]) for i in doc["items"]]
-        items = await ordering.effective_items(ctx.org, problems, ["items"], wanted, "SUBSCRIPTION")
-        if problems or order is None:
+        order = await orders.get(ctx.org, doc["orderId"])
+        done = None
+        if order is None:
+            problems.add(["orderId"], f"the customer has no order {doc['orderId']}", UserErrorCode.NOT_FOUND)
+        else:
+            done, problems = await quote_orders.apply(ctx, doc, order, instrument_id, actor)
+        if done is None:
             await quotes.transition(ctx.org, quote_id, {"acceptance.key": key}, {"acceptance": None}, t)
             return None, problems
-        change: Doc = {"items": items}
-        if doc["type"] == "REACTIVATION":
-            unit, length, _ = invoicing.order_period({"items": items})
-            end = pricing.add_period(t, unit, length)
-            change.update(status="ACTIVE", canceledTime=None, churnTime=None, canceledBy=None, cancelCategory=None,
-                          cancelDescription=None, currentPeriodStart=t, currentPeriodEnd=end, renewalTime=end)
-        allowed = CHANGEABLE if doc["type"] == "CHANGE" else REACTIVATABLE
-        moved = await orders.transition(ctx.org, order["id"], {"status": {"$in": list(allowed)}}, change, t)
-        if moved is not None:
-            kind = "ORDER_ITEMS_CHANGED" if doc["type"] == "CHANGE" else "ORDER_RESUMED"
-            await timeline.record(ctx.org, doc["customerId"], kind, actor, t, {"orderId": order["id"]},
-                                  f"Quote accepted: subscription {'changed' if doc['type'] == 'CHANGE' else 'reactivated'}")
-            forget(ctx.loaders.order_by_id, order["id"])
+        fields.update(done)
+        forget(ctx.loaders.order_by_id, doc["orderId"])
     after = await quotes.transition(ctx.org, quote_id, {"acceptance.key": key}, fields, t)
     if after is None:  # a concurrent resumer finished it
         after = await quotes.get(ctx.org, quote_id)
@@ -312,6 +318,8 @@ class QuoteMutations:
             problems.add(["items"], f"the order is in {order['currency']}", UserErrorCode.CURRENCY_MISMATCH)
         if kind != "CREATION" and order_type != "SUBSCRIPTION":
             problems.add(["items"], "a subscription's quote takes subscription plans", UserErrorCode.ORDER_TYPE_MISMATCH)
+        if kind == "CHANGE" and order is not None:
+            _same_period(problems, order, lines)
         if input.expiration_time is not None and input.expiration_time <= t:
             problems.add(["expirationTime"], "lies in the past", UserErrorCode.DATE_IN_PAST)
         doc: Doc = {
@@ -320,7 +328,8 @@ class QuoteMutations:
             "orderId": order["id"] if order else None, "orderType": order_type, "status": "DRAFT",
             "currency": currency, "items": lines, "subtotalMinor": sum(li["amountMinor"] for li in lines),
             "couponIds": await _coupons(ctx.org, problems, input.coupon_ids), "autopay": input.autopay,
-            "acceptanceConditions": _conditions(problems, input.acceptance_conditions, kind),
+            "acceptanceConditions": _conditions(input.acceptance_conditions),
+            "prorated": _prorated(problems, input.prorated, kind), "creditMemoId": None,
             "paymentTerms": text(problems, ["paymentTerms"], input.payment_terms, 5000),
             "signature": _signature(problems, input.signature), "redirectUrl": _url(problems, input.redirect_url),
             "expirationTime": input.expiration_time, "invoiceId": None, "acceptance": None, "issuedTime": None,
@@ -347,6 +356,12 @@ class QuoteMutations:
             lines, currency, order_type = await _items(ctx.org, problems, input.items)
             fields.update(items=lines, currency=currency, orderType=order_type,
                           subtotalMinor=sum(li["amountMinor"] for li in lines))
+            order = await orders.get(ctx.org, doc["orderId"]) if doc.get("orderId") and doc["type"] != "CREATION" else None
+            if order is not None:
+                if currency != order["currency"]:
+                    problems.add(["items"], f"the order is in {order['currency']}", UserErrorCode.CURRENCY_MISMATCH)
+                if doc["type"] == "CHANGE":
+                    _same_period(problems, order, lines)
         if input.expiration_time is not None:
             value = input.expiration_time.value
             if value is not None and value <= t:
@@ -359,7 +374,9 @@ class QuoteMutations:
         if input.autopay is not None:
             fields["autopay"] = input.autopay
         if input.acceptance_conditions is not None:
-            fields["acceptanceConditions"] = _conditions(problems, input.acceptance_conditions, doc["type"])
+            fields["acceptanceConditions"] = _conditions(input.acceptance_conditions)
+        if input.prorated is not None:
+            fields["prorated"] = _prorated(problems, input.prorated, doc["type"])
         if input.payment_terms is not None:
             fields["paymentTerms"] = text(problems, ["paymentTerms"], input.payment_terms.value, 5000)
         if input.signature is not None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.compliance import kyc_expiry
 from resolvers.compliance.kyc_flow import Incoming, refresh_request, slots_of, submit
 from resolvers.context import Context, Info, now
 from resolvers.links.deposits import MAX_DAYS, URL_RE
@@ -79,6 +80,8 @@ async def _create_request(ctx: Context, inp: KycRequestCreateInput) -> KycReques
         "tokenHash": money.token_hash(money.link_token(ctx.settings, rid)), "expiresTime": expires,
         "createdTime": t, "updatedTime": t, "revision": 1,
     }
+    # The expiry job first: a crash before the insert leaves a job that finds nothing; never a request without one.
+    await kyc_expiry.schedule(org, doc, t)
     await kyc.insert(org, kyc.REQUESTS, doc)
     await timeline.record(org, customer["id"], "KYC_REQUEST_CREATED", ctx.actor(), t,
                           {"kycRequestId": rid, "documentTypes": [s["type"] for s in doc["documents"]]},

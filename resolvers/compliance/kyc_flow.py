@@ -108,14 +108,18 @@ async def refresh_request(org: OrgDb, request_id: str, actor: Doc, t: datetime) 
     return await kyc.get(org, kyc.REQUESTS, request_id)
 
 
-async def expire_request(org: OrgDb, req: Doc, actor: Doc, t: datetime) -> None:
-    """Stores EXPIRED / ABANDONED for a request past its expiry (once) and records it."""
+async def expire_request(org: OrgDb, req: Doc, actor: Doc, t: datetime) -> Doc | None:
+    """Stores EXPIRED (nothing uploaded) or ABANDONED (uploads made) for an open request past its expiry,
+    at the revision read, and records it; None when nothing moved (not open, not expired yet, or it
+    changed meanwhile: read it again)."""
     if req["status"] not in OPEN_REQUEST_STATUSES or req["expiresTime"] > t:
-        return
+        return None
     status = "EXPIRED" if req["status"] == "GATHERING" else "ABANDONED"
-    if await kyc.update(org, kyc.REQUESTS, req["id"], req["revision"], {"status": status}, t) is not None:
+    moved = await kyc.update(org, kyc.REQUESTS, req["id"], req["revision"], {"status": status, "expiredTime": t}, t)
+    if moved is not None:
         await _event(org, req["customerId"], "KYC_REQUEST_CHANGED", actor, t,
                      {"kycRequestId": req["id"], "status": status}, f"KYC request {status.lower()}")
+    return moved
 
 
 async def submit(

@@ -3,7 +3,7 @@ each with its hosted page (`deposit_page`, `customer_pages`)."""
 
 from __future__ import annotations
 
-from resolvers.links import loaders
+from resolvers.links import deposit_expiry, loaders
 from resolvers.links.customer_links import CustomerLinkMutations, CustomerLinkQueries
 from resolvers.links.deposits import DepositMutations, DepositQueries
 from schema.links.customer_links import BillingPortal, BillingPortalLink, InstrumentSetupLink
@@ -12,5 +12,5 @@ from schema.links.deposits import DepositCustomPropertySet, DepositRequest, Depo
 QUERIES = (DepositQueries, CustomerLinkQueries)
 MUTATIONS = (DepositMutations, CustomerLinkMutations)
 SUBSCRIPTIONS: tuple[type, ...] = ()
-__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "loaders"]
+__all__ = ["MUTATIONS", "QUERIES", "SUBSCRIPTIONS", "TYPES", "deposit_expiry", "loaders"]
 TYPES = (DepositStrategy, DepositCustomPropertySet, DepositRequest, BillingPortal, BillingPortalLink, InstrumentSetupLink)

@@ -41,8 +41,9 @@ MAX_PORTAL_HOURS = 72
 
 def _features(inp: object | None) -> Doc:
     if inp is None:
-        return {"paymentInstrumentAdd": True, "addressEdit": True}
-    return {"paymentInstrumentAdd": inp.payment_instrument_add, "addressEdit": inp.address_edit}  # type: ignore[attr-defined]
+        return {"paymentInstrumentAdd": True, "addressEdit": True, "orderCancel": True}
+    return {"paymentInstrumentAdd": inp.payment_instrument_add, "addressEdit": inp.address_edit,  # type: ignore[attr-defined]
+            "orderCancel": inp.order_cancel}  # type: ignore[attr-defined]
 
 
 async def _portal_create(ctx: Context, inp: BillingPortalCreateInput) -> BillingPortalPayload:
@@ -200,7 +201,8 @@ class CustomerLinkMutations:
 
     @mutation(
         "The guide's *Generate billing portal link*: a session link to an active billing portal for one customer, "
-        "where they add a card or update their billing address (default one hour). Share `billingPortalLink.url`."
+        "where they add a card, update their billing address, see and download their invoices and cancel an active "
+        "subscription at the end of its period (default one hour). Share `billingPortalLink.url`."
     )
     async def billing_portal_link_create(
         self, info: Info, input: BillingPortalLinkCreateInput

@@ -5,6 +5,9 @@ the one link it opens):
 - `GET /portal/{token}`, `POST /portal/{token}/card`, `POST /portal/{token}/address`: a billing portal
   session; the customer sees their cards, adds one and updates their billing address until the link
   expires. An inactive portal answers 404.
+- On the same page, their invoices (`GET /portal/{token}/invoices/{id}.pdf` downloads one) and active
+  subscriptions (`POST /portal/{token}/subscriptions/{id}/cancel` cancels one at the period's end):
+  `resolvers/links/portal_billing.py`.
 
 Each form carries the link's `revision`; a change is applied only at that revision, while the link is
 ACTIVE and unexpired (`customer_links.use`), so a replayed or stale form changes nothing and says so.
@@ -22,7 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from resolvers import validation as v
+from resolvers.billing.customer_cancel import cancel_at_period_end, cancelable
+from resolvers.billing.documents import invoice_filename, invoice_pdf
 from resolvers.context import now
+from resolvers.links import portal_billing as billing
 from resolvers.links.cards import add_card, blocked, instrument_doc, read_card
 from resolvers.money import money
 from resolvers.pages import render
@@ -37,6 +43,7 @@ from store.wallet import payment_instruments as pi
 
 SETUP_ACTOR = {"type": "SYSTEM", "id": None, "name": "Payment instrument set-up page"}
 PORTAL_ACTOR = {"type": "SYSTEM", "id": None, "name": "Billing portal"}
+PDF_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +60,13 @@ def _name(customer: Doc) -> str:
     return " ".join(p for p in (customer.get("firstName"), customer.get("lastName")) if p)
 
 
+def _int(value: Any) -> int | None:
+    raw = str(value or "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
 def _revision(form: Any) -> int | None:
-    raw = str(form.get("revision") or "")
-    return int(raw) if raw.isdigit() else None
+    return _int(form.get("revision"))
 
 
 class CustomerLinkPages:
@@ -73,6 +84,8 @@ class CustomerLinkPages:
             Route("/portal/{token}", self.portal, methods=["GET"]),
             Route("/portal/{token}/card", self.portal_card, methods=["POST"]),
             Route("/portal/{token}/address", self.portal_address, methods=["POST"]),
+            Route("/portal/{token}/invoices/{invoice_id}.pdf", self.portal_invoice_pdf, methods=["GET"]),
+            Route("/portal/{token}/subscriptions/{order_id}/cancel", self.portal_cancel, methods=["POST"]),
         ]
 
     def _message(self, request: Request, title: str, message: str, status: int, redirect: str | None = None) -> Response:
@@ -164,12 +177,15 @@ class CustomerLinkPages:
             }
             for d in lists[0] if d["method"] == "PAYMENT_CARD" and pi.effective_status(d, t) != "DEACTIVATED"
         ]
+        base = f"/portal/{request.path_params['token']}"
         return render(request, "links/portal.html", {
             "title": "Billing portal", "error": error, "notice": notice,
             "name": _name(customer), "expires": link["expiresTime"].strftime("%Y-%m-%d %H:%M"),
             "instruments": cards, "features": portal["features"], "color": portal["primaryColor"],
-            "address": customer.get("address") or {}, "revision": link["revision"],
-            "base": f"/portal/{request.path_params['token']}",
+            "address": customer.get("address") or {}, "revision": link["revision"], "base": base,
+            "invoices": await billing.invoice_rows(org, customer["id"], base),
+            "subscriptions": await billing.subscription_rows(org, customer["id"], base, t),
+            "order_cancel": portal["features"].get("orderCancel", True), "reasons": billing.REASONS,
         }, status_code=status)
 
     async def portal(self, request: Request) -> Response:
@@ -250,6 +266,48 @@ class CustomerLinkPages:
             return self._stale(request)
         updated = await self._set_address(org, link["id"], customer, address, t)
         return await self._portal_page(request, org, used, updated, portal, notice="Your billing address was saved.")
+
+    async def portal_invoice_pdf(self, request: Request) -> Response:
+        opened = await self._open(request, "BILLING_PORTAL")
+        if isinstance(opened, Response):
+            return opened
+        org, link, customer = opened
+        portal = await self._portal_config(request, org, link)
+        if isinstance(portal, Response):
+            return portal
+        inv = await billing.customer_invoice(org, customer["id"], request.path_params["invoice_id"])
+        if inv is None:
+            return self._message(request, "Invoice not found", "There is no such invoice of yours.", 404)
+        headers = {"Content-Disposition": f'attachment; filename="{invoice_filename(inv)}"', **PDF_HEADERS}
+        return Response(invoice_pdf(inv, customer), media_type="application/pdf", headers=headers)
+
+    async def portal_cancel(self, request: Request) -> Response:
+        got = await self._portal_post(request)
+        if isinstance(got, Response):
+            return got
+        org, link, customer, portal, form = got
+        if not portal["features"].get("orderCancel", True):
+            return self._message(request, "Not available", "Subscriptions cannot be canceled on this portal.", 403)
+        order = await billing.customer_subscription(org, customer["id"], request.path_params["order_id"])
+        if order is None:
+            return self._message(request, "Subscription not found", "There is no such subscription of yours.", 404)
+        reason = str(form.get("reason") or "")
+        if not cancelable(order) or reason not in billing.REASONS or _int(form.get("orderRevision")) != order["revision"]:
+            problem = ("Choose a reason." if cancelable(order) and reason not in billing.REASONS else
+                       "This subscription cannot be canceled now (it changed, or it is canceled already).")
+            return await self._portal_page(request, org, link, customer, portal, error=problem, status=409)
+        t = now()
+        used = await cl.use(org, link["id"], link["revision"], {}, t,
+                            push={"changes": {"action": "SUBSCRIPTION_CANCELED", "time": t, "orderId": order["id"]}})
+        if used is None:
+            return self._stale(request)
+        after = await cancel_at_period_end(org, order, PORTAL_ACTOR, reason, t)
+        if after is None:
+            return await self._portal_page(request, org, used, customer, portal, status=409,
+                                           error="This subscription changed meanwhile: nothing was canceled.")
+        ends = (after.get("churnTime") or t).strftime("%Y-%m-%d")
+        return await self._portal_page(request, org, used, customer, portal,
+                                       notice=f"Your subscription is canceled: it ends on {ends} and will not renew.")
 
     async def _set_address(self, org: OrgDb, link_id: str, customer: Doc, address: Doc | None, t: datetime) -> Doc:
         """Writes the customer's address at their current revision (re-read on a concurrent edit)."""

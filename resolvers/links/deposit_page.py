@@ -3,7 +3,8 @@ shared link (no API key; the token establishes the organization and the one requ
 
 Opening it moves CREATED → PENDING; paying moves it to INITIATED while the sandbox gateway is called
 (the money code's `charge`), then COMPLETED (approved) or ATTEMPTED (declined: another card may be
-tried). An expired link refuses payment with a clear page and moves the request to EXPIRED once. Each
+tried). An expired link refuses payment with a clear page (the request is EXPIRED in the store at its expiry
+through the scheduler, `deposit_expiry`, or here if the page is opened first). Each
 move is guarded by the current status, so a replayed form changes nothing. Card numbers go no further
 than the gateway call and the blocklist fingerprint; they are never stored or logged.
 """
@@ -21,32 +22,24 @@ from starlette.routing import Route
 from resolvers.context import now
 from resolvers.links import amounts as calc
 from resolvers.links.cards import read_card
+from resolvers.links.deposit_expiry import PAGE_ACTOR, expire, record_status
 from resolvers.money import money
 from resolvers.money.gateway import card_ref, normalise_card_number
 from resolvers.money.sales import charge, refuse_blocked
 from resolvers.pages import render
 from resolvers.settings import Settings
 from schema.common import minor_to_decimal
-from store.activity import timeline
 from store.customers import customers
 from store.db import Doc, OrgDb, Store
 from store.links import deposit_requests as dr
 from store.money import gateway_accounts
 from store.wallet import payment_instruments as pi
 
-ACTOR = {"type": "SYSTEM", "id": None, "name": "Hosted deposit page"}
+ACTOR = PAGE_ACTOR
 
 
 def _fmt(minor: int, currency: str) -> str:
     return f"{minor_to_decimal(minor, currency)} {currency}"
-
-
-async def _event(org: OrgDb, doc: Doc, status: str, t: datetime, txn_id: str | None = None, note: str = "") -> None:
-    data: Doc = {"depositRequestId": doc["id"], "status": status}
-    if txn_id:
-        data["transactionId"] = txn_id
-    await timeline.record(org, doc["customerId"], "DEPOSIT_REQUEST_CHANGED", ACTOR, t, data,
-                          note or f"Deposit request {status.lower()}")
 
 
 class DepositPage:
@@ -97,9 +90,7 @@ class DepositPage:
         if status == "INITIATED":
             return self._message(request, "Payment in progress", "A payment for this deposit is being processed.", 409)
         if status == "EXPIRED" or doc["expiresTime"] <= t:
-            moved = await dr.move(org, doc["id"], dr.PAYABLE, {"status": "EXPIRED"}, t, unexpired=False)
-            if moved is not None:
-                await _event(org, moved, "EXPIRED", t)
+            await expire(org, doc, t)
             return self._message(request, "Link expired",
                                  "This deposit link has expired. Ask the merchant for a new one.", 410)
         return None
@@ -117,7 +108,7 @@ class DepositPage:
         if doc["status"] == "CREATED":
             opened = await dr.move(org, doc["id"], ["CREATED"], {"status": "PENDING", "openedTime": t}, t)
             if opened is not None:
-                await _event(org, opened, "PENDING", t, note="Deposit page opened")
+                await record_status(org, opened, "PENDING", t, note="Deposit page opened")
                 doc = opened
         if request.method == "GET":
             return self._form(request, doc)
@@ -194,7 +185,7 @@ class DepositPage:
         if started is None:  # paid, in flight or expired meanwhile: show what it is now
             current = await dr.get(org, doc["id"]) or doc
             return await self._state_page(request, org, current, t) or self._form(request, current)
-        await _event(org, started, "INITIATED", t, note=f"Deposit of {_fmt(minor, doc['currency'])} started")
+        await record_status(org, started, "INITIATED", t, note=f"Deposit of {_fmt(minor, doc['currency'])} started")
         customer = await customers.get(org, doc["customerId"])
         account = await gateway_accounts.get(org, doc["gatewayAccountId"])
         if customer is None or account is None:
@@ -212,7 +203,7 @@ class DepositPage:
         if types:
             await refuse_blocked(org, ACTOR, customer, types, minor, doc["currency"], t, "Deposit")
             await dr.move(org, doc["id"], ["INITIATED"], {"status": "ATTEMPTED"}, t, unexpired=False)
-            await _event(org, doc, "ATTEMPTED", t, note="Deposit refused by the blocklist")
+            await record_status(org, doc, "ATTEMPTED", t, note="Deposit refused by the blocklist")
             return self._message(request, "Payment refused", "This payment cannot be accepted.", 403)
         txn: Doc | None = None
         try:
@@ -225,12 +216,12 @@ class DepositPage:
             done = await dr.move(org, doc["id"], ["INITIATED"], {
                 "status": "COMPLETED", "paidMinor": minor, "completedTime": t, "properties": values,
             }, t, unexpired=False, push={"transactionIds": txn["id"]})
-            await _event(org, doc, "COMPLETED", t, txn["id"], f"Deposit of {_fmt(minor, doc['currency'])} completed")
+            await record_status(org, doc, "COMPLETED", t, txn["id"], f"Deposit of {_fmt(minor, doc['currency'])} completed")
             return self._message(request, "Deposit complete",
                                  f"Thank you: {_fmt(minor, doc['currency'])} was added.", 200, done or doc)
         attempted = await dr.move(org, doc["id"], ["INITIATED"], {"status": "ATTEMPTED", "properties": values},
                                   t, unexpired=False, push={"transactionIds": txn["id"]})
-        await _event(org, doc, "ATTEMPTED", t, txn["id"], "Deposit payment declined")
+        await record_status(org, doc, "ATTEMPTED", t, txn["id"], "Deposit payment declined")
         reason = (txn.get("gatewayResponse") or {}).get("message", "The payment was not approved.")
         return self._form(request, attempted or doc, error=f"{reason} Try another card.", status=402,
                           selected=str(minor) if minor in doc["amountsMinor"] else "custom",

@@ -14,6 +14,7 @@ import strawberry
 from resolvers.auth import mutation
 from resolvers.context import Context, Info, now
 from resolvers.links import amounts as calc
+from resolvers.links import deposit_expiry
 from resolvers.money import money
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.links.deposits import (
@@ -352,6 +353,8 @@ async def _create_request(ctx: Context, inp: DepositRequestCreateInput) -> Depos
         "updatedTime": t,
         "revision": 1,
     }
+    # The expiry job first: a crash before the insert leaves a job that finds nothing; never a request without one.
+    await deposit_expiry.schedule(org, doc, t)
     await deposit_requests.insert(org, doc)
     await timeline.record(
         org, customer["id"], "DEPOSIT_REQUEST_CREATED", ctx.actor(), t,

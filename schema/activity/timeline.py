@@ -98,6 +98,9 @@ class TimelineEventKind(enum.Enum):
     INVOICE_PAID = strawberry.enum_value("INVOICE_PAID", description="An invoice was paid in full.")
     INVOICE_VOIDED = strawberry.enum_value("INVOICE_VOIDED", description="An invoice was voided.")
     INVOICE_EMAILED = strawberry.enum_value("INVOICE_EMAILED", description="An invoice was emailed to the customer.")
+    INVOICE_PAYMENT_LINK_CREATED = strawberry.enum_value(  # billing (issue 11)
+        "INVOICE_PAYMENT_LINK_CREATED", description="A hosted payment link was made for an invoice."
+    )
     # billing clock (issue 12): what happens to orders and invoices at a time
     ORDER_RENEWED = strawberry.enum_value("ORDER_RENEWED", description="A subscription moved to its next period.")
     ORDER_COMPLETED = strawberry.enum_value(

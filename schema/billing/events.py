@@ -17,7 +17,8 @@ class OrderEvent(TimelineEvent):
     order_id: strawberry.ID = strawberry.field(description="The order.")
 
 
-@strawberry.type(description="Something happened to an invoice: issued, paid, voided or emailed (see `kind`).")
+@strawberry.type(description="Something happened to an invoice: issued, paid, voided, emailed or a payment link made "
+                 "for it (see `kind`).")
 class InvoiceEvent(TimelineEvent):
     invoice_id: strawberry.ID = strawberry.field(description="The invoice.")
     amount: Money | None = strawberry.field(description="Its total.")
@@ -35,7 +36,7 @@ def _invoice(d: dict[str, Any]) -> TimelineEvent:
 
 ORDER_KINDS = ("ORDER_CREATED", "ORDER_ACTIVATED", "ORDER_CANCELED", "ORDER_PAUSED", "ORDER_RESUMED",
                "ORDER_VOIDED", "ORDER_ITEMS_CHANGED")
-INVOICE_KINDS = ("INVOICE_ISSUED", "INVOICE_PAID", "INVOICE_VOIDED", "INVOICE_EMAILED")
+INVOICE_KINDS = ("INVOICE_ISSUED", "INVOICE_PAID", "INVOICE_VOIDED", "INVOICE_EMAILED", "INVOICE_PAYMENT_LINK_CREATED")
 EVENT_TYPES.update({k: _order for k in ORDER_KINDS})
 EVENT_TYPES.update({k: _invoice for k in INVOICE_KINDS})
 EVENT_CLASSES.extend([OrderEvent, InvoiceEvent])

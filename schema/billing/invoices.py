@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from schema.billing.discounts import InvoiceCreditAllocation, InvoiceDiscount
+from schema.billing.invoice_links import InvoicePaymentLink
+from schema.billing.shipping import OrderShipping
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
 
@@ -109,6 +111,9 @@ class Invoice(Node):
     credit_allocations: list[InvoiceCreditAllocation] = strawberry.field(
         description="Credit memo amounts allocated to it, oldest first.")
     shipping: Money = strawberry.field(description="Shipping.")
+    shipping_details: OrderShipping | None = strawberry.field(  # shipping rate tables
+        description="How its shipping is priced (manual, or the shipping rate it was calculated from); null: no shipping."
+    )
     tax: Money = strawberry.field(description="Tax (a manual amount).")
     total: Money = strawberry.field(description="subtotal - discount + shipping + tax.")
     amount_paid: Money = strawberry.field(description="Paid so far by the transactions below.")
@@ -156,6 +161,10 @@ class Invoice(Node):
     async def emails(self, info: Info) -> list[EmailMessage]:
         return await info.context.invoice_emails(str(self.id))
 
+    @strawberry.field(description="Hosted payment links made for it (`invoicePaymentLinkCreate`), newest first.")
+    async def payment_links(self, info: Info) -> list[InvoicePaymentLink]:
+        return await info.context.loaders.invoice_payment_links_by_invoice_id.load(str(self.id))
+
     @strawberry.field(description="Download link of its PDF (needs the same API key as this request).")
     def pdf_path(self) -> str:
         return f"/invoices/{self.id}.pdf"
@@ -173,6 +182,7 @@ class Invoice(Node):
             credit_applied=money(sum(a["amountMinor"] for a in d.get("creditAllocations") or ()), cur),
             credit_allocations=[InvoiceCreditAllocation.from_doc(a, cur) for a in d.get("creditAllocations") or ()],
             shipping=money(d.get("shippingMinor", 0), cur), tax=money(d.get("taxMinor", 0), cur),
+            shipping_details=_shipping(d, cur),
             total=money(d["totalMinor"], cur), amount_paid=money(d.get("paidMinor", 0), cur),
             amount_refunded=money(d.get("refundedMinor", 0), cur), amount_due=money(due, cur),
             period_number=d.get("periodNumber"), notes=d.get("notes"), issued_time=d.get("issuedTime"),
@@ -181,6 +191,15 @@ class Invoice(Node):
             transaction_ids=list(d.get("transactionIds") or ()), revision=d.get("revision", 0),
             created_time=d["createdTime"], updated_time=d["updatedTime"],
         )
+
+
+def _shipping(d: dict[str, Any], currency: str) -> OrderShipping | None:
+    details = d.get("shippingDetails")
+    if details is None:  # invoices made before shipping details were kept: a shipping amount is manual
+        if not d.get("shippingMinor"):
+            return None
+        details = {"calculator": "MANUAL"}
+    return OrderShipping.from_doc({**details, "amountMinor": d.get("shippingMinor", 0)}, currency)
 
 
 # ---------------------------------------------------------------------------------------------- actions

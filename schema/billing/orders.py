@@ -13,6 +13,7 @@ from strawberry import Maybe
 
 from schema.billing.catalog import PlanOverrideInput, PlanSettings, Product, TimeShift, TimeShiftInput, _shift
 from schema.billing.invoices import Invoice, InvoiceStatus, money
+from schema.billing.shipping import CalculatedShippingInput, OrderShipping
 from schema.common import CurrencyCode, Money, Node, UserError
 from schema.money.transactions import Transaction
 from schema.wallet.payment_instruments import PaymentInstrument
@@ -141,17 +142,6 @@ def _catalog_copy(plan_id: str, revision: int, plan: dict[str, Any]) -> Effectiv
     return found
 
 
-@strawberry.enum(description="How an order's shipping is priced.")
-class ShippingCalculator(enum.Enum):
-    MANUAL = strawberry.enum_value("MANUAL", description="An amount given on the order.")
-
-
-@strawberry.type(description="An order's shipping.")
-class OrderShipping:
-    calculator: ShippingCalculator = strawberry.field(description="How it is priced.")
-    amount: Money = strawberry.field(description="Shipping per invoice.")
-
-
 @strawberry.type(description="A customer's order: a subscription or a one-time order.")
 class Order(Node):
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
@@ -191,6 +181,8 @@ class Order(Node):
     canceled_by: CanceledBy | None = strawberry.field(description="Who canceled it.")
     cancel_category: CancelCategory | None = strawberry.field(description="Why it was canceled.")
     cancel_description: str | None = strawberry.field(description="The cancellation's description.")
+    cancellation_credit_memo_id: strawberry.ID | None = strawberry.field(
+        description="The credit memo of a prorated cancellation (issue 13); null when none.")
     paused_time: datetime | None = strawberry.field(description="When it was paused (while PAUSED).")
     void_time: datetime | None = strawberry.field(description="When it was voided.")
     # billing clock (issue 12)
@@ -243,14 +235,15 @@ class Order(Node):
             rebill_number=d.get("rebillNumber", 1), service_anchor_time=d.get("serviceAnchorTime"),
             invoice_issue_shift=_shift(d.get("invoiceIssueShift")), invoice_due_shift=_shift(d.get("invoiceDueShift")),
             abandon_time=d.get("abandonTime"), delinquency_period=_shift(d.get("delinquencyPeriod")),
-            shipping=OrderShipping(calculator=ShippingCalculator[ship["calculator"]],
-                                   amount=money(ship["amountMinor"], cur)) if ship else None,
+            shipping=OrderShipping.from_doc(ship, cur) if ship else None,
             notes=d.get("notes"),
             mrr=money(d.get("mrrMinor", 0) if d["status"] in ("ACTIVE", "CANCELED") else 0, cur),
             initial_invoice_id=d["initialInvoiceId"], recent_invoice_id=d.get("recentInvoiceId") or d["initialInvoiceId"],
             activation_time=d.get("activationTime"), canceled_time=d.get("canceledTime"), churn_time=d.get("churnTime"),
             canceled_by=CanceledBy[by] if by else None, cancel_category=CancelCategory[cat] if cat else None,
-            cancel_description=d.get("cancelDescription"), paused_time=d.get("pausedTime"), void_time=d.get("voidTime"),
+            cancel_description=d.get("cancelDescription"),
+            paused_time=d.get("pausedTime"), void_time=d.get("voidTime"),
+            cancellation_credit_memo_id=(d.get("cancelCredit") or {}).get("creditMemoId"),
             trial_conversion_time=d.get("trialConversionTime"), revision=d["revision"], created_time=d["createdTime"], updated_time=d["updatedTime"],
         )
 
@@ -293,6 +286,10 @@ class OrderCreateInput:
     )
     shipping_amount: Decimal | None = strawberry.field(
         default=None, description="Manual shipping amount per invoice (≥ 0)."
+    )
+    calculated_shipping: CalculatedShippingInput | None = strawberry.field(  # shipping rate tables
+        default=None, description="Calculated shipping: priced from the website's shipping rate table (instead of "
+        "`shippingAmount`)."
     )
     start_time: datetime | None = strawberry.field(
         default=None, description="Start at this time (default: now); at most one period in the past."
@@ -349,6 +346,11 @@ class OrderCancelInput:
     category: CancelCategory = strawberry.field(default=CancelCategory.OTHER, description="Why.")
     description: str | None = strawberry.field(default=None, description="In words (≤ 255).")
     expected_revision: int | None = strawberry.field(default=None, description="Refuse if it changed since read.")
+    # proration (issue 13)
+    prorated: bool = strawberry.field(
+        default=False, description="Credit the unused part of the current period (from the churn time to the period's "
+        "end, by the second) as a credit memo, allocated to the period's invoice while that is unpaid. NOW only "
+        "credits something: at the period's end nothing is left.")
 
 
 @strawberry.input(description="An order action that needs only the order.")

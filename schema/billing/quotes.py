@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import Maybe
 
+from schema.billing.invoices import InvoiceItem
 from schema.common import CurrencyCode, Money, Node, UserError
 
 if TYPE_CHECKING:
@@ -43,7 +44,10 @@ class QuoteType(enum.Enum):
 @strawberry.enum(description="What must hold for a quote to be accepted.")
 class QuoteAcceptanceCondition(enum.Enum):
     CUSTOMER = strawberry.enum_value("CUSTOMER", description="The customer accepts; no payment needed.")
-    PAYMENT = strawberry.enum_value("PAYMENT", description="The customer pays the quote's first invoice in full.")
+    PAYMENT = strawberry.enum_value(
+        "PAYMENT", description="The quote's invoice is paid in full by a charge at acceptance (CREATION: the order's "
+        "first invoice; CHANGE: the proration; REACTIVATION of a churned order: the new period). Nothing to pay "
+        "fulfils it.")
 
 
 @strawberry.type(description="One line of a quote, priced from its plan when the quote was saved.")
@@ -53,6 +57,27 @@ class QuoteItem:
     quantity: int = strawberry.field(description="Units.")
     amount: Money = strawberry.field(description="Price of the line per billing period (or once).")
     recurring: str | None = strawberry.field(description="How often it bills, e.g. `every 1 MONTH`; null: once.")
+
+
+@strawberry.type(description="What accepting a CHANGE or REACTIVATION quote now would invoice (nothing is written).")
+class QuoteInvoicePreview:
+    effective_time: datetime = strawberry.field(description="The time the amounts are computed for (this request's).")
+    items: list[InvoiceItem] = strawberry.field(
+        description="CHANGE: CREDIT lines for the unused time of the current items and DEBIT lines for the rest of "
+        "the period of the new ones (by the second); REACTIVATION of a churned order: the new period's items.")
+    charge: Money = strawberry.field(description="Sum of the DEBIT lines.")
+    credit: Money = strawberry.field(description="Sum of the CREDIT lines.")
+    amount_due: Money = strawberry.field(description="What the quote's invoice will ask: charge - credit, at least 0.")
+    credit_memo_amount: Money = strawberry.field(
+        description="The credit left over (credit - charge, when larger), issued as an ORDER_CHANGE credit memo.")
+
+    @classmethod
+    def from_doc(cls, d: dict[str, Any]) -> QuoteInvoicePreview:
+        cur = d["currency"]
+        return cls(effective_time=d["effectiveTime"], items=[InvoiceItem.from_doc(li, cur) for li in d["items"]],
+                   charge=Money.from_minor(d["chargeMinor"], cur), credit=Money.from_minor(d["creditMinor"], cur),
+                   amount_due=Money.from_minor(d["dueMinor"], cur),
+                   credit_memo_amount=Money.from_minor(d["creditMemoMinor"], cur))
 
 
 @strawberry.type(description="The signature block of a printed quote.")
@@ -79,7 +104,14 @@ class Quote(Node):
     expiration_time: datetime | None = strawberry.field(description="Issued quotes expire at this time.")
     order_id: strawberry.ID | None = strawberry.field(
         description="The order it changes or reactivates; for CREATION, the order made on acceptance.")
-    invoice_id: strawberry.ID | None = strawberry.field(description="The order's first invoice (the payment invoice).")
+    invoice_id: strawberry.ID | None = strawberry.field(
+        description="The quote's invoice once accepted: CREATION, the order's first invoice; CHANGE, the proration "
+        "(INTERIM); REACTIVATION of a churned order, the new period's. The PAYMENT condition needs it paid.")
+    prorated: bool = strawberry.field(
+        description="CHANGE: the unused time of the current items is credited and the rest of the period of the new "
+        "ones charged at acceptance (the renewal time stays).")
+    credit_memo_id: strawberry.ID | None = strawberry.field(
+        description="The ORDER_CHANGE credit memo of the credit left over on acceptance, if any.")
     issued_time: datetime | None = strawberry.field(description="When it was (last) issued.")
     accepted_time: datetime | None = strawberry.field(description="When it was accepted.")
     rejected_time: datetime | None = strawberry.field(description="When it was rejected.")
@@ -91,6 +123,14 @@ class Quote(Node):
     @strawberry.field(description="The order (made on acceptance, or the one it changes).")
     async def order(self, info: Info) -> Annotated[Order, strawberry.lazy("schema.billing.orders")] | None:
         return None if self.order_id is None else await info.context.loaders.order_by_id.load(str(self.order_id))
+
+    @strawberry.field(description="CHANGE and REACTIVATION: what accepting it now would invoice (the proration, or "
+                      "the new period), computed for this request's time; null for CREATION (see `subtotal`) and "
+                      "once the quote is no longer open.")
+    async def invoice_preview(self, info: Info) -> QuoteInvoicePreview | None:
+        if self.type == QuoteType.CREATION or self.status not in (QuoteStatus.DRAFT, QuoteStatus.ISSUED):
+            return None
+        return await info.context.loaders.quote_invoice_preview_by_id.load(str(self.id))
 
     @strawberry.field(description="The payment invoice.")
     async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("schema.billing.invoices")] | None:
@@ -121,7 +161,8 @@ class Quote(Node):
             signature=QuoteSignature(show_signature_line=bool(sig.get("showSignatureLine")),
                                      signatory_name=sig.get("signatoryName")),
             redirect_url=d.get("redirectUrl"), expiration_time=d.get("expirationTime"), order_id=d.get("orderId"),
-            invoice_id=d.get("invoiceId"), issued_time=d.get("issuedTime"), accepted_time=d.get("acceptedTime"),
+            invoice_id=d.get("invoiceId"), prorated=bool(d.get("prorated", d["type"] == "CHANGE")), credit_memo_id=d.get("creditMemoId"),
+            issued_time=d.get("issuedTime"), accepted_time=d.get("acceptedTime"),
             rejected_time=d.get("rejectedTime"), canceled_time=d.get("canceledTime"), revision=d["revision"],
             created_time=d["createdTime"], updated_time=d["updatedTime"],
         )
@@ -152,9 +193,12 @@ class QuoteCreateInput:
     coupon_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Coupons applied on acceptance.")
     autopay: bool = strawberry.field(default=False, description="Charge the order's invoices automatically.")
     acceptance_conditions: list[QuoteAcceptanceCondition] | None = strawberry.field(
-        default=None, description="CUSTOMER (default) or PAYMENT (the first invoice paid in full).")
+        default=None, description="CUSTOMER (default) or PAYMENT (the quote's invoice paid in full at acceptance).")
     payment_terms: str | None = strawberry.field(default=None, description="Terms shown to the customer (≤ 5000).")
     signature: QuoteSignatureInput | None = strawberry.field(default=None, description="The printed signature block.")
+    prorated: bool | None = strawberry.field(
+        default=None, description="CHANGE only: prorate at acceptance (default true): credit the unused time of the "
+        "current items, charge the rest of the period of the new ones.")
 
 
 @strawberry.input(description="Edit a DRAFT quote (absent fields stay as they are).")
@@ -169,6 +213,7 @@ class QuoteUpdateInput:
     acceptance_conditions: list[QuoteAcceptanceCondition] | None = strawberry.field(default=None, description="New conditions.")
     payment_terms: Maybe[str | None] = strawberry.field(default=None, description="New terms.")
     signature: QuoteSignatureInput | None = strawberry.field(default=None, description="New signature block.")
+    prorated: bool | None = strawberry.field(default=None, description="CHANGE only: prorate at acceptance or not.")
 
 
 @strawberry.input(description="Issue, recall, cancel or reject a quote.")

@@ -29,12 +29,16 @@ class BillingPortalStatus(enum.Enum):
 class BillingPortalFeatures:
     payment_instrument_add: bool = strawberry.field(description="Add a payment card.")
     address_edit: bool = strawberry.field(description="Update the billing address.")
+    order_cancel: bool = strawberry.field(description="Cancel an active subscription at the end of its period.")
 
 
 @strawberry.input(description="What a billing portal lets the customer do (each default true).")
 class BillingPortalFeaturesInput:
     payment_instrument_add: bool = strawberry.field(default=True, description="Add a payment card.")
     address_edit: bool = strawberry.field(default=True, description="Update the billing address.")
+    order_cancel: bool = strawberry.field(
+        default=True, description="Cancel an active subscription at the end of its period."
+    )
 
 
 @strawberry.type(description="A hosted self-service portal configuration of one website.")
@@ -57,7 +61,10 @@ class BillingPortal(Node):
             website_id=strawberry.ID(d["websiteId"]),
             name=d["name"],
             slug=d["slug"],
-            features=BillingPortalFeatures(payment_instrument_add=f["paymentInstrumentAdd"], address_edit=f["addressEdit"]),
+            features=BillingPortalFeatures(
+                payment_instrument_add=f["paymentInstrumentAdd"], address_edit=f["addressEdit"],
+                order_cancel=f.get("orderCancel", True),  # portals made before it: the reference's default
+            ),
             primary_color=d["primaryColor"],
             status=BillingPortalStatus[d["status"]],
             created_time=d["createdTime"],

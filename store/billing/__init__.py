@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.billing import catalog, clock, coupons, credit_memos, invoices, orders, outbox, quotes
+from store.billing import (
+    catalog,
+    clock,
+    coupons,
+    credit_memos,
+    invoice_links,
+    invoices,
+    orders,
+    outbox,
+    quotes,
+    shipping_rates,
+)
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **catalog.INDEXES,
@@ -15,4 +26,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **coupons.INDEXES,
     **credit_memos.INDEXES,
     quotes.COLLECTION: quotes.INDEXES,
+    # shipping rate tables and invoice payment links (issue 11)
+    shipping_rates.COLLECTION: shipping_rates.INDEXES,
+    invoice_links.COLLECTION: invoice_links.INDEXES,
 }

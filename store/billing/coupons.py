@@ -8,6 +8,11 @@ concurrency without transactions:
   and is refused, so it is retried as an increment).
 A redemption is inserted only after both claims succeeded; when the second claim fails the first is given
 back. Its `redemptionKey` (unique) makes a retry of the same redemption find it instead of claiming again.
+
+Canceling a redemption gives both counts back, each with one guarded update that records the redemption's
+id on the counter (`returnedRedemptionIds`), so a retried or concurrent cancel returns each count once:
+(1) the redemption ACTIVE -> CANCELED with `countsReturned: false`, (2) the coupon's count, (3) the
+customer's count, (4) `countsReturned: true`. A cancel interrupted after (1) is finished by the next one.
 """
 
 from __future__ import annotations
@@ -85,11 +90,19 @@ async def claim_total(org: OrgDb, coupon_id: str, limit: int | None) -> bool:
     flt: Doc = {"id": coupon_id}
     if limit is not None:
         flt["redemptionsCount"] = {"$lt": limit}
-    return await org[COUPONS].update_one(flt, {"$inc": {"redemptionsCount": 1}}) == 1
+    # `everRedeemed` stays true when cancels give the count back: the discount stays final (COUPON_IN_USE).
+    return await org[COUPONS].update_one(flt, {"$inc": {"redemptionsCount": 1}, "$set": {"everRedeemed": True}}) == 1
 
 
 async def release_total(org: OrgDb, coupon_id: str) -> None:
     await org[COUPONS].update_one({"id": coupon_id, "redemptionsCount": {"$gt": 0}}, {"$inc": {"redemptionsCount": -1}})
+
+
+async def return_total(org: OrgDb, coupon_id: str, redemption_id: str) -> bool:
+    """Gives back the count a canceled redemption took, once per redemption."""
+    return await org[COUPONS].update_one(
+        {"id": coupon_id, "redemptionsCount": {"$gt": 0}, "returnedRedemptionIds": {"$ne": redemption_id}},
+        {"$inc": {"redemptionsCount": -1}, "$push": {"returnedRedemptionIds": redemption_id}}) == 1
 
 
 def _counter_id(coupon_id: str, customer_id: str) -> str:
@@ -114,6 +127,13 @@ async def claim_customer(org: OrgDb, coupon_id: str, customer_id: str, limit: in
 async def release_customer(org: OrgDb, coupon_id: str, customer_id: str) -> None:
     await org[COUNTERS].update_one({"id": _counter_id(coupon_id, customer_id), "count": {"$gt": 0}},
                                    {"$inc": {"count": -1}})
+
+
+async def return_customer(org: OrgDb, coupon_id: str, customer_id: str, redemption_id: str) -> bool:
+    """Gives back the customer's count a canceled redemption took, once per redemption."""
+    return await org[COUNTERS].update_one(
+        {"id": _counter_id(coupon_id, customer_id), "count": {"$gt": 0}, "returnedRedemptionIds": {"$ne": redemption_id}},
+        {"$inc": {"count": -1}, "$push": {"returnedRedemptionIds": redemption_id}}) == 1
 
 
 # ---------------------------------------------------------------------------------------------- redemptions
@@ -155,7 +175,14 @@ async def of_customers(org: OrgDb, customer_ids: Sequence[str], active_only: boo
 async def cancel_redemption(org: OrgDb, redemption_id: str, now: datetime) -> Doc | None:
     return _clean(await org[REDEMPTIONS].find_one_and_update(
         {"id": redemption_id, "status": "ACTIVE"},
-        {"$set": {"status": "CANCELED", "canceledTime": now, "updatedTime": now}, "$inc": {"revision": 1}}))
+        {"$set": {"status": "CANCELED", "canceledTime": now, "countsReturned": False, "updatedTime": now},
+         "$inc": {"revision": 1}}))
+
+
+async def mark_counts_returned(org: OrgDb, redemption_id: str, now: datetime) -> Doc | None:
+    return _clean(await org[REDEMPTIONS].find_one_and_update(
+        {"id": redemption_id, "status": "CANCELED", "countsReturned": False},
+        {"$set": {"countsReturned": True, "updatedTime": now}, "$inc": {"revision": 1}}))
 
 
 async def mark_applied(org: OrgDb, redemption_id: str, invoice_id: str, now: datetime) -> bool:

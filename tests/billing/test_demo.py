@@ -20,6 +20,8 @@ async def test_demo_catalog_covers_every_formula_and_orders_every_status(store):
     invoices = await org["invoices"].find_list({})
     assert {o["initialInvoiceId"] for o in orders} == {i["id"] for i in invoices}
     assert {"PAID", "UNPAID", "VOIDED", "ABANDONED"} <= {i["status"] for i in invoices}
+    assert {(o.get("shipping") or {}).get("calculator") for o in orders} == {None, "MANUAL", "CALCULATED"}
+    assert len(await org["shipping_rates"].find_list({})) == 6  # three per website
     leads = await customers.count(org, customers.CustomerQuery(segment="LEADS"))
     paying = await customers.count(org, customers.CustomerQuery(segment="CUSTOMERS"))
     assert leads + paying == 200

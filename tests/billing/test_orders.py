@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from store.ids import new_id
 from tests.billing.helpers import INVOICE, ORDER, add_card, add_plan, add_product, create_order
 from tests.money_helpers import COLLECT, INSUFFICIENT_FUNDS_CARD, add_account, add_customer, customer_money, key
 
@@ -157,9 +158,9 @@ async def test_every_rule_of_an_order_is_refused_at_once_and_nothing_is_written(
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     result = await create_order(org, cid, [
         {"planId": plan["id"]}, {"planId": yearly["id"]}, {"planId": euro["id"]}, {"planId": one_time["id"]},
-        {"planId": bounded["id"], "quantity": 6}, {"planId": "plan_01JXXXXXXXXXXXXXXXXXXXXXXX"},
+        {"planId": bounded["id"], "quantity": 6}, {"planId": new_id("plan")},
         {"planId": cid}, {"planId": plan["id"], "customize": {"meteredBilling": {"strategy": "SUM"}}},
-    ], abandonTime=past, paymentInstrumentId="inst_01JXXXXXXXXXXXXXXXXXXXXXXX", shippingAmount="-1")
+    ], abandonTime=past, paymentInstrumentId=new_id("inst"), shippingAmount="-1")
     errors = {(".".join(e["field"] or []), e["code"]) for e in result["userErrors"]}
     assert errors == {
         ("items.1.planId", "PERIOD_MISMATCH"),

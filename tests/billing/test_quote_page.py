@@ -5,55 +5,19 @@ test's tmp dir)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-import uvicorn
-from playwright.async_api import Page, async_playwright
-
-from resolvers.app import create_app
+from resolvers.context import use_clock
+from resolvers.scheduler import FixedClock
+from tests.billing.helpers import add_card, create_order
 from tests.billing.test_quotes import QUOTE, act, catalog, make
+from tests.browser import shot
 from tests.money_helpers import APPROVE_CARD, INSUFFICIENT_FUNDS_CARD, add_account, add_customer, path_of
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 LINK = """query($id: ID!) { quote(id: $id) { status acceptanceUrl orderId invoice { status } order { status } } }"""
-
-
-@pytest.fixture
-async def live(store, settings) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Page]:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Debian's chromium is not installed")
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = await browser.new_context(java_script_enabled=False, viewport={"width": 640, "height": 1000})
-        yield await context.new_page()
-        await browser.close()
-
-
-def shot(tmp_path: Path, name: str) -> str:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / f"{name}.png")
+CHANGED = """query($id: ID!) { quote(id: $id) { status invoice { type status total { amount } } order { items { quantity } } } }"""
+T0 = datetime(2027, 1, 1, tzinfo=UTC)
 
 
 async def issued(org: Any, **fields: Any) -> tuple[str, str]:
@@ -110,3 +74,37 @@ async def test_with_the_payment_condition_the_card_pays_the_invoice_in_the_brows
     await page.screenshot(path=shot(tmp_path, "quote-paid"), full_page=True)
     seen = (await org.gql(LINK, {"id": qid}))["quote"]
     assert (seen["status"], seen["invoice"]["status"], seen["order"]["status"]) == ("ACCEPTED", "PAID", "ACTIVE")
+
+
+async def test_a_change_quote_shows_and_charges_its_proration_in_the_browser(org, live, page, tmp_path):
+    clock = FixedClock(T0)
+    use_clock(clock.now)
+    try:
+        await add_account(org)
+        cid = await add_customer(org, lastName="Lovelace")
+        plan = await catalog(org)  # "Seat", 15.00 per unit and month
+        await add_card(org, cid)
+        made = await create_order(org, cid, [{"planId": plan["id"], "quantity": 1}], startTime=T0.isoformat())
+        assert made["order"]["status"] == "ACTIVE", made
+        clock.at = T0 + timedelta(days=10)  # 21 of January's 31 days left
+        quote = await make(org, cid, plan["id"], type="CHANGE", orderId=made["order"]["id"],
+                           acceptanceConditions=["PAYMENT"], paymentTerms="Prorated to the day you accept.")
+        await act(org, "quoteIssue", quote["id"])
+        path = path_of((await org.gql(LINK, {"id": quote["id"]}))["quote"]["acceptanceUrl"])
+        await page.goto(live + path)
+        # credit 15.00 x 21/31 = 10.16; charge 30.00 x 21/31 = 20.32; due 10.16
+        for text in ("Due now for the change", "Unused time: Seat × 1", "Remaining time: Seat × 2", "10.16 USD",
+                     "20.32 USD", "Accept and pay"):
+            await page.get_by_text(text, exact=False).first.wait_for()
+        await page.get_by_label("Card number").fill(APPROVE_CARD)
+        await page.get_by_label("Expiry (MM/YY)").fill("12/39")
+        await page.screenshot(path=shot(tmp_path, "quote-change-open"), full_page=True)
+        await page.get_by_role("button", name="Accept and pay").click()
+        await page.get_by_text("Quote accepted. Thank you.").wait_for()
+        await page.screenshot(path=shot(tmp_path, "quote-change-paid"), full_page=True)
+        seen = (await org.gql(CHANGED, {"id": quote["id"]}))["quote"]
+        assert (seen["status"], seen["invoice"]["type"], seen["invoice"]["status"], seen["invoice"]["total"]["amount"]) == (
+            "ACCEPTED", "INTERIM", "PAID", "10.16")
+        assert seen["order"]["items"] == [{"quantity": 2}]
+    finally:
+        use_clock(None)

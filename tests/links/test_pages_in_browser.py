@@ -4,54 +4,13 @@ work with JavaScript off. Screenshots go to $SCREENSHOT_DIR (else the test's tmp
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-import uvicorn
-
-from resolvers.app import create_app
+from tests.billing.helpers import ORDER
+from tests.browser import shot
 from tests.compliance.test_kyc import PNG, kyc_request, statuses
 from tests.links.queries import INSTRUMENTS, PORTAL, PORTAL_LINK, SETUP_LINK
 from tests.links.test_deposit_requests import GET, request
+from tests.links.test_portal_billing import setup as portal_billing_setup
 from tests.money_helpers import APPROVE_CARD, add_account, add_customer, customer_money, path_of
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed")
-
-@pytest.fixture
-async def live(store, settings) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=0,
-                                           lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def page(tmp_path):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = await browser.new_context(java_script_enabled=False, viewport={"width": 640, "height": 900})
-        yield await context.new_page()
-        await browser.close()
-
-
-def shot(tmp_path: Path, name: str) -> str:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / f"{name}.png")
 
 
 async def test_deposit_page_takes_a_card_in_the_browser(org, live, page, tmp_path):
@@ -117,6 +76,39 @@ async def test_billing_portal_adds_a_card_and_updates_the_address(org, live, pag
     await stale.get_by_role("button", name="Save address").click()
     await stale.get_by_text("nothing was changed").wait_for()
     assert (await org.gql(INSTRUMENTS, {"id": cid}))["customer"]["address"]["city"] == "London"
+
+
+async def test_billing_portal_shows_invoices_downloads_a_pdf_and_cancels_at_period_end(org, live, page, tmp_path):
+    _, (ada, ada_order), (_, bob_order) = await portal_billing_setup(org)
+    pid = (await org.gql("query { billingPortals { id } }"))["billingPortals"][0]["id"]
+    link = (await org.gql(PORTAL_LINK, {"input": {"customerId": ada, "billingPortalId": pid}}))["billingPortalLinkCreate"]["billingPortalLink"]
+    invoice, order = ada_order["invoice"], ada_order["order"]
+    await page.goto(live + path_of(link["url"]))
+    await page.get_by_role("heading", name="Invoices").wait_for()
+    row = page.get_by_role("row", name=f"#{invoice['invoiceNumber']}")
+    assert "25.00 USD" in await row.inner_text() and "Paid" in await row.inner_text()
+    await page.screenshot(path=shot(tmp_path, "portal-billing"), full_page=True)
+    async with page.expect_download() as caught:
+        await row.get_by_role("link", name="PDF").click()
+    download = await caught.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    assert download.suggested_filename == f"invoice-{invoice['invoiceNumber']}.pdf" and saved.read_bytes().startswith(b"%PDF")
+    # Another customer's invoice through this link's token: a clear 404 page.
+    other = await page.context.new_page()
+    refused = await other.goto(f"{live}{path_of(link['url'])}/invoices/{bob_order['invoice']['id']}.pdf")
+    assert refused.status == 404
+    await other.get_by_text("There is no such invoice of yours").wait_for()
+    await other.screenshot(path=shot(tmp_path, "portal-other-invoice"), full_page=True)
+    # Cancel at the end of the period.
+    sub = page.get_by_role("row", name="Basic × 2")
+    await sub.get_by_label("Reason for canceling").select_option("TOO_EXPENSIVE")
+    await sub.get_by_role("button", name="Cancel at period end").click()
+    await page.get_by_text("Your subscription is canceled").wait_for()
+    await page.screenshot(path=shot(tmp_path, "portal-canceled"), full_page=True)
+    assert "Ends " + order["currentPeriodEnd"][:10] in await page.get_by_role("row", name="Basic × 2").inner_text()
+    after = (await org.gql(ORDER, {"id": order["id"]}))["order"]
+    assert after["status"] == "CANCELED" and after["canceledBy"] == "CUSTOMER" and after["churnTime"] == order["currentPeriodEnd"]
 
 
 async def test_kyc_upload_page_takes_documents_and_a_selfie(org, live, page, tmp_path):
