@@ -5,10 +5,17 @@
 
 Both sides start from the same seeded data (a fresh database each): N customers, N ACTIVE monthly
 subscriptions and their N renewal jobs due now. Per renewal both make the same commands: claim the job,
-read the order, take an invoice number, insert the invoice, reserve a timeline seq and insert an event
-(twice: invoice issued, order renewed), move the order to its next period, schedule the collection
-attempt and the next renewal, mark the job done. Reported: renewals per second, store round trips per
+read the order, take an invoice number, read the customer's coupon redemptions, insert the invoice, move
+the order to its next period, reserve two timeline seqs and insert both events (invoice issued, order
+renewed), read the customer's credit memos, insert the collection attempt and the next renewal, mark
+the job done: 11 round trips. Reported: renewals per second, store round trips per
 renewal (a PyMongo CommandListener), and the worker's rate as a share of the twin's (target >= 1/3).
+
+Side by side: both databases are seeded first, then the worker and the twin take turns, `--chunk`
+renewals each, on the same server, so both sides see the same collection sizes and the same machine
+load. `--max-seconds` bounds a run: when it passes (checked between turns) the figures cover the
+renewals done so far, out of N due (FerretDB v1 scans a collection for every non-`_id` lookup, so at
+10,000 one renewal costs seconds there). Peak RSS: this process (both sides) and the FerretDB server.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,13 +92,13 @@ async def seed(store: Store, n: int) -> None:
         await db[jobs.COLLECTION].insert_many(due)
 
 
-async def limit_twin(store: Store, now: datetime) -> int:
+async def limit_twin(store: Store, now: datetime, limit: int | None = None) -> int:
     """The same writes as a renewal job, written by hand in a loop: no handler registry, no guards beyond
     the ones that make the writes correct."""
     raw = store.raw(jobs.COLLECTION)
     db = store.for_org(ORG)
     done = 0
-    while True:
+    while limit is None or done < limit:
         job = await raw.find_one_and_update(
             {"status": jobs.PENDING, "dueTime": {"$lte": now}, "kind": {"$in": [clock.RENEWAL]}},
             {"$set": {"status": jobs.RUNNING, "leaseOwner": "twin", "leaseUntil": now + timedelta(seconds=60)},
@@ -104,61 +113,123 @@ async def limit_twin(store: Store, now: datetime) -> int:
         counter = await db["billing_counters"].find_one_and_update({"id": "invoiceNumber"}, {"$inc": {"value": 1}},
                                                                     upsert=True)
         assert counter is not None
+        redemptions = await db["coupon_redemptions"].find_list({"customerId": order["customerId"], "status": "ACTIVE"})
+        assert not redemptions
         lines = [invoicing.item_line(order["items"][0], "USD", RENEW_AT, end, 2)]
         inv = invoicing.invoice_doc(order, new_id("in"), counter["value"], "RENEWAL", 2, lines, now)
         await db["invoices"].insert_one(inv)
-        for kind in ("INVOICE_ISSUED", "ORDER_RENEWED"):
-            c = await db["customers"].find_one_and_update({"id": order["customerId"]}, {"$inc": {"timelineSeq": 1}})
-            assert c is not None
-            await db["timeline_events"].insert_one({"id": new_id("tmln"), "customerId": order["customerId"],
-                                                    "seq": c["timelineSeq"], "kind": kind, "time": now,
-                                                    "actor": invoicing.SYSTEM, "message": "", "data": {"orderId": oid}})
         await db["orders"].find_one_and_update(
             {"id": oid, "rebillNumber": 1},
             {"$set": {"rebillNumber": 2, "currentPeriodStart": RENEW_AT, "currentPeriodEnd": end, "renewalTime": end,
                       "recentInvoiceId": inv["id"], "billingStatus": "UNPAID", "updatedTime": now},
              "$inc": {"revision": 1}})
-        for kind, key, at in (("billing.collect", f"{inv['id']}:1", inv["dueTime"]), (clock.RENEWAL, f"{oid}:3", end)):
-            await db[jobs.COLLECTION].insert_one({"id": new_id("job"), "kind": kind, "key": key, "dueTime": at,
-                                                  "status": jobs.PENDING, "attempts": 0, "payload": {}, "revision": 1})
+        c = await db["customers"].find_one_and_update({"id": order["customerId"]}, {"$inc": {"timelineSeq": 2}})
+        assert c is not None
+        await db["timeline_events"].insert_many([
+            {"id": new_id("tmln"), "customerId": order["customerId"], "seq": c["timelineSeq"] - 1 + i, "kind": kind,
+             "time": now, "actor": invoicing.SYSTEM, "message": "", "data": {"orderId": oid}}
+            for i, kind in enumerate(("INVOICE_ISSUED", "ORDER_RENEWED"))])
+        credit = await db["credit_memos"].find_list({"customerId": order["customerId"], "currency": "USD",
+                                                     "status": {"$in": ["ISSUED", "PARTIALLY_APPLIED"]}})
+        assert not credit
+        await db[jobs.COLLECTION].insert_many([
+            {"id": new_id("job"), "kind": kind, "key": key, "dueTime": at, "status": jobs.PENDING, "attempts": 0,
+             "payload": {}, "revision": 1}
+            for kind, key, at in (("billing.collect", f"{inv['id']}:1", inv["dueTime"]), (clock.RENEWAL, f"{oid}:3", end))])
         await raw.update_one({"organizationId": ORG, "id": job["id"], "leaseOwner": "twin"},
                              {"$set": {"status": jobs.DONE, "finishedTime": now}, "$inc": {"revision": 1}})
         done += 1
+    return done
 
 
-async def one_side(uri: str, n: int, side: str) -> dict[str, Any]:
-    counter = Counter()
-    client = make_client(uri, listeners=[counter])
-    name = f"bench_renewals_{side}_{n}"
-    await client.drop_database(name)
-    store = Store(client, name)
-    try:
-        await ensure_indexes(store)
-        await seed(store, n)
-        before, started = counter.count, time.perf_counter()
-        if side == "worker":
-            worker = Worker(store, Settings(mongodb_uri=None), clock=FixedClock(RENEW_AT), kinds=[clock.RENEWAL])
-            done = await worker.run_due()
+@dataclass
+class Side:
+    name: str
+    store: Store
+    counter: Counter
+    done: int = 0
+    seconds: float = 0.0
+    trips: int = 0
+
+    async def turn(self, chunk: int) -> int:
+        before, started = self.counter.count, time.perf_counter()
+        if self.name == "worker":
+            worker = Worker(self.store, Settings(mongodb_uri=None), clock=FixedClock(RENEW_AT), kinds=[clock.RENEWAL])
+            ran = await worker.run_due(limit=chunk)
         else:
-            done = await limit_twin(store, RENEW_AT)
-        elapsed = time.perf_counter() - started
-        trips = counter.count - before
-        invoices = await store.for_org(ORG)["invoices"].count({"periodNumber": 2})
-        assert done == n and invoices == n, (side, done, invoices)
-        return {"side": side, "n": n, "seconds": elapsed, "rate": n / elapsed, "trips": trips / n}
+            ran = await limit_twin(self.store, RENEW_AT, limit=chunk)
+        self.seconds += time.perf_counter() - started
+        self.trips += self.counter.count - before
+        self.done += ran
+        return ran
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+def peak_rss_mb(server_pid: int | None) -> tuple[float, float | None]:
+    """Peak resident memory of this process and of the FerretDB server (VmHWM), in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if server_pid is None:
+        return own, None
+    try:
+        for line in Path(f"/proc/{server_pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return own, int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return own, None
+
+
+async def one_size(uri: str, n: int, chunk: int, deadline: float, server_pid: int | None) -> dict[str, Any]:
+    sides: list[Side] = []
+    clients = []
+    try:
+        for name in ("worker", "twin"):
+            counter = Counter()
+            client = make_client(uri, listeners=[counter])
+            clients.append(client)
+            db_name = f"bench_renewals_{name}_{n}"
+            await client.drop_database(db_name)
+            store = Store(client, db_name)
+            await ensure_indexes(store)
+            seeded = time.perf_counter()
+            await seed(store, n)
+            print(f"{name}: seeded {n} subscriptions in {time.perf_counter() - seeded:.0f} s", flush=True)
+            sides.append(Side(name, store, counter))
+        while any(s.done < n for s in sides) and time.monotonic() < deadline:
+            for side in sides:
+                await side.turn(chunk)
+            w, t = sides
+            print(f"  {n}: worker {w.done} in {w.seconds:.0f} s ({w.rate:.2f}/s, {w.trips / max(1, w.done):.2f} trips), "
+                  f"twin {t.done} in {t.seconds:.0f} s ({t.rate:.2f}/s, {t.trips / max(1, t.done):.2f} trips)", flush=True)
+        for side in sides:
+            invoices = await side.store.for_org(ORG)["invoices"].count({"periodNumber": 2})
+            assert invoices == side.done, (side.name, side.done, invoices)
+        w, t = sides
+        own, server = peak_rss_mb(server_pid)
+        return {"n": n, "worker": w, "twin": t, "complete": all(s.done == n for s in sides), "rss": own,
+                "server_rss": server}
     finally:
-        await client.drop_database(name)
-        await client.close()
+        for side, client in zip(sides, clients, strict=False):
+            await client.drop_database(side.store.db.name)
+        for client in clients:
+            await client.close()
 
 
-async def run(uri: str, sizes: list[int]) -> str:
-    rows = ["| subscriptions | worker renewals/s | twin renewals/s | worker / twin | round trips per renewal (worker / twin) |",
-            "|---|---|---|---|---|"]
+async def run(uri: str, sizes: list[int], chunk: int, max_seconds: float, server_pid: int | None) -> str:
+    rows = ["| subscriptions due | renewed (each side) | worker renewals/s | twin renewals/s | worker / twin | "
+            "round trips per renewal (worker / twin) | peak RSS: bench process / FerretDB |",
+            "|---|---|---|---|---|---|---|"]
+    deadline = time.monotonic() + max_seconds
     for n in sizes:
-        w = await one_side(uri, n, "worker")
-        t = await one_side(uri, n, "twin")
-        rows.append(f"| {n} | {w['rate']:.1f} | {t['rate']:.1f} | {w['rate'] / t['rate']:.2f} | "
-                    f"{w['trips']:.2f} / {t['trips']:.2f} |")
+        r = await one_size(uri, n, chunk, deadline, server_pid)
+        w, t = r["worker"], r["twin"]
+        renewed = f"{min(w.done, t.done)}" + ("" if r["complete"] else f" of {n} (time bound)")
+        server = f"{r['server_rss']:.0f} MB" if r["server_rss"] is not None else "n/a"
+        rows.append(f"| {n} | {renewed} | {w.rate:.2f} | {t.rate:.2f} | {w.rate / t.rate:.2f} | "
+                    f"{w.trips / max(1, w.done):.2f} / {t.trips / max(1, t.done):.2f} | {r['rss']:.0f} MB / {server} |")
         print(rows[-1], flush=True)
     return "\n".join(rows) + "\n"
 
@@ -166,20 +237,23 @@ async def run(uri: str, sizes: list[int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500,2000", help="comma-separated batch sizes (e.g. 10000)")
+    parser.add_argument("--chunk", type=int, default=50, help="renewals per turn of each side")
+    parser.add_argument("--max-seconds", type=float, default=3600, help="stop taking turns after this long")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     uri = os.environ.get("MONGODB_URI")
     if uri:
-        table = asyncio.run(run(uri, sizes))
+        table = asyncio.run(run(uri, sizes, args.chunk, args.max_seconds, None))
     else:
         with tempfile.TemporaryDirectory(prefix="customer-graph-renewals-") as tmp:
             server = FerretDB(Path(tmp))
             try:
-                table = asyncio.run(run(server.start(), sizes))
+                table = asyncio.run(run(server.start(), sizes, args.chunk, args.max_seconds, server.pid))
             finally:
                 server.stop()
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "renewals-latest.md").write_text(f"`python -m bench.renewals --sizes {args.sizes}`\n\n" + table)
+    command = f"python -m bench.renewals --sizes {args.sizes} --chunk {args.chunk} --max-seconds {args.max_seconds:g}"
+    (RESULTS / "renewals-latest.md").write_text(f"`{command}`\n\n" + table)
     print(table)
 
 

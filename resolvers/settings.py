@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     export_lease_seconds: float = 300.0
     export_checkpoint_rows: int = 5_000
     export_expiry_hours: float = 72.0
+    duplicate_ranking_refresh_minutes: float = 60.0
 
     # The scheduler (resolvers/scheduler.py): due work run by a worker inside the gateway process; off
     # when workers run on their own (`python -m resolvers.cli worker`).
@@ -83,6 +84,13 @@ class Settings(BaseSettings):
     max_query_cost: int = 25_000
     cost_bucket_size: int = 200_000
     cost_restore_rate: float = 20_000.0
+    # Buckets are shared by every gateway process through the store (resolvers/edge/budget.py); a process
+    # takes up to this fraction of the bucket ahead, spent without a store round trip (0: every request
+    # goes to the store).
+    cost_bucket_reserve_fraction: float = 0.1
+    # GETs of persisted queries: `Cache-Control: private, max-age=N` and an ETag (resolvers/edge/caching.py);
+    # 0 = the browser keeps the answer and revalidates it each time (a 304 when unchanged).
+    persisted_get_max_age_seconds: int = 0
     # Queries that run longer are stopped with TIMEOUT (mutations are never interrupted halfway).
     query_timeout_seconds: float = 30.0
     # Each response's `extensions.cost` (the cost is computed and taken from the bucket either way).

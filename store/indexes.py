@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.errors import OperationFailure
 
-from store import activity, auth, billing, compliance, customers, jobs, links, money, persisted_documents, tables, wallet
+from store import activity, auth, billing, compliance, cost_buckets, customers, jobs, links, money, persisted_documents, tables, wallet
 from store.db import IndexList, Store
 
 NOT_IMPLEMENTED = 238
@@ -21,6 +21,7 @@ ALL: dict[str, IndexList] = {
     **links.INDEXES,
     **compliance.INDEXES,
     persisted_documents.COLLECTION: persisted_documents.INDEXES,
+    cost_buckets.COLLECTION: cost_buckets.INDEXES,
     **billing.INDEXES,
 }
 

@@ -40,15 +40,20 @@ PENDING, RUNNING, DONE, FAILED, CANCELED = "PENDING", "RUNNING", "DONE", "FAILED
 SYSTEM_ORG = "system"
 
 
-async def schedule(
-    org: OrgDb, kind: str, key: str, due: datetime, now: datetime, payload: Doc | None = None, max_attempts: int = 5
-) -> Doc:
-    """The job (kind, key), created due at `due` if it does not exist yet (an existing one is left as is)."""
-    doc = {
+def job_doc(kind: str, key: str, due: datetime, now: datetime, payload: Doc | None = None, max_attempts: int = 5) -> Doc:
+    """A new PENDING job document (for `schedule`, or for writing several at once)."""
+    return {
         "id": new_id("job"), "kind": kind, "key": key, "dueTime": due, "status": PENDING, "attempts": 0,
         "maxAttempts": max_attempts, "payload": payload or {}, "createdTime": now, "updatedTime": now,
         "leaseOwner": None, "leaseUntil": None, "lastError": None, "revision": 1,
     }
+
+
+async def schedule(
+    org: OrgDb, kind: str, key: str, due: datetime, now: datetime, payload: Doc | None = None, max_attempts: int = 5
+) -> Doc:
+    """The job (kind, key), created due at `due` if it does not exist yet (an existing one is left as is)."""
+    doc = job_doc(kind, key, due, now, payload, max_attempts)
     try:
         await org[COLLECTION].insert_one(doc)
         return doc
@@ -80,6 +85,15 @@ async def reschedule(org: OrgDb, kind: str, key: str, due: datetime, now: dateti
     return bool(await org[COLLECTION].update_one(
         {"kind": kind, "key": key, "status": PENDING},
         {"$set": {"dueTime": due, "updatedTime": now}, "$inc": {"revision": 1}},
+    ))
+
+
+async def revive(org: OrgDb, kind: str, key: str, due: datetime, now: datetime) -> bool:
+    """A job that ended (DONE, FAILED or CANCELED) PENDING again at `due`, its attempts counted from zero."""
+    return bool(await org[COLLECTION].update_one(
+        {"kind": kind, "key": key, "status": {"$in": [DONE, FAILED, CANCELED]}},
+        {"$set": {"status": PENDING, "dueTime": due, "attempts": 0, "updatedTime": now, "lastError": None},
+         "$inc": {"revision": 1}},
     ))
 
 

@@ -21,7 +21,8 @@ from store.ferretdb import FerretDB
 from store.indexes import ensure_indexes
 from tests.helpers import CommandCounter, Org
 
-pytest_plugins = ["tests.browser"]  # `live` and `page`: the gateway on a port and headless Chromium
+# `live` and `page`: the gateway on a port and headless Chromium; `gateways`: real gateway processes
+pytest_plugins = ["tests.browser", "tests.processes"]
 
 CREATE_WEBSITE = """mutation($input: WebsiteCreateInput!) {
   websiteCreate(input: $input) { website { id } userErrors { field message code } } }"""

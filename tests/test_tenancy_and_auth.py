@@ -26,6 +26,7 @@ from tests.links.test_deposit_requests import CREATE as DEPOSIT_REQUEST_CREATE
 from tests.links.test_deposit_requests import PROPS, STRATEGY, STRATEGY_UPDATE, request, strategy
 from tests.money_helpers import add_account, add_customer
 from tests.tables.exports_helpers import run_due
+from tests.tables.test_duplicate_ranking import run_ranking
 
 CREATE = """mutation($input: CustomerCreateInput!) { customerCreate(input: $input) {
   customer { id } userErrors { code field message } } }"""
@@ -142,6 +143,33 @@ async def test_other_organizations_segments_and_payments_table_are_invisible(org
     assert doc["name"] == "A's" and doc["revision"] == 1
 
 
+async def test_other_organizations_billing_table_and_its_segments_are_invisible(org, other_org, store):
+    await add_account(org)
+    plan = await add_plan(org, await add_product(org))
+    cid = "only-a"
+    await make_customer(org, cid)
+    made = await create_order(org, cid, [{"planId": plan["id"]}], autopay=False)
+    assert made["userErrors"] == []
+    seg = (await org.gql(SEGMENT_CREATE, {"input": {"name": "A bills", "invoices": {"filter": {"statuses": ["UNPAID"]}}}}))
+    sid = seg["segmentCreate"]["segment"]["id"]
+    assert (await org.gql("{ invoices(first: 5) { totalCount } }"))["invoices"]["totalCount"] == 1
+    b = other_org
+    assert (await b.gql("{ invoices(first: 5) { totalCount edges { node { id } } } }"))["invoices"] == {
+        "totalCount": 0, "edges": []}
+    assert (await b.gql(f'{{ invoices(first: 5, filter: {{ customerId: "{cid}" }}) {{ totalCount }} }}'))[
+        "invoices"]["totalCount"] == 0
+    assert (await b.gql("{ segments(table: INVOICES) { id } }"))["segments"] == []
+    errors = await b.errors("query($id: ID!) { invoices(first: 5, segmentId: $id) { totalCount } }", {"id": sid})
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+    export = (await b.gql(EXPORT_CREATE, {"input": {"segmentId": sid}}))["dataExportCreate"]
+    assert export["userErrors"][0]["code"] == "NOT_FOUND"
+    # B's ad-hoc export of "every invoice" holds none of A's.
+    own = (await b.gql(EXPORT_CREATE, {"input": {"invoices": {}}}))["dataExportCreate"]["dataExport"]
+    await run_due(store)
+    done = (await b.gql("query($id: ID!) { dataExport(id: $id) { rowCount } }", {"id": own["id"]}))["dataExport"]
+    assert done == {"rowCount": 0}
+
+
 EXPORT_CREATE = """mutation($input: DataExportCreateInput!) { dataExportCreate(input: $input) {
   dataExport { id downloadUrl } userErrors { code field message } } }"""
 
@@ -190,7 +218,7 @@ async def test_customers_of_another_organization_cannot_be_merged_or_previewed(o
     assert (await b.gql('{ customer(id: "a-dup") { id } node(id: "a-dup") { id } }')) == {"customer": None, "node": None}
 
 
-async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org):
+async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org, store):
     card = {"number": "4111111111111111", "expMonth": 12, "expYear": 2039}
     add_card = """mutation($input: PaymentInstrumentAddInput!) { paymentInstrumentAdd(input: $input) { userErrors { code } } }"""
     for o, cid in ((org, "a"), (other_org, "x")):
@@ -205,6 +233,16 @@ async def test_duplicate_suggestions_stay_inside_the_organization(org, other_org
     assert dups["customer"]["possibleDuplicates"] == []  # B's same card and B's "a@example.com" are not A's
     listed = await org.gql("{ customerDuplicateSuggestions(first: 10) { edges { node { customer { id } } } } }")
     assert listed["customerDuplicateSuggestions"]["edges"] == []
+    # The organization-wide ranking: B's refresh ranks B's pair only; A never refreshed and sees nothing.
+    refreshed = await other_org.gql("mutation { customerDuplicateRankingRefresh(input: {}) { userErrors { code } } }")
+    assert refreshed["customerDuplicateRankingRefresh"]["userErrors"] == []
+    assert await run_ranking(store) == 1
+    pairs = "{ customerDuplicatePairs(first: 10) { totalCount edges { node { id customers { id } } } } } "
+    assert (await other_org.gql(pairs))["customerDuplicatePairs"] == {
+        "totalCount": 1, "edges": [{"node": {"id": "x|y", "customers": [{"id": "x"}, {"id": "y"}]}}]}
+    assert (await org.gql(pairs))["customerDuplicatePairs"] == {"totalCount": 0, "edges": []}
+    state = "{ customerDuplicateRanking { pairCount nextRefreshTime } }"
+    assert (await org.gql(state))["customerDuplicateRanking"] == {"pairCount": 0, "nextRefreshTime": None}
 # billing (issue 11): every query and mutation of the catalog, orders and invoices
 BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
   product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
@@ -262,7 +300,8 @@ async def test_billing_of_another_organization_is_invisible_and_untouchable(org,
 
 # billing clock (issue 12): usage, reactivation, scheduled pauses, retry schedules
 CLOCK_MUTATIONS = {
-    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1"}),
+    "usageReport": ("UsageReportInput", lambda ids: {"orderId": ids["order"], "orderItemId": ids["item"], "quantity": "1",
+                                                    "idempotencyKey": "tenancy-usage"}),
     "orderReactivate": ("OrderReactivateInput", lambda ids: {"orderId": ids["order"]}),
     "orderPauseSchedule": ("OrderPauseScheduleInput", lambda ids: {"orderId": ids["order"],
                                                                    "startTime": "2099-01-01T00:00:00Z"}),
@@ -397,34 +436,3 @@ async def test_edd_of_another_organization_is_invisible_and_unchangeable(org, ot
     assert (await other_org.gql(EDD_GET, {"id": cid}))["customer"] is None
     assert (await org.gql(EDD_GET, {"id": cid}))["customer"]["edd"]["required"] is True
     assert await store.raw("edd_profiles").count_documents({"organizationId": other_org.id}) == 0
-# billing (issue 11): every query and mutation of the catalog, orders and invoices
-BILLING_READ = """query($prod: ID!, $plan: ID!, $order: ID!, $inv: ID!) {
-  product(id: $prod) { id } plan(id: $plan) { id } order(id: $order) { id } invoice(id: $inv) { id }
-  p: node(id: $prod) { id } l: node(id: $plan) { id } o: node(id: $order) { id } i: node(id: $inv) { id }
-  products(first: 10) { totalCount } plans(first: 10) { totalCount } }"""
-BILLING_MUTATIONS = {
-    "productUpdate": ("ProductUpdateInput", lambda ids: {"productId": ids["prod"], "name": "Hacked"}),
-    "productDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["prod"]}),
-    "planCreate": ("PlanCreateInput", lambda ids: {"productId": ids["prod"], "name": "X", "currency": "USD",
-                                                   "pricing": {"formula": "FIXED_FEE", "price": "1"},
-                                                   "recurringInterval": {"unit": "MONTH"}}),
-    "planUpdate": ("PlanUpdateInput", lambda ids: {"planId": ids["plan"], "settings": {"name": "Hacked"}}),
-    "planDeactivate": ("CatalogDeactivateInput", lambda ids: {"id": ids["plan"]}),
-    "orderCreate": ("OrderCreateInput", lambda ids: {"customerId": ids["cus"], "orderType": "SUBSCRIPTION",
-                                                     "items": [{"planId": ids["plan"]}], "idempotencyKey": "t-1"}),
-    "orderCancel": ("OrderCancelInput", lambda ids: {"orderId": ids["order"]}),
-    "orderVoid": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderPause": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderResume": ("OrderActionInput", lambda ids: {"orderId": ids["order"]}),
-    "orderRenewalTimeUpdate": ("OrderRenewalTimeUpdateInput",
-                               lambda ids: {"orderId": ids["order"], "renewalTime": "2099-01-01T00:00:00Z"}),
-    "orderItemsChange": ("OrderItemsChangeInput", lambda ids: {"orderId": ids["order"], "items": [{"planId": ids["plan"]}]}),
-    "invoiceIssue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceVoid": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceAbandon": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceReissue": ("InvoiceActionInput", lambda ids: {"invoiceId": ids["inv"]}),
-    "invoiceUpdate": ("InvoiceUpdateInput", lambda ids: {"invoiceId": ids["inv"], "tax": "1"}),
-    "invoiceEmail": ("InvoiceEmailInput", lambda ids: {"invoiceId": ids["inv"]}),
-}
-
-

@@ -16,8 +16,13 @@ their positions in one query, and hands each subscriber its own in seq order. So
   holds the events after it back for up to `GAP_SECONDS`, then is skipped (an event deleted, or a
   writer that crashed between reserving and writing).
 
-It works on every supported server (MongoDB change streams would save the polling on a replica set,
-but FerretDB v1 has none; one code path for all keeps both tested).
+It works on every supported server. Where the server has change streams (a MongoDB replica set or
+sharded cluster: store/activity/changes.py asks it), a watcher per database wakes the poller the
+moment any process inserts an event of a subscribed customer, and the poll then only backs it up
+(every `WATCHED_POLL_SECONDS`); if the stream fails, polling at `POLL_SECONDS` resumes and the
+watcher is retried. The events are read from the timeline either way, so the order, resumption and
+gap rules are the same. (No replica set is obtainable on the development machine: the change-stream
+path is untested there, see tests/activity/test_change_streams.py.)
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from store.activity import timeline
+from store.activity import changes, timeline
 from store.db import Doc, OrgDb
 
 log = logging.getLogger("customer_graph.events")
@@ -37,6 +42,8 @@ QUEUE_SIZE = 100
 POLL_SECONDS = 0.25
 GAP_SECONDS = 2.0
 BATCH = 500
+WATCHED_POLL_SECONDS = 5.0  # the poll behind a live change stream
+WATCH_RETRY_SECONDS = 10.0
 
 
 @dataclass(eq=False, slots=True)
@@ -49,12 +56,16 @@ class Subscriber:
 
 
 class ActivityFeed:
-    def __init__(self, poll_seconds: float = POLL_SECONDS, gap_seconds: float = GAP_SECONDS) -> None:
+    def __init__(self, poll_seconds: float = POLL_SECONDS, gap_seconds: float = GAP_SECONDS, watch: bool = True) -> None:
         self.poll_seconds = poll_seconds
         self.gap_seconds = gap_seconds
+        self.watch = watch
         self._subscribers: dict[tuple[str, str], set[Subscriber]] = {}
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._watchers: dict[int, asyncio.Task[None]] = {}  # id(database) -> its change-stream watcher
+        self._watching: set[int] = set()  # databases whose change stream is open
+        self._capable: dict[int, bool] = {}  # id(database) -> whether its server has change streams
 
     def publish(self, org_id: str, event: Doc) -> None:
         """Called as this process records an event: read the feed now rather than at the next poll."""
@@ -68,6 +79,7 @@ class ActivityFeed:
         key = (org.org_id, customer_id)
         self._subscribers.setdefault(key, set()).add(sub)
         self._ensure_poller()
+        self._ensure_watcher(org)
         try:
             yield sub.queue
         finally:
@@ -76,6 +88,10 @@ class ActivityFeed:
                 subs.discard(sub)
                 if not subs:
                     del self._subscribers[key]
+            if not any(s.org.db is org.db for subs in self._subscribers.values() for s in subs):
+                watcher = self._watchers.pop(id(org.db), None)
+                if watcher is not None:
+                    watcher.cancel()  # nobody left to wake for this database: close its change stream
 
     def subscriber_count(self, org_id: str, customer_id: str) -> int:
         return len(self._subscribers.get((org_id, customer_id), ()))
@@ -98,7 +114,45 @@ class ActivityFeed:
             except Exception as exc:  # the store is unreachable: subscribers keep their positions
                 log.warning("activity feed: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.poll_seconds)
+                await asyncio.wait_for(wake.wait(), self._poll_interval())
+
+    def _poll_interval(self) -> float:
+        dbs = {id(sub.org.db) for subs in self._subscribers.values() for sub in subs}
+        return max(self.poll_seconds, WATCHED_POLL_SECONDS) if dbs and dbs <= self._watching else self.poll_seconds
+
+    def _ensure_watcher(self, org: OrgDb) -> None:
+        task = self._watchers.get(id(org.db))
+        if self.watch and (task is None or task.done()):
+            self._watchers[id(org.db)] = asyncio.get_running_loop().create_task(self._watch(org))
+
+    async def _watch(self, org: OrgDb) -> None:
+        """Wakes the poller on every inserted event of a subscribed customer, until cancelled (when the
+        database's last subscriber leaves)."""
+        db, key = org.db, id(org.db)
+        if key not in self._capable:
+            try:
+                self._capable[key] = await changes.available(db)
+            except Exception as exc:
+                log.warning("activity feed: could not ask the server about change streams: %s", exc)
+                return
+        if not self._capable[key]:
+            return  # no change streams here (FerretDB v1, a standalone mongod): polling alone
+        while True:
+            try:
+                stream = await changes.watch_inserts(db)
+                try:
+                    self._watching.add(key)
+                    if self._wake is not None:
+                        self._wake.set()  # one read now covers what was written before the stream opened
+                    async for change in stream:
+                        if changes.ids(change) in self._subscribers and self._wake is not None:
+                            self._wake.set()
+                finally:
+                    self._watching.discard(key)
+                    await stream.close()
+            except Exception as exc:  # the stream failed: poll at the short interval, then watch again
+                log.warning("activity feed: change stream ended: %s", exc)
+                await asyncio.sleep(WATCH_RETRY_SECONDS)
 
     async def poll_once(self) -> None:
         """One read of the feed per organization (and database) with subscribers."""

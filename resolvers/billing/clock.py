@@ -24,40 +24,52 @@ from datetime import datetime
 from decimal import Decimal
 
 from resolvers.billing import collection, invoicing, pricing
+from resolvers.billing import coupons as coupon_service
+from resolvers.billing import credit_memos as credit_service
+from resolvers.billing.actors import SYSTEM
 from resolvers.scheduler import JobRun, job_handler
+from store.activity import timeline
 from store.billing import clock as clock_store
-from store.billing import invoices, orders
+from store.billing import coupons, invoices, orders
 from store.db import Doc, OrgDb
 from store.ids import new_id
 
 RENEWAL, ABANDON, TRIAL_END, CHURN = "billing.renewal", "billing.abandon", "billing.trial_end", "billing.churn"
 PAUSE_START, PAUSE_END = "billing.pause_start", "billing.pause_end"
 record = collection.record
+Event = tuple[str, Doc, str]  # a timeline event of the renewal: (kind, data, message)
 
 
 def issue_time(order: Doc, period_start: datetime) -> datetime:
     return invoicing.shift(period_start, order.get("invoiceIssueShift"), -1)
 
 
-async def arm_order(org: OrgDb, order: Doc, t: datetime) -> None:
-    """Schedules the jobs the order's state calls for (each at most once; see the module's table)."""
+def order_jobs(order: Doc) -> list[clock_store.Wanted]:
+    """The jobs the order's state calls for (see the module's table)."""
     oid, status = order["id"], order["status"]
+    wanted: list[clock_store.Wanted] = []
     if status == "PENDING" and order.get("abandonTime"):
-        await clock_store.arm(org, ABANDON, oid, order["abandonTime"], t)
+        wanted.append((ABANDON, oid, order["abandonTime"]))
     if order["orderType"] != "SUBSCRIPTION":
-        return
+        return wanted
     if status == "ACTIVE" and order.get("renewalTime") and not order.get("isTrialOnly"):
         period = order.get("rebillNumber", 1) + 1
-        await clock_store.arm(org, RENEWAL, f"{oid}:{period}", issue_time(order, order["renewalTime"]), t)
+        wanted.append((RENEWAL, f"{oid}:{period}", issue_time(order, order["renewalTime"])))
     if status == "ACTIVE" and order.get("inTrial") and order.get("trialEndTime"):
-        await clock_store.arm(org, TRIAL_END, oid, order["trialEndTime"], t)
+        wanted.append((TRIAL_END, oid, order["trialEndTime"]))
     if status == "CANCELED" and order.get("churnTime"):
-        await clock_store.arm(org, CHURN, oid, order["churnTime"], t)
+        wanted.append((CHURN, oid, order["churnTime"]))
     pause = order.get("scheduledPause")
     if pause and status == "ACTIVE" and pause.get("startTime"):
-        await clock_store.arm(org, PAUSE_START, oid, pause["startTime"], t)
+        wanted.append((PAUSE_START, oid, pause["startTime"]))
     if pause and status == "PAUSED" and pause.get("endTime"):
-        await clock_store.arm(org, PAUSE_END, oid, pause["endTime"], t)
+        wanted.append((PAUSE_END, oid, pause["endTime"]))
+    return wanted
+
+
+async def arm_order(org: OrgDb, order: Doc, t: datetime) -> None:
+    """Schedules the jobs the order's state calls for (each at most once: unique (kind, key))."""
+    await clock_store.arm_many(org, order_jobs(order), t)
 
 
 # ---------------------------------------------------------------------------------------------- periods
@@ -145,29 +157,58 @@ async def renewal_lines(org: OrgDb, order: Doc, period: int, start: datetime, en
 
 
 async def issue_renewal(org: OrgDb, order: Doc, period: int, start: datetime, end: datetime, at: datetime,
-                        t: datetime, final: bool = False) -> Doc | None:
+                        t: datetime, final: bool = False) -> tuple[Doc | None, bool]:
     """Period P's invoice, once: its `periodKey` `<order>:P` is unique, so a second run finds the first's.
-    None: a final invoice with nothing to bill."""
+    Like the first invoice it takes the customer's coupon discounts (valid at its issue time; the customer
+    is read only when it has redemptions). Returns (invoice, whether this call wrote it); (None, False): a
+    final invoice with nothing to bill."""
     lines, usage_ids = await renewal_lines(org, order, period, start, end, final)
     if final and not lines:
-        return None
+        return None, False
     number = await invoices.next_number(org)
     doc = invoicing.invoice_doc(order, new_id("in"), number, "RENEWAL", period, lines, at)
     doc["collectionAttempts"] = 0
+    if (await coupons.of_customers(org, [order["customerId"]], active_only=True))[0]:
+        doc = await coupon_service.discount_invoice(org, order["customerId"], doc, order, at)
     inserted = await invoices.insert(org, doc)
     if inserted is None:
         found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order['id']}:{period}"}, {"_id": 0})
         assert found is not None  # the unique period key refused the insert
-        return found
+        return found, False
+    await invoicing.step("RENEWAL_INVOICE")
     await clock_store.mark_billed(org, usage_ids, inserted["id"], t)
-    await record(org, order["customerId"], "INVOICE_ISSUED", t,
-                 {"invoiceId": inserted["id"], "amountMinor": inserted["totalMinor"], "currency": inserted["currency"]},
-                 f"Invoice #{number} issued ({invoicing.money_text(inserted['totalMinor'], inserted['currency'])})")
-    return inserted
+    return inserted, True
+
+
+def issued_event(inv: Doc) -> Event:
+    return ("INVOICE_ISSUED", {"invoiceId": inv["id"], "amountMinor": inv["totalMinor"], "currency": inv["currency"]},
+            f"Invoice #{inv['invoiceNumber']} issued ({invoicing.money_text(inv['totalMinor'], inv['currency'])})")
+
+
+async def settle_renewal(org: OrgDb, inv: Doc, t: datetime) -> Doc:
+    """What follows a written renewal invoice, each step safe to repeat (a renewal that stopped midway
+    runs it again on the invoice it finds): its discounts are counted on their redemptions (once per
+    invoice, so a coupon for N invoices discounts N), and the customer's credit balance (memos of its
+    currency, oldest first) is allocated to it up to the amount due, each allocation's id derived from
+    (invoice, memo) so a repeat allocates nothing twice. Returns the invoice afterwards."""
+    await coupon_service.mark_applied(org, SYSTEM, inv, t)
+    if inv["status"] not in invoices.PAYABLE or inv["totalMinor"] - inv.get("paidMinor", 0) <= 0:
+        return inv
+    for memo in await clock_store.credit_for_invoice(org, inv["customerId"], inv["currency"], inv["id"]):
+        alloc_id = credit_service.allocation_id(f"renewal:{inv['id']}", memo["id"], inv["id"])
+        _, after, _ = await credit_service.allocate(org, SYSTEM, memo["id"], inv["id"], None, alloc_id, t)
+        inv = after or inv
+        if inv["status"] not in invoices.PAYABLE:
+            break
+    return inv
 
 
 @job_handler(RENEWAL)
 async def renew(run: JobRun) -> datetime | None:
+    """Period P: its invoice (discounted), the order moved to P, then the invoice settled (redemptions
+    counted, credit allocated) and its collection scheduled with the order's next renewal. The timeline
+    events of the move are written with it: the move happens once (guarded by `rebillNumber`), so they do
+    too (only a crash right between the two loses them)."""
     org, t = run.org, run.now
     order_id, period_text = run.job["key"].rsplit(":", 1)
     period = int(period_text)
@@ -184,46 +225,68 @@ async def renew(run: JobRun) -> datetime | None:
             return at  # the renewal moved later
         _, _, limit = invoicing.order_period(order)
         if limit is not None and period > limit:
-            # The last period's postpaid (and metered) part is billed now, then the order is done.
-            last = await issue_renewal(org, order, period, start, start, at, t, final=True)
-            done = await orders.transition(
-                org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
-                {"status": "COMPLETED", "renewalTime": None, "completedTime": start,
-                 **({"recentInvoiceId": last["id"], "billingStatus": last["status"]} if last else {})}, t)
-            if done is not None:
-                await record(org, order["customerId"], "ORDER_COMPLETED", t, {"orderId": order_id},
-                             f"Subscription completed after its {limit} periods")
-            if last is not None and last["status"] in invoices.PAYABLE and last["totalMinor"] == 0:
-                await invoicing.apply_payment(org, last["id"], None, t)
-            elif last is not None and last["status"] in invoices.PAYABLE:
-                await collection.schedule_collection(org, done or order, last, t)
+            await _complete(org, order, period, start, at, limit, t)
             return None
         anchor = _anchor(order, period, start)
         end = period_end(order, anchor, period)
-        inv = await issue_renewal(org, order, period, start, end, at, t)
-        assert inv is not None  # a regular renewal always has its invoice
+        issued, _ = await issue_renewal(org, order, period, start, end, at, t)
+        assert issued is not None  # a regular renewal always has its invoice
         moved = await orders.transition(
             org, order_id, {"status": "ACTIVE", "rebillNumber": period - 1},
             {"rebillNumber": period, "currentPeriodStart": start, "currentPeriodEnd": end, "renewalTime": end,
-             "clockAnchor": anchor, "recentInvoiceId": inv["id"], "billingStatus": inv["status"]}, t,
+             "clockAnchor": anchor, "recentInvoiceId": issued["id"], "billingStatus": issued["status"]}, t,
         )
         if moved is None:
-            return None  # the order changed meanwhile (canceled, paused): its change re-armed what it needs
+            # The order changed meanwhile (canceled, paused): its change re-armed what it needs; when this
+            # renewal runs again it finds the invoice, moves the order and settles the invoice then.
+            return None
         order = moved
-        await record(org, order["customerId"], "ORDER_RENEWED", t, {"orderId": order_id, "period": period},
-                     f"Subscription renewed: period {period} ({start.date()} – {end.date()})")
-    else:
+        await timeline.record_many(org, order["customerId"], SYSTEM, t, [
+            issued_event(issued),
+            ("ORDER_RENEWED", {"orderId": order_id, "period": period},
+             f"Subscription renewed: period {period} ({start.date()} – {end.date()})")])
+        inv = await settle_renewal(org, issued, t)
+    elif order.get("rebillNumber", 1) == period:  # this job stopped after moving the order: finish
         found = await org[invoices.COLLECTION].find_one({"periodKey": f"{order_id}:{period}"}, {"_id": 0})
         if found is None:
             return None
-        inv = found
+        inv = await settle_renewal(org, found, t)
+    else:
+        return None  # a stale job of an earlier period
+    await invoicing.step("RENEWAL_SETTLED")
     if inv["status"] in invoices.PAYABLE and inv["totalMinor"] == 0:
         inv = await invoicing.apply_payment(org, inv["id"], None, t) or inv
         order = await collection.on_paid(org, order, inv, t)
-    elif inv["status"] in invoices.PAYABLE:
-        await collection.schedule_collection(org, order, inv, t)
+    elif inv["status"] in invoices.PAYABLE:  # its collection and the order's next jobs, in one write
+        await clock_store.arm_many(org, [*collection.collection_jobs(inv), *order_jobs(order)], t)
+        return None
+    elif inv["status"] == "PAID":  # the credit balance paid it
+        order = await collection.on_paid(org, order, inv, t)
     await arm_order(org, order, t)
     return None
+
+
+async def _complete(org: OrgDb, order: Doc, period: int, start: datetime, at: datetime, limit: int,
+                    t: datetime) -> None:
+    """Past the plan's limit: the last period's postpaid (and metered) part is billed now, then the order
+    is done."""
+    last, fresh = await issue_renewal(org, order, period, start, start, at, t, final=True)
+    if last is not None:
+        last = await settle_renewal(org, last, t)
+    done = await orders.transition(
+        org, order["id"], {"status": "ACTIVE", "rebillNumber": period - 1},
+        {"status": "COMPLETED", "renewalTime": None, "completedTime": start,
+         **({"recentInvoiceId": last["id"], "billingStatus": last["status"]} if last else {})}, t)
+    events: list[Event] = [issued_event(last)] if last is not None and fresh else []
+    if done is not None:
+        events.append(("ORDER_COMPLETED", {"orderId": order["id"]}, f"Subscription completed after its {limit} periods"))
+    await timeline.record_many(org, order["customerId"], SYSTEM, t, events)
+    if last is not None and last["status"] in invoices.PAYABLE and last["totalMinor"] == 0:
+        await invoicing.apply_payment(org, last["id"], None, t)
+    elif last is not None and last["status"] in invoices.PAYABLE:
+        await collection.schedule_collection(org, done or order, last, t)
+    elif last is not None and last["status"] == "PAID":  # the credit balance paid it
+        await collection.on_paid(org, done or order, last, t)
 
 
 # ---------------------------------------------------------------------------------------------- states

@@ -3,18 +3,20 @@ and websites' retry schedules. What they set in motion runs on the clock (clock.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import strawberry
+from ulid import ULID
 
 from resolvers.auth import mutation
 from resolvers.billing import clock, collection
 from resolvers.billing.loaders import forget_order
 from resolvers.billing.orders import load_order
 from resolvers.context import Context, Info, now
-from resolvers.money import money
+from resolvers.money import idempotency, money
 from schema.billing.clock import (
     OrderClockPayload,
     OrderPauseScheduleInput,
@@ -33,12 +35,30 @@ from store.billing import clock as clock_store
 from store.billing import orders
 from store.customers import websites
 from store.db import Doc
-from store.ids import new_id
+from store.money import idempotency as idem_store
 
 MAX_USAGE = Decimal(1_000_000_000)
 MIN_USAGE = Decimal("0.001")
 MAX_RETRIES = 10
 MAX_DELAY_DAYS = 366
+
+
+USAGE_REPORT = "usageReport"
+
+
+def usage_id(org_id: str, key: str) -> str:
+    """The id of the usage report made with an idempotency key: the same for every retry of it."""
+    digest = hashlib.sha256(f"{org_id}:{USAGE_REPORT}:{key}".encode()).digest()[:16]
+    return f"use_{ULID.from_bytes(digest)}"
+
+
+async def _usage_replay(ctx: Context, key: str, inp: UsageReportInput) -> Doc | None:
+    """The report a finished request with this key and input made (checked before the input is)."""
+    done = await idem_store.get(ctx.org, key) if key else None
+    if done is None or done.get("status") != "DONE" or done.get("operation") != USAGE_REPORT \
+            or done["inputHash"] != idempotency.input_hash(USAGE_REPORT, inp):
+        return None
+    return await clock_store.get_usage(ctx.org, done["result"]["usageId"])
 
 
 def _days(delay: Doc) -> float:
@@ -81,6 +101,10 @@ class ClockMutations:
     )
     async def usage_report(self, info: Info, input: UsageReportInput) -> UsageReportPayload:
         ctx, problems, t = info.context, Problems(), now()
+        key = money.idempotency_key(problems, input.idempotency_key)
+        replayed = await _usage_replay(ctx, key, input)
+        if replayed is not None:  # answered as the first time, even after its period closed
+            return UsageReportPayload(usage=UsageRecord.from_doc(replayed), user_errors=[])
         doc = await load_order(ctx, problems, str(input.order_id), None)
         at = input.usage_time or t
         try:
@@ -107,15 +131,32 @@ class ClockMutations:
                              UserErrorCode.USAGE_PERIOD_CLOSED)
         if problems or doc is None or item is None:
             return UsageReportPayload(usage=None, user_errors=problems.errors)
-        usage = await clock_store.add_usage(ctx.org, {
-            "id": new_id("use"), "orderId": doc["id"], "orderItemId": item["id"], "customerId": doc["customerId"],
-            "quantity": format(quantity.normalize(), "f"), "usageTime": at, "invoiceId": None,
-            "createdTime": t, "updatedTime": t,
-        })
-        await timeline.record(ctx.org, doc["customerId"], "USAGE_REPORTED", ctx.actor(), t,
-                              {"orderId": doc["id"], "orderItemId": item["id"], "quantity": usage["quantity"]},
-                              f"Usage reported: {usage['quantity']} of {item['plan']['name']}")
-        return UsageReportPayload(usage=UsageRecord.from_doc(usage), user_errors=[])
+        order, line = doc, item
+
+        async def work() -> idempotency.Outcome:
+            # The report's id comes from the key: a request that stopped after writing it (its key's claim
+            # left behind) and is retried finds the same report instead of counting the usage again.
+            wanted = {"id": usage_id(ctx.org.org_id, key), "orderId": order["id"], "orderItemId": line["id"],
+                      "customerId": order["customerId"], "quantity": format(quantity.normalize(), "f"), "usageTime": at,
+                      "invoiceId": None, "createdTime": t, "updatedTime": t}
+            usage = await clock_store.add_usage(ctx.org, wanted)
+            if usage["createdTime"] == t:
+                await timeline.record(ctx.org, order["customerId"], "USAGE_REPORTED", ctx.actor(), t,
+                                      {"orderId": order["id"], "orderItemId": line["id"], "quantity": usage["quantity"]},
+                                      f"Usage reported: {usage['quantity']} of {line['plan']['name']}")
+            elif any(usage[k] != wanted[k] for k in ("orderItemId", "quantity")):
+                return idempotency.refused(["idempotencyKey"], "this idempotency key was used with a different input "
+                                           "(usageReport); use a new key for a new report", UserErrorCode.IDEMPOTENCY_KEY_REUSED)
+            return {"changed": True, "usageId": usage["id"]}
+
+        outcome = await idempotency.once(ctx, USAGE_REPORT, key, input, work)
+        if outcome.get("errors"):
+            for e in outcome["errors"]:
+                problems.add(e["field"], e["message"], UserErrorCode(e["code"]))
+            return UsageReportPayload(usage=None, user_errors=problems.errors)
+        found = await clock_store.get_usage(ctx.org, outcome["usageId"])
+        assert found is not None  # written by this key's first request
+        return UsageReportPayload(usage=UsageRecord.from_doc(found), user_errors=[])
 
     @mutation(
         "Reactivates a subscription: a CANCELED one (still in its paid period) keeps its period and renews at its "

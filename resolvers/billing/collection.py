@@ -45,12 +45,17 @@ async def retry_delays(org: OrgDb, website_id: str | None) -> list[Doc]:
     return list(doc["delays"]) if doc is not None else DEFAULT_RETRY_DELAYS
 
 
-async def schedule_collection(org: OrgDb, order: Doc, inv: Doc, t: datetime) -> None:
-    """The first collection attempt at the due time, and the delinquency check (if the order has a
-    delinquency period) for a newly issued renewal invoice."""
-    await clock_store.arm(org, COLLECT, f"{inv['id']}:1", inv["dueTime"], t)
+def collection_jobs(inv: Doc) -> list[clock_store.Wanted]:
+    """A newly issued renewal invoice's jobs: the first collection attempt at the due time, and the
+    delinquency check if the order has a delinquency period."""
+    wanted: list[clock_store.Wanted] = [(COLLECT, f"{inv['id']}:1", inv["dueTime"])]
     if inv.get("delinquencyTime") is not None:
-        await clock_store.arm(org, DELINQUENCY, inv["id"], inv["delinquencyTime"], t)
+        wanted.append((DELINQUENCY, inv["id"], inv["delinquencyTime"]))
+    return wanted
+
+
+async def schedule_collection(org: OrgDb, order: Doc, inv: Doc, t: datetime) -> None:
+    await clock_store.arm_many(org, collection_jobs(inv), t)
 
 
 async def record(org: OrgDb, customer_id: str, kind: str, t: datetime, data: Doc, message: str) -> None:

@@ -10,17 +10,12 @@ The walk over the document is compiled once per cached document (`compile_operat
 tree whose page sizes are constants or variables; a request only evaluates that tree with its
 variables (`evaluate`), a few additions per connection of the document.
 
-`Bucket` is Shopify's leaky bucket: each API key has `size` points that refill at `restore_rate` per
-second; a request takes its cost from the bucket or is refused (`THROTTLED`) with the time after which
-it would fit. Buckets live in the gateway process: with several processes behind a balancer each has its
-own (docs/clients.md).
+Each key's leaky bucket, from which a request takes its cost, is resolvers/edge/budget.py.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -151,27 +146,3 @@ class _Walker:
         # `first` and `last` together (connections refuse it): the larger constant, else the variable
         constants = [s for s in sizes if isinstance(s, int)]
         return max(constants) if len(constants) == len(sizes) else next(s for s in sizes if not isinstance(s, int))
-
-
-@dataclass
-class Bucket:
-    """Leaky buckets per API key: `size` points, refilled at `restore_rate` points per second."""
-
-    size: float
-    restore_rate: float
-    levels: dict[str, tuple[float, float]] = field(default_factory=dict)  # key id -> (available, at)
-
-    def take(self, key_id: str, cost: int, now: float | None = None) -> tuple[bool, float, float]:
-        """(allowed, points available after, seconds to wait before `cost` would fit)."""
-        t = time.monotonic() if now is None else now
-        available, at = self.levels.get(key_id, (self.size, t))
-        available = min(self.size, available + (t - at) * self.restore_rate)
-        if cost > available:
-            self.levels[key_id] = (available, t)
-            wait = math.inf if self.restore_rate <= 0 else (cost - available) / self.restore_rate
-            return False, available, wait
-        available -= cost
-        if len(self.levels) > 100_000:
-            self.levels.clear()
-        self.levels[key_id] = (available, t)
-        return True, available, 0.0

@@ -29,6 +29,8 @@ from store import persisted_documents
 from store.db import OrgDb
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
+# Query parameters by which a GET names a document to run (rather than asking for the GraphiQL page).
+PERSISTED_PARAMS = frozenset({"query", "extensions", "documentId", "doc_id", "id"})
 MAX_ID_LENGTH = 200
 
 

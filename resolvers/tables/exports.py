@@ -15,7 +15,7 @@ from resolvers import validation as v
 from resolvers.auth import KeyCache, bearer_secret, mutation
 from resolvers.context import INPUT, Context, Info, now
 from resolvers.tables import worker
-from resolvers.tables.segments import check_columns, customers_definition, transactions_definition
+from resolvers.tables.segments import check_columns, definition_of
 from schema.common import ClientError, Problems, UserErrorCode
 from schema.tables.exports import DataExport, DataExportCreateInput, DataExportCreatePayload
 from store.db import Store
@@ -67,9 +67,9 @@ class DataExportMutations:
     ) -> DataExportCreatePayload:
         ctx = info.context
         problems = Problems()
-        given = [x for x in (input.segment_id, input.customers, input.transactions) if x is not None]
+        given = [x for x in (input.segment_id, input.customers, input.transactions, input.invoices) if x is not None]
         if len(given) != 1:
-            problems.add(None, "give exactly one of `segmentId`, `customers` and `transactions`",
+            problems.add(None, "give exactly one of `segmentId`, `customers`, `transactions` and `invoices`",
                          UserErrorCode.EXACTLY_ONE_REQUIRED)
             return DataExportCreatePayload(data_export=None, user_errors=problems.errors)
         segment_id = str(input.segment_id) if input.segment_id is not None else None
@@ -85,13 +85,8 @@ class DataExportMutations:
             if seg is None:
                 return DataExportCreatePayload(data_export=None, user_errors=problems.errors)
             table, definition, default_columns = seg["table"], seg["definition"], seg["columns"]
-        elif input.customers is not None:
-            table = "CUSTOMERS"
-            definition = await customers_definition(ctx, problems, ["customers"], input.customers)
         else:
-            assert input.transactions is not None
-            table = "TRANSACTIONS"
-            definition = transactions_definition(problems, ["transactions"], input.transactions)
+            table, definition = await definition_of(ctx, problems, input.customers, input.transactions, input.invoices)
         columns = check_columns(problems, ["columns"], table, input.columns or default_columns)
         t = now()
         filename = _filename(problems, input.filename, table, t)

@@ -8,8 +8,13 @@ Which value the merged customer keeps (the rule, also in docs/data-tables.md):
   rest is dropped and said so), tags, tax IDs (the target's default stays the default), custom fields
   (keys the target has keep its value).
 - records move: payment instruments, transactions, payout requests, payment links, notifications,
-  timeline events (notes and attachments included, with their files), and the target's payment count,
-  revenue, last payment and so lead status are computed again from the transactions it then has.
+  orders, invoices, invoice payment links, credit memos, quotes, coupon redemptions, metered usage, KYC
+  requests and documents,
+  AML checks, EDD search logs, customer links, deposit requests, timeline events (notes, attachments and
+  KYC files included), and the target's payment count, revenue, last payment and so lead status are
+  computed again from the transactions it then has. Per-customer coupon redemption counts are added to
+  the target's. The EDD profile (one per customer) moves only when the target has none. A recurring AML
+  screening or a monthly EDD search of a source is scheduled for the target when it has none.
 - API log entries keep naming the source id (they record the requests as they were made).
 """
 
@@ -21,6 +26,8 @@ from typing import Annotated, Any
 import strawberry
 
 from resolvers.auth import mutation
+from resolvers.compliance.aml import AML_RECURRING
+from resolvers.compliance.edd import EDD_SEARCH, job_key
 from resolvers.context import INPUT, Context, Info, now
 from resolvers.loaders import forget
 from schema.common import Problems, UserErrorCode
@@ -34,12 +41,14 @@ from schema.tables.merges import (
     MergeWinner,
     as_json,
 )
+from store import jobs
 from store.activity import timeline
+from store.compliance import edd
 from store.customers import customers
 from store.db import Doc, OrgDb
 from store.errors import RevisionConflict
 from store.ids import new_id, type_of_id
-from store.tables import merges
+from store.tables import duplicate_ranking, merges
 
 MAX_SOURCES = 10
 MAX_CONTACTS = 10
@@ -51,6 +60,8 @@ SCALARS = {
 }
 NOT_MERGED = [
     "API log entries keep naming the duplicate's id (they record the requests as they were made).",
+    "A duplicate's EDD profile stays under its id when the target has its own (one per customer).",
+    "Blocklist entries made by blocking a duplicate stay as they are (they block its email, card or id).",
     "The duplicates' ids are not reused: they become tombstones that resolve to the target.",
 ]
 
@@ -167,6 +178,9 @@ async def moves(org: OrgDb, target: Doc, sources: list[Doc]) -> list[MergeMove]:
     kinds = await merges.timeline_counts(org, ids)
     notes = kinds.get("NOTE", 0)
     attachments = kinds.get("ATTACHMENT", 0)
+    profiles = [p for p in await edd.get_many(org, ids) if p is not None]
+    has_own = await edd.get(org, target["id"]) is not None
+    out.append(MergeMove(what="EDD profile", count=0 if has_own else min(1, len(profiles))))
     out += [MergeMove(what="notes", count=notes), MergeMove(what="attachments", count=attachments),
             MergeMove(what="attachment files", count=await merges.count_attachment_files(org, ids)),
             MergeMove(what="other timeline events", count=sum(kinds.values()) - notes - attachments)]
@@ -178,13 +192,14 @@ async def moves(org: OrgDb, target: Doc, sources: list[Doc]) -> list[MergeMove]:
 
 
 def steps_of(job: Doc) -> list[str]:
-    per = ["lock", "fields", *(f"move:{c}" for c in merges.MOVED_BY_CUSTOMER_ID), "files", "timeline",
-           "tombstone", "event", "delete"]
+    per = ["lock", "fields", *(f"move:{c}" for c in merges.MOVED_BY_CUSTOMER_ID), "edd", "counters", "jobs",
+           "files", "timeline", "tombstone", "event", "delete"]
     return [f"{s}:{p}" for s in job["sourceIds"] for p in per] + ["aggregates"]
 
 
-async def run(ctx: Context, job: Doc, *, stop_after: int | None = None) -> None:
-    """Runs the merge's remaining steps (each idempotent; see store/tables/merges.py)."""
+async def run(ctx: Context, job: Doc, *, stop_after: int | None = None, repeat: bool = False) -> None:
+    """Runs the merge's remaining steps (each idempotent; see store/tables/merges.py). `repeat` runs every
+    step twice before recording it, as a crash between a step's effect and its record would: for tests."""
     org, target_id = ctx.org, job["targetId"]
     done = set(job.get("done") or ())
     budget = [stop_after]
@@ -199,12 +214,13 @@ async def run(ctx: Context, job: Doc, *, stop_after: int | None = None) -> None:
         if step in done:
             continue
         tick()
-        t = now()
-        if step == "aggregates":
-            await merges.recompute_aggregates(org, target_id, t)
-        else:
-            sid, _, name = step.partition(":")
-            await _source_step(ctx, job, sid, name, t, tick)
+        for _ in range(2 if repeat else 1):
+            t = now()
+            if step == "aggregates":
+                await merges.recompute_aggregates(org, target_id, t)
+            else:
+                sid, _, name = step.partition(":")
+                await _source_step(ctx, job, sid, name, t, tick)
         await merges.mark_done(org, job["id"], step)
     await merges.finish_job(org, job["id"], now())
 
@@ -232,6 +248,12 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
                 continue
     elif name.startswith("move:"):
         await merges.move_by_customer(org, name.removeprefix("move:"), sid, target_id)
+    elif name == "edd":
+        await merges.move_edd_profile(org, sid, target_id)
+    elif name == "counters":
+        await merges.merge_coupon_counters(org, sid, target_id)
+    elif name == "jobs":
+        await _carry_jobs(org, sid, target_id, t)
     elif name == "files":
         await merges.move_attachment_files(org, sid, target_id)
     elif name == "timeline":
@@ -246,7 +268,7 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
         # Customers merged into this source before now resolve to the target too.
         await org[merges.TOMBSTONES].update_many({"mergedInto": sid}, {"$set": {"mergedInto": target_id}})
         await org[customers.COLLECTION].update_one(
-            {"id": target_id}, {"$addToSet": {"mergedIds": sid}, "$inc": {"revision": 1}})
+            {"id": target_id, "mergedIds": {"$ne": sid}}, {"$addToSet": {"mergedIds": sid}, "$inc": {"revision": 1}})
     elif name == "event":
         event_id = job["eventIds"][sid]
         if await org[timeline.COLLECTION].find_one({"id": event_id}, {"_id": 1}) is None:
@@ -258,7 +280,21 @@ async def _source_step(ctx: Context, job: Doc, sid: str, name: str, t: datetime,
             doc["id"] = event_id
             await merges.insert_once(org, timeline.COLLECTION, doc)
     elif name == "delete":
+        await duplicate_ranking.forget_customer(org, sid)
         await org[customers.COLLECTION].delete_one({"id": sid, "mergingInto": target_id})
+
+
+async def _carry_jobs(org: OrgDb, sid: str, target_id: str, t: datetime) -> None:
+    """The source's recurring compliance work continues for the target (each `schedule` is a no-op when
+    the target's job exists): its AML re-screening at the same due time, and the monthly EDD search of the
+    profile the target now has, if EDD is required."""
+    screening = await jobs.by_key(org, AML_RECURRING, sid)
+    if screening is not None and screening["status"] in (jobs.PENDING, jobs.RUNNING):
+        await jobs.schedule(org, AML_RECURRING, target_id, screening["dueTime"], t)
+    profile = await edd.get(org, target_id)
+    if profile is not None and profile.get("required"):
+        await jobs.schedule(org, EDD_SEARCH, job_key(target_id, profile["activation"]),
+                            profile.get("nextSearchTime") or t, t)
 
 
 def _snapshot(doc: Doc) -> Doc:
@@ -296,7 +332,8 @@ class MergeQueries:
         )
 
 
-async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_after: int | None = None) -> CustomersMergePayload:
+async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_after: int | None = None,
+                repeat: bool = False) -> CustomersMergePayload:
     """Starts or resumes the merge of these customers (the same input resumes an interrupted merge)."""
     org = ctx.org
     problems = Problems()
@@ -316,7 +353,7 @@ async def merge(ctx: Context, target_id: str, source_ids: list[str], *, stop_aft
             "eventIds": {s: new_id("tmln") for s in source_ids}, "snapshots": {s["id"]: _snapshot(s) for s in sources},
             "moved": counted, "actor": ctx.actor(), "createdTime": now(),
         })
-    await run(ctx, job, stop_after=stop_after)
+    await run(ctx, job, stop_after=stop_after, repeat=repeat)
     for cid in [target_id, *source_ids]:
         forget(ctx.loaders.customer_by_id, cid)
         ctx.touched_customers.add(cid)

@@ -15,6 +15,7 @@ from schema.common import ClientError, Problems, UserErrorCode
 from schema.customers.customers import CustomerFilter, DateTimeRange
 from schema.tables.segments import (
     CustomerSegmentDefinitionInput,
+    InvoiceSegmentDefinitionInput,
     Segment,
     SegmentCreateInput,
     SegmentCreatePayload,
@@ -24,7 +25,7 @@ from schema.tables.segments import (
     SegmentUpdatePayload,
     TransactionSegmentDefinitionInput,
 )
-from schema.tables.tables import DataTable, DataTableColumn, TransactionFilter
+from schema.tables.tables import DataTable, DataTableColumn, InvoiceFilter, TransactionFilter
 from store.errors import NotFound, RevisionConflict
 from store.ids import new_id, type_of_id
 from store.tables import columns as catalog
@@ -94,9 +95,7 @@ def transactions_definition(problems: Problems, path: Path, inp: TransactionSegm
     customer = str(f.customer_id) if f.customer_id else None
     if customer is not None:
         check_customer_id(problems, [*fp, "customerId"], customer)
-    currency = f.currency.strip().upper() if f.currency else None
-    if currency is not None and (currency not in Currency.__members__ or Currency(currency).exponent is None):
-        problems.add([*fp, "currency"], f"{f.currency} is not an ISO 4217 currency code", UserErrorCode.INVALID)
+    currency = _currency(problems, [*fp, "currency"], f.currency)
     flt = _clean({
         "customerId": customer,
         "types": sorted({t.name for t in f.types or ()}),
@@ -108,6 +107,51 @@ def transactions_definition(problems: Problems, path: Path, inp: TransactionSegm
     sort = {"field": inp.sort.field.name, "direction": inp.sort.direction.name} if inp.sort else {
         "field": "CREATED_TIME", "direction": "DESC"}
     return stored_definition(problems, path, {"segment": inp.segment.name, "filter": flt, "sort": sort})
+
+
+def _currency(problems: Problems, path: Path, value: str | None) -> str | None:
+    currency = value.strip().upper() if value else None
+    if currency is not None and (currency not in Currency.__members__ or Currency(currency).exponent is None):
+        problems.add(path, f"{value} is not an ISO 4217 currency code", UserErrorCode.INVALID)
+    return currency
+
+
+def invoices_definition(problems: Problems, path: Path, inp: InvoiceSegmentDefinitionInput) -> dict[str, Any]:
+    """A Billing (invoices) segment's definition in stored form."""
+    f = inp.filter or InvoiceFilter()
+    fp: Path = [*path, "filter"]
+    customer = str(f.customer_id) if f.customer_id else None
+    if customer is not None:
+        check_customer_id(problems, [*fp, "customerId"], customer)
+    order = str(f.order_id) if f.order_id else None
+    if order is not None and type_of_id(order) not in (None, "Order"):
+        problems.add([*fp, "orderId"], f"{order} is a {type_of_id(order)} id, not an Order id",
+                     UserErrorCode.WRONG_ID_TYPE)
+    flt = _clean({
+        "customerId": customer,
+        "orderId": order,
+        "statuses": sorted({t.name for t in f.statuses or ()}),
+        "types": sorted({t.name for t in f.types or ()}),
+        "currency": _currency(problems, [*fp, "currency"], f.currency),
+        "createdTime": _range(problems, [*fp, "createdTime"], f.created_time),
+        "dueTime": _range(problems, [*fp, "dueTime"], f.due_time),
+    })
+    sort = {"field": inp.sort.field.name, "direction": inp.sort.direction.name} if inp.sort else {
+        "field": "CREATED_TIME", "direction": "DESC"}
+    return stored_definition(problems, path, {"filter": flt, "sort": sort})
+
+
+async def definition_of(
+    ctx: Context, problems: Problems, customers: CustomerSegmentDefinitionInput | None,
+    transactions: TransactionSegmentDefinitionInput | None, invoices: InvoiceSegmentDefinitionInput | None,
+) -> tuple[str, dict[str, Any]]:
+    """The table and stored definition of the one definition given (the caller checked there is one)."""
+    if customers is not None:
+        return "CUSTOMERS", await customers_definition(ctx, problems, ["customers"], customers)
+    if transactions is not None:
+        return "TRANSACTIONS", transactions_definition(problems, ["transactions"], transactions)
+    assert invoices is not None
+    return "INVOICES", invoices_definition(problems, ["invoices"], invoices)
 
 
 def check_columns(problems: Problems, path: Path, table: str, names: list[str] | None) -> list[str]:
@@ -200,16 +244,11 @@ class SegmentMutations:
         ctx = info.context
         problems = Problems()
         name = _name(problems, input.name)
-        if (input.customers is None) == (input.transactions is None):
-            problems.add(None, "give exactly one of `customers` and `transactions`", UserErrorCode.EXACTLY_ONE_REQUIRED)
+        if sum(x is not None for x in (input.customers, input.transactions, input.invoices)) != 1:
+            problems.add(None, "give exactly one of `customers`, `transactions` and `invoices`",
+                         UserErrorCode.EXACTLY_ONE_REQUIRED)
             return SegmentCreatePayload(segment=None, user_errors=problems.errors)
-        if input.customers is not None:
-            table = "CUSTOMERS"
-            definition = await customers_definition(ctx, problems, ["customers"], input.customers)
-        else:
-            assert input.transactions is not None
-            table = "TRANSACTIONS"
-            definition = transactions_definition(problems, ["transactions"], input.transactions)
+        table, definition = await definition_of(ctx, problems, input.customers, input.transactions, input.invoices)
         cols = check_columns(problems, ["columns"], table, input.columns)
         if not problems and await segments.count(ctx.org, table) >= segments.MAX_PER_TABLE:
             problems.add(None, f"the {table} table has {segments.MAX_PER_TABLE} segments already", UserErrorCode.TOO_MANY)
@@ -233,7 +272,8 @@ class SegmentMutations:
         if input.name is not None:
             changes["name"] = _name(problems, input.name)
         table = doc["table"]
-        for name, given in (("customers", input.customers), ("transactions", input.transactions)):
+        for name, given in (("customers", input.customers), ("transactions", input.transactions),
+                            ("invoices", input.invoices)):
             if given is not None and given.value is None:  # the definition can be replaced, not removed
                 problems.add([name], "a segment's definition cannot be null; leave it out to keep it", UserErrorCode.REQUIRED)
         if input.customers is not None and input.customers.value is not None:
@@ -246,6 +286,11 @@ class SegmentMutations:
                 problems.add(["transactions"], f"this is a segment of the {table} table", UserErrorCode.INVALID)
             else:
                 changes["definition"] = transactions_definition(problems, ["transactions"], input.transactions.value)
+        if input.invoices is not None and input.invoices.value is not None:
+            if table != "INVOICES":
+                problems.add(["invoices"], f"this is a segment of the {table} table", UserErrorCode.INVALID)
+            else:
+                changes["definition"] = invoices_definition(problems, ["invoices"], input.invoices.value)
         if input.columns is not None:
             changes["columns"] = check_columns(problems, ["columns"], table, input.columns)
         if problems:

@@ -29,9 +29,12 @@ from resolvers.customers.customers import list_query, saved_customer_arguments
 from resolvers.scheduler import JobRun, job_handler
 from resolvers.settings import Settings
 from resolvers.tables.csvfile import BOM, CsvBuffer
+from resolvers.tables.invoices import saved_invoice_arguments
+from resolvers.tables.invoices import table_query as invoice_table_query
 from resolvers.tables.payments import saved_transaction_arguments, table_query
 from store import jobs
 from store.activity import notifications
+from store.billing import invoices
 from store.customers import customers
 from store.db import Doc, OrgDb, SortSpec, Store
 from store.money import transactions
@@ -62,6 +65,10 @@ def plan(job: Doc) -> Plan:
         q = list_query(*saved_customer_arguments(job))
         return Plan(customers.COLLECTION, lambda after: customers.page_filter(q, after), customers.page_sort(q),
                     lambda d: customers.sort_value(q, d))
+    if job["table"] == "INVOICES":
+        iq = invoice_table_query(*saved_invoice_arguments(job))
+        return Plan(invoices.COLLECTION, lambda after: invoices.table_query(iq, after), invoices.table_sort(iq),
+                    lambda d: d["createdTime"])
     tq = table_query(*saved_transaction_arguments(job))
     return Plan(transactions.COLLECTION, lambda after: transactions.table_query(tq, after),
                 transactions.table_sort(tq), lambda d: d["createdTime"])

@@ -124,6 +124,8 @@ class MeteredBilling:
     strategy: MeteredStrategy = strawberry.field(description="How reported usage becomes the quantity.")
     min_quantity: Decimal | None = strawberry.field(description="Quantity charged at least, whatever the usage.")
     max_quantity: Decimal | None = strawberry.field(description="Quantity charged at most, whatever the usage.")
+    sticky: bool = strawberry.field(
+        description="A period with no usage reported bills the last quantity reported before it (else nothing).")
 
 
 @strawberry.type(description="Every setting of a pricing plan (a catalog plan, or an order item's copy).")
@@ -180,6 +182,7 @@ class PlanSettings:
                 strategy=MeteredStrategy[metered["strategy"]],
                 min_quantity=Decimal(metered["minQuantity"]) if metered.get("minQuantity") is not None else None,
                 max_quantity=Decimal(metered["maxQuantity"]) if metered.get("maxQuantity") is not None else None,
+                sticky=bool(metered.get("sticky")),
             ) if metered else None,
             "period_anchor_day": d.get("periodAnchorDay"),
             "invoice_issue_shift": _shift(d.get("invoiceIssueShift")),
@@ -283,6 +286,8 @@ class MeteredBillingInput:
     strategy: MeteredStrategy = strawberry.field(description="Sum or last reported usage.")
     min_quantity: Decimal | None = strawberry.field(default=None, description="Charge at least this quantity (≥ 0.01).")
     max_quantity: Decimal | None = strawberry.field(default=None, description="Charge at most this quantity (≥ 0.01).")
+    sticky: bool = strawberry.field(
+        default=False, description="A period with no usage reported bills the last quantity reported before it.")
 
 
 @strawberry.input(description="Add a product to the catalog (the guide's *Create a product*).")

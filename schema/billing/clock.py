@@ -37,6 +37,10 @@ class UsageReportInput:
     order_id: strawberry.ID = strawberry.field(description="The subscription.")
     order_item_id: strawberry.ID = strawberry.field(description="Its item of a metered plan (`ordi_…`).")
     quantity: Decimal = strawberry.field(description="At least 0.001, at most 1,000,000,000.")
+    idempotency_key: str = strawberry.field(
+        description="Your unique key for this report (1–255): a retry with the same key and input returns the first "
+        "report and counts the usage once; the same key with another input is refused (IDEMPOTENCY_KEY_REUSED)."
+    )
     usage_time: datetime | None = strawberry.field(
         default=None, description="When it was used (default now); not before the current period, not in the future."
     )

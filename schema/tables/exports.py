@@ -10,7 +10,11 @@ import strawberry
 
 from schema.activity.timeline import Actor
 from schema.common import Node, UserError
-from schema.tables.segments import CustomerSegmentDefinitionInput, TransactionSegmentDefinitionInput
+from schema.tables.segments import (
+    CustomerSegmentDefinitionInput,
+    InvoiceSegmentDefinitionInput,
+    TransactionSegmentDefinitionInput,
+)
 from schema.tables.tables import DataTable
 
 
@@ -65,8 +69,8 @@ class DataExport(Node):
 
 
 @strawberry.input(
-    description="What to export: a saved segment (`segmentId`), or a table's definition (`customers` or "
-    "`transactions`, as in `segmentCreate`). Give exactly one of the three."
+    description="What to export: a saved segment (`segmentId`), or a table's definition (`customers`, "
+    "`transactions` or `invoices`, as in `segmentCreate`). Give exactly one of the four."
 )
 class DataExportCreateInput:
     segment_id: strawberry.ID | None = strawberry.field(
@@ -77,6 +81,9 @@ class DataExportCreateInput:
     )
     transactions: TransactionSegmentDefinitionInput | None = strawberry.field(
         default=None, description="Export transactions matching this filter."
+    )
+    invoices: InvoiceSegmentDefinitionInput | None = strawberry.field(
+        default=None, description="Export invoices (the Billing table) matching this filter."
     )
     columns: list[str] | None = strawberry.field(
         default=None, description="Columns in order (≤ 50); default: the segment's columns, else the table's defaults."

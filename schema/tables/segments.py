@@ -9,10 +9,19 @@ import strawberry
 from strawberry import Maybe
 
 from schema.activity.timeline import Actor
+from schema.billing.invoices import InvoiceStatus, InvoiceType
 from schema.common import Node, SortDirection, UserError
 from schema.customers.customers import CustomerFilter, CustomerSegment, CustomerSort, CustomerSortField
 from schema.money.transactions import TransactionResult, TransactionSegment, TransactionStatus, TransactionType
-from schema.tables.tables import DataTable, TransactionFilter, TransactionSort, TransactionSortField
+from schema.tables.tables import (
+    DataTable,
+    InvoiceFilter,
+    InvoiceSort,
+    InvoiceSortField,
+    TransactionFilter,
+    TransactionSort,
+    TransactionSortField,
+)
 
 
 @strawberry.type(description="A saved time range; either end may be open.")
@@ -67,6 +76,29 @@ class TransactionSegmentDefinition:
     sort: SavedTransactionSort = strawberry.field(description="The sort order.")
 
 
+@strawberry.type(description="A saved Billing-table filter.")
+class SavedInvoiceFilter:
+    customer_id: strawberry.ID | None = strawberry.field(description="One customer's invoices.")
+    order_id: strawberry.ID | None = strawberry.field(description="One order's invoices.")
+    statuses: list[InvoiceStatus] = strawberry.field(description="Any of these statuses (empty: any).")
+    types: list[InvoiceType] = strawberry.field(description="Any of these types (empty: any).")
+    currency: str | None = strawberry.field(description="ISO 4217 currency code.")
+    created_time: SavedTimeRange | None = strawberry.field(description="Creation time range.")
+    due_time: SavedTimeRange | None = strawberry.field(description="Due time range.")
+
+
+@strawberry.type(description="A saved Billing-table sort.")
+class SavedInvoiceSort:
+    field: InvoiceSortField = strawberry.field(description="Sort key.")
+    direction: SortDirection = strawberry.field(description="Direction.")
+
+
+@strawberry.type(description="What a Billing segment lists: its filter and sort.")
+class InvoiceSegmentDefinition:
+    filter: SavedInvoiceFilter = strawberry.field(description="The filters.")
+    sort: SavedInvoiceSort = strawberry.field(description="The sort order.")
+
+
 def _range(d: dict[str, Any] | None) -> SavedTimeRange | None:
     return SavedTimeRange(from_=d.get("from"), to=d.get("to")) if d else None
 
@@ -91,6 +123,9 @@ class Segment(Node):
     transactions: TransactionSegmentDefinition | None = strawberry.field(
         description="What the segment lists, when `table` is TRANSACTIONS."
     )
+    invoices: InvoiceSegmentDefinition | None = strawberry.field(
+        description="What the segment lists, when `table` is INVOICES (the Billing table)."
+    )
     revision: int = strawberry.field(description="+1 per change; pass as `expectedRevision`.")
     created_time: datetime | None = strawberry.field(description="When it was created; null for built-ins.")
     updated_time: datetime | None = strawberry.field(description="When it last changed; null for built-ins.")
@@ -101,8 +136,19 @@ class Segment(Node):
         flt = definition.get("filter") or {}
         sort = definition.get("sort") or {}
         direction = SortDirection[sort.get("direction", "DESC")]
-        customers = transactions = None
-        if d["table"] == "CUSTOMERS":
+        customers = transactions = invoices = None
+        if d["table"] == "INVOICES":
+            invoices = InvoiceSegmentDefinition(
+                filter=SavedInvoiceFilter(
+                    customer_id=flt.get("customerId"), order_id=flt.get("orderId"),
+                    statuses=[InvoiceStatus[t] for t in flt.get("statuses") or ()],
+                    types=[InvoiceType[t] for t in flt.get("types") or ()],
+                    currency=flt.get("currency"), created_time=_range(flt.get("createdTime")),
+                    due_time=_range(flt.get("dueTime")),
+                ),
+                sort=SavedInvoiceSort(field=InvoiceSortField[sort.get("field", "CREATED_TIME")], direction=direction),
+            )
+        elif d["table"] == "CUSTOMERS":
             customers = CustomerSegmentDefinition(
                 segment=CustomerSegment[definition.get("segment", "ALL")],
                 filter=SavedCustomerFilter(
@@ -129,7 +175,7 @@ class Segment(Node):
         return cls(
             id=strawberry.ID(d["id"]), table=DataTable[d["table"]], name=d["name"], built_in=bool(d.get("builtIn")),
             owner=Actor.from_doc(d["owner"]) if d.get("owner") else None, columns=list(d["columns"]),
-            customers=customers, transactions=transactions, revision=d.get("revision", 1),
+            customers=customers, transactions=transactions, invoices=invoices, revision=d.get("revision", 1),
             created_time=d.get("createdTime"), updated_time=d.get("updatedTime"),
         )
 
@@ -148,7 +194,15 @@ class TransactionSegmentDefinitionInput:
     sort: TransactionSort | None = strawberry.field(default=None, description="Default: newest first.")
 
 
-@strawberry.input(description="A new saved segment. Give exactly one of `customers` and `transactions`: it says the table.")
+@strawberry.input(description="What a Billing (invoices) segment lists.")
+class InvoiceSegmentDefinitionInput:
+    filter: InvoiceFilter | None = strawberry.field(default=None, description="Filters; all must match.")
+    sort: InvoiceSort | None = strawberry.field(default=None, description="Default: newest first.")
+
+
+@strawberry.input(
+    description="A new saved segment. Give exactly one of `customers`, `transactions` and `invoices`: it says the table."
+)
 class SegmentCreateInput:
     name: str = strawberry.field(description="Name (≤ 100).")
     customers: CustomerSegmentDefinitionInput | None = strawberry.field(
@@ -156,6 +210,9 @@ class SegmentCreateInput:
     )
     transactions: TransactionSegmentDefinitionInput | None = strawberry.field(
         default=None, description="A segment of the payments table."
+    )
+    invoices: InvoiceSegmentDefinitionInput | None = strawberry.field(
+        default=None, description="A segment of the Billing table (invoices)."
     )
     columns: list[str] | None = strawberry.field(
         default=None, description="Columns in order (≤ 50, no repeats); default: the table's default columns."
@@ -174,6 +231,9 @@ class SegmentUpdateInput:
     )
     transactions: Maybe[TransactionSegmentDefinitionInput | None] = strawberry.field(
         default=None, description="Replaces the definition of a payments segment."
+    )
+    invoices: Maybe[InvoiceSegmentDefinitionInput | None] = strawberry.field(
+        default=None, description="Replaces the definition of a Billing segment."
     )
     columns: list[str] | None = strawberry.field(default=None, description="Replaces the columns and their order.")
 

@@ -4,20 +4,24 @@ website's retry schedule, and the one job operation the scheduler lacks (arming 
 - `billing_usage`: one document per `usageReport` (quantity in thousandths, so sums stay exact),
   marked with the invoice that billed it. Unique (organization, id); read by (order item, time).
 - `billing_retry_schedules`: a website's collection retry delays (one document per website).
+- What a renewal reads of other collections: the credit memos that can pay its invoice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from store import jobs
+from store.billing import credit_memos
 from store.db import Doc, IndexList, OrgDb
 
 USAGE = "billing_usage"
+DUPLICATE_KEY = 11000
 RETRY_SCHEDULES = "billing_retry_schedules"
 
 INDEXES: dict[str, IndexList] = {
@@ -48,6 +52,29 @@ async def arm(org: OrgDb, kind: str, key: str, due: datetime, now: datetime, pay
     )
 
 
+Wanted = tuple[str, str, datetime]  # (kind, key, due)
+
+
+async def arm_many(org: OrgDb, wanted: Sequence[Wanted], now: datetime) -> None:
+    """`arm` for several jobs; the new ones (the usual case: a renewal's next jobs) written with one insert,
+    the ones that exist already armed one by one."""
+    if len(wanted) < 2:
+        for kind, key, due in wanted:
+            await arm(org, kind, key, due, now)
+        return
+    try:
+        await org[jobs.COLLECTION].insert_many([jobs.job_doc(kind, key, due, now) for kind, key, due in wanted])
+        return
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        existing = sorted(e["index"] for e in errors)
+    for i in existing:
+        kind, key, due = wanted[i]
+        await arm(org, kind, key, due, now)
+
+
 # ---------------------------------------------------------------------------------------------- usage
 
 
@@ -60,6 +87,10 @@ async def add_usage(org: OrgDb, doc: Doc) -> Doc:
         return found
     doc.pop("_id", None)
     return doc
+
+
+async def get_usage(org: OrgDb, usage_id: str) -> Doc | None:
+    return await org[USAGE].find_one({"id": usage_id}, {"_id": 0})
 
 
 async def usage_of(org: OrgDb, order_id: str, start: datetime, end: datetime) -> list[Doc]:
@@ -83,6 +114,20 @@ async def mark_billed(org: OrgDb, ids: list[str], invoice_id: str, now: datetime
     if ids:
         await org[USAGE].update_many({"id": {"$in": ids}, "invoiceId": None},
                                      {"$set": {"invoiceId": invoice_id, "updatedTime": now}})
+
+
+# ---------------------------------------------------------------------------------------------- credit
+
+
+async def credit_for_invoice(org: OrgDb, customer_id: str, currency: str, invoice_id: str) -> list[Doc]:
+    """The customer's memos that can pay an invoice, oldest first, in one query: open ones of its
+    currency with unused credit, and any that already gave it an allocation (a renewal that stopped
+    between the memo's step and the invoice's step finishes it, even when that emptied the memo)."""
+    return await org[credit_memos.COLLECTION].find_list(
+        {"customerId": customer_id, "currency": currency,
+         "$or": [{"status": {"$in": credit_memos.OPEN}, "unusedMinor": {"$gt": 0}},
+                 {"allocations.invoiceId": invoice_id}]},
+        {"_id": 0, "items": 0}, sort=[("createdTime", ASCENDING), ("id", ASCENDING)])
 
 
 # ---------------------------------------------------------------------------------------------- retries

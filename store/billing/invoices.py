@@ -10,6 +10,7 @@ being applied yet, so applying the same payment twice counts it once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,12 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ),
         ([("organizationId", ASCENDING), ("orderId", ASCENDING), ("periodNumber", ASCENDING)], {"name": "org_order"}),
         ([("organizationId", ASCENDING), ("transactionIds", ASCENDING)], {"name": "org_transactions"}),
+        # The Billing data table (organization-wide, by (createdTime, id); by status for its segments).
+        ([("organizationId", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)], {"name": "org_created_id"}),
+        (
+            [("organizationId", ASCENDING), ("status", ASCENDING), ("createdTime", DESCENDING), ("id", DESCENDING)],
+            {"name": "org_status_created_id"},
+        ),
     ],
     COUNTERS: [([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"})],
 }
@@ -140,3 +147,73 @@ async def first_pages(
 
 async def count(org: OrgDb, customer_id: str, extra: Mapping[str, Any]) -> int:
     return await org[COLLECTION].count(_customer_filter(customer_id, extra))
+
+
+# ---------------------------------------------------------------------------------------------- the Billing table
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """A validated organization-wide list of invoices (the Billing data table), sorted by (createdTime, id)."""
+
+    descending: bool = True
+    customer_id: str | None = None
+    order_id: str | None = None
+    statuses: Sequence[str] = ()
+    types: Sequence[str] = ()
+    currency: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+
+
+def _time_range(start: datetime | None, end: datetime | None) -> Doc | None:
+    if start is None and end is None:
+        return None
+    rng: Doc = {}
+    if start is not None:
+        rng["$gte"] = start
+    if end is not None:
+        rng["$lt"] = end
+    return rng
+
+
+def table_filter(q: InvoiceQuery) -> Doc:
+    flt: Doc = {}
+    for key, values in (("status", q.statuses), ("type", q.types)):
+        if values:
+            flt[key] = {"$in": list(values)}
+    for key, value in (("customerId", q.customer_id), ("orderId", q.order_id), ("currency", q.currency)):
+        if value is not None:
+            flt[key] = value
+    for key, rng in (("createdTime", _time_range(q.created_from, q.created_to)),
+                     ("dueTime", _time_range(q.due_from, q.due_to))):
+        if rng is not None:
+            flt[key] = rng
+    return flt
+
+
+def table_sort(q: InvoiceQuery) -> list[tuple[str, int]]:
+    direction = DESCENDING if q.descending else ASCENDING
+    return [("createdTime", direction), ("id", direction)]
+
+
+def table_query(q: InvoiceQuery, after: tuple[Any, str] | None) -> Doc:
+    """The table's filter from a keyset position (exclusive): the list's pages and the CSV export read it."""
+    flt = table_filter(q)
+    if after is None:
+        return flt
+    value, last_id = after
+    op = "$lt" if q.descending else "$gt"
+    return {**flt, "$or": [{"createdTime": {op: value}}, {"createdTime": value, "id": {op: last_id}}]}
+
+
+async def table_page(org: OrgDb, q: InvoiceQuery, after: tuple[Any, str] | None, first: int) -> tuple[list[Doc], bool]:
+    """One page of the organization's invoices in keyset order (without their lines); one round trip."""
+    docs = await org[COLLECTION].find_list(table_query(q, after), SUMMARY, sort=table_sort(q), limit=first + 1)
+    return docs[:first], len(docs) > first
+
+
+async def table_count(org: OrgDb, q: InvoiceQuery) -> int:
+    return await org[COLLECTION].count(table_filter(q))

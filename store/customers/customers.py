@@ -188,9 +188,10 @@ async def bump_aggregates(org: OrgDb, customer_id: str, inc: Mapping[str, Any], 
     return doc
 
 
-async def next_timeline_seq(org: OrgDb, customer_id: str) -> int:
-    """Reserves the customer's next timeline sequence number (one atomic `$inc`)."""
-    doc = await org[COLLECTION].find_one_and_update({"id": customer_id}, {"$inc": {"timelineSeq": 1}})
+async def next_timeline_seq(org: OrgDb, customer_id: str, count: int = 1) -> int:
+    """Reserves the customer's next timeline sequence number, or the next `count` of them, returning the
+    last (one atomic `$inc`)."""
+    doc = await org[COLLECTION].find_one_and_update({"id": customer_id}, {"$inc": {"timelineSeq": count}})
     if doc is None:
         raise NotFound(customer_id)
     return int(doc["timelineSeq"])

@@ -104,8 +104,48 @@ TRANSACTION_COLUMNS: dict[str, tuple[str, Cell]] = {
 }
 TRANSACTION_DEFAULT = ["id", "customerId", "type", "status", "result", "amount", "currency", "createdTime"]
 
-COLUMNS: dict[str, dict[str, tuple[str, Cell]]] = {"CUSTOMERS": CUSTOMER_COLUMNS, "TRANSACTIONS": TRANSACTION_COLUMNS}
-DEFAULTS: dict[str, list[str]] = {"CUSTOMERS": CUSTOMER_DEFAULT, "TRANSACTIONS": TRANSACTION_DEFAULT}
+PAYABLE = ("UNPAID", "PARTIALLY_PAID", "PAST_DUE")
+
+
+def _due(doc: Doc) -> str:
+    if not doc.get("currency"):
+        return ""
+    due = int(doc.get("totalMinor") or 0) - int(doc.get("paidMinor") or 0) if doc.get("status") in PAYABLE else 0
+    return _major(due, doc["currency"])
+
+
+INVOICE_COLUMNS: dict[str, tuple[str, Cell]] = {
+    "id": ("Invoice id.", field("id")),
+    "invoiceNumber": ("Invoice number within the organization.", field("invoiceNumber")),
+    "customerId": ("Customer id.", field("customerId")),
+    "websiteId": ("Website id.", field("websiteId")),
+    "orderId": ("The order that made it, if any.", field("orderId")),
+    "type": ("INITIAL, RENEWAL, ONE_TIME or INTERIM.", field("type")),
+    "status": ("Status, e.g. UNPAID, PAST_DUE, PAID.", field("status")),
+    "currency": ("ISO 4217 currency.", field("currency")),
+    "subtotal": ("Debit lines minus credit lines, major units.", _amount("subtotalMinor")),
+    "discount": ("Coupon discounts, major units.", _amount("discountMinor")),
+    "shipping": ("Shipping, major units.", _amount("shippingMinor")),
+    "tax": ("Tax, major units.", _amount("taxMinor")),
+    "total": ("Total, major units (e.g. `10.50`).", _amount("totalMinor")),
+    "amountPaid": ("Paid so far, major units.", _amount("paidMinor")),
+    "amountRefunded": ("Refunded so far, major units.", _amount("refundedMinor")),
+    "amountDue": ("What remains to pay (0 unless UNPAID, PARTIALLY_PAID or PAST_DUE), major units.", _due),
+    "periodNumber": ("The order period it bills (1 = the initial one).", field("periodNumber")),
+    "issuedTime": ("When it was issued (ISO 8601, UTC).", field("issuedTime")),
+    "dueTime": ("When payment is due (ISO 8601, UTC).", field("dueTime")),
+    "paidTime": ("When it was paid in full (ISO 8601, UTC).", field("paidTime")),
+    "voidedTime": ("When it was voided (ISO 8601, UTC).", field("voidedTime")),
+    "createdTime": ("When it was made (ISO 8601, UTC).", field("createdTime")),
+    "updatedTime": ("When it last changed (ISO 8601, UTC).", field("updatedTime")),
+}
+INVOICE_DEFAULT = ["id", "invoiceNumber", "customerId", "status", "total", "amountDue", "currency", "dueTime",
+                   "createdTime"]
+
+COLUMNS: dict[str, dict[str, tuple[str, Cell]]] = {
+    "CUSTOMERS": CUSTOMER_COLUMNS, "TRANSACTIONS": TRANSACTION_COLUMNS, "INVOICES": INVOICE_COLUMNS}
+DEFAULTS: dict[str, list[str]] = {
+    "CUSTOMERS": CUSTOMER_DEFAULT, "TRANSACTIONS": TRANSACTION_DEFAULT, "INVOICES": INVOICE_DEFAULT}
 MAX_COLUMNS = 50
 
 

@@ -17,11 +17,11 @@ PER_SIGNAL = 200  # at most this many matches per signal and batch are read
 PROJECTION = {"_id": 0, "id": 1, "emailsLower": 1, "phoneNumbers": 1, "firstName": 1, "sortLastName": 1, "dob": 1}
 
 
-def _phones(doc: Doc) -> list[str]:
+def phones_of(doc: Doc) -> list[str]:
     return [p["value"] for p in doc.get("phoneNumbers") or ()]
 
 
-def _person(doc: Doc) -> tuple[str, str, str] | None:
+def person_key(doc: Doc) -> tuple[str, str, str] | None:
     first, last, dob = (doc.get("firstName") or "").lower(), doc.get("sortLastName") or "", doc.get("dob")
     return (first, last, dob) if first and last and dob else None
 
@@ -30,8 +30,8 @@ async def find(org: OrgDb, subjects: Sequence[Doc]) -> list[list[tuple[str, list
     """For each subject: (other customer id, reasons) of its likely duplicates, best first."""
     coll = org[customers.COLLECTION]
     emails = sorted({e for s in subjects for e in s.get("emailsLower") or ()})
-    phones = sorted({p for s in subjects for p in _phones(s)})
-    people = [p for p in (_person(s) for s in subjects) if p]
+    phones = sorted({p for s in subjects for p in phones_of(s)})
+    people = [p for p in (person_key(s) for s in subjects) if p]
     found: dict[str, Doc] = {}
     if emails:
         for d in await coll.find_list({"emailsLower": {"$in": emails}}, PROJECTION, limit=PER_SIGNAL):
@@ -60,15 +60,15 @@ async def find(org: OrgDb, subjects: Sequence[Doc]) -> list[list[tuple[str, list
     out: list[list[tuple[str, list[str]]]] = []
     for s in subjects:
         reasons: dict[str, set[str]] = {}
-        mine_emails, mine_phones, me = set(s.get("emailsLower") or ()), set(_phones(s)), _person(s)
+        mine_emails, mine_phones, me = set(s.get("emailsLower") or ()), set(phones_of(s)), person_key(s)
         for other in found.values():
             if other["id"] == s["id"]:
                 continue
             if mine_emails & set(other.get("emailsLower") or ()):
                 reasons.setdefault(other["id"], set()).add("SAME_EMAIL")
-            if mine_phones & set(_phones(other)):
+            if mine_phones & set(phones_of(other)):
                 reasons.setdefault(other["id"], set()).add("SAME_PHONE")
-            if me is not None and _person(other) == me:
+            if me is not None and person_key(other) == me:
                 reasons.setdefault(other["id"], set()).add("SAME_NAME_AND_DATE_OF_BIRTH")
         for fp in fps_of.get(s["id"], ()):
             for cid in card_owners.get(fp, ()):

@@ -10,17 +10,22 @@ between any two steps and a rerun of the job finish the merge with nothing lost 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from store.activity import timeline
 from store.activity.files import FILES as ATTACHMENT_FILES
+from store.billing import clock, coupons, credit_memos, invoice_links, invoices, orders, quotes
+from store.compliance import aml, edd, kyc
 from store.customers import customers
+from store.customers.tags import is_duplicate
 from store.db import Doc, OrgDb
+from store.links import customer_links, deposit_requests
 from store.money import payment_links, payouts, transactions
 from store.wallet import payment_instruments
 
@@ -45,6 +50,19 @@ MOVED_BY_CUSTOMER_ID: dict[str, str] = {
     payouts.REQUESTS: "payout requests",
     payment_links.COLLECTION: "payment links",
     "notifications": "notifications about its notes",
+    orders.COLLECTION: "orders",
+    invoices.COLLECTION: "invoices",
+    invoice_links.COLLECTION: "invoice payment links",
+    credit_memos.COLLECTION: "credit memos",
+    quotes.COLLECTION: "quotes",
+    coupons.REDEMPTIONS: "coupon redemptions",
+    clock.USAGE: "metered usage records",
+    kyc.REQUESTS: "KYC document requests",
+    kyc.DOCUMENTS: "KYC documents",
+    aml.CHECKS: "AML checks",
+    edd.LOGS: "EDD search logs",
+    customer_links.COLLECTION: "customer links",
+    deposit_requests.COLLECTION: "deposit requests",
 }
 
 
@@ -78,6 +96,40 @@ async def count_by_customer(org: OrgDb, collection: str, customer_ids: Sequence[
 
 async def move_by_customer(org: OrgDb, collection: str, source_id: str, target_id: str) -> int:
     return await org[collection].update_many({"customerId": source_id}, {"$set": {"customerId": target_id}})
+
+
+async def move_edd_profile(org: OrgDb, source_id: str, target_id: str) -> bool:
+    """Gives the source's EDD profile to the target when the target has none (one profile per customer);
+    False when the target has its own (it stays, the source's is left under the source's id)."""
+    if await org[edd.PROFILES].find_one({"customerId": target_id}, {"_id": 1}) is not None:
+        return False
+    try:
+        await org[edd.PROFILES].update_one({"customerId": source_id}, {"$set": {"customerId": target_id}})
+    except OperationFailure as exc:  # the target got its own meanwhile (FerretDB words this as a generic error)
+        if not is_duplicate(exc):
+            raise
+        return False
+    return True
+
+
+async def merge_coupon_counters(org: OrgDb, source_id: str, target_id: str) -> None:
+    """Adds the source's per-customer redemption counters (`<couponId>:<customerId>`) to the target's, so a
+    per-customer limit counts the duplicates' redemptions too. Idempotent: each target counter records the
+    sources it has counted (`mergedFrom`), and the `$inc` is guarded by it."""
+    suffix = f":{source_id}"
+    found = await org[coupons.COUNTERS].find_list({"id": {"$regex": f"{re.escape(suffix)}$"}},
+                                                  {"_id": 0, "id": 1, "count": 1})
+    for counter in found:
+        if not counter["id"].endswith(suffix) or not counter.get("count"):
+            continue
+        coupon_id = counter["id"][: -len(suffix)]
+        try:
+            await org[coupons.COUNTERS].update_one(
+                {"id": f"{coupon_id}:{target_id}", "mergedFrom": {"$ne": source_id}},
+                {"$inc": {"count": counter["count"]}, "$addToSet": {"mergedFrom": source_id}}, upsert=True)
+        except OperationFailure as exc:  # counted by an earlier run of this step
+            if not is_duplicate(exc):
+                raise
 
 
 async def count_attachment_files(org: OrgDb, customer_ids: Sequence[str]) -> int:

@@ -8,12 +8,6 @@ order, none twice. Both processes stop with the test (bounded waits).
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
-import tempfile
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -22,84 +16,12 @@ from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
 from tests.collab import add_customer
+from tests.processes import WAIT
 
-WAIT = 20.0
 ACTIVITY = gql("""subscription($customerId: ID!, $after: ID) {
   customerActivity(customerId: $customerId, after: $after) { id kind message } }""")
 NOTE_ADD = """mutation($input: TimelineNoteAddInput!) { timelineNoteAdd(input: $input) {
   note { id } userErrors { code } } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Gateway:
-    def __init__(self, uri: str, database: str) -> None:
-        self.uri, self.database = uri, database
-        self.port = free_port()
-        self.proc: asyncio.subprocess.Process | None = None
-        self.log: Any = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    async def start(self) -> Gateway:
-        for _ in range(3):  # a free port can be taken by another process before the gateway binds it
-            if await self._start_once():
-                return self
-            self.port = free_port()
-        raise AssertionError("the gateway did not start three times")
-
-    async def _start_once(self) -> bool:
-        env = {**os.environ, "MONGODB_URI": self.uri, "MONGODB_DATABASE": self.database, "PORT": str(self.port),
-               "HOST": "127.0.0.1", "SCHEDULER_ENABLED": "false", "API_KEY_CACHE_SECONDS": "0"}
-        self.log = tempfile.TemporaryFile()
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "resolvers.cli", "serve", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=self.log)
-        async with asyncio.timeout(WAIT), httpx.AsyncClient() as client:
-            while True:
-                if self.proc.returncode is not None:
-                    self.log.seek(0)
-                    output = self.log.read()
-                    self.log.close()
-                    if b"address already in use" in output.lower():
-                        return False
-                    raise AssertionError(f"the gateway exited while starting: {output[-2000:]!r}")
-                try:
-                    if (await client.get(f"http://{self.address}/healthz")).status_code == 200:
-                        await asyncio.sleep(0.2)
-                        if self.proc.returncode is None:  # it is ours that answered
-                            return True
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            await asyncio.wait_for(self.proc.wait(), WAIT)
-        if self.log is not None and not self.log.closed:
-            self.log.close()
-
-
-@pytest.fixture
-async def gateways(mongodb_uri: str, store) -> AsyncIterator[Callable[[], Gateway]]:
-    made: list[Gateway] = []
-
-    def make() -> Gateway:
-        made.append(Gateway(mongodb_uri, store.db.name))
-        return made[-1]
-
-    try:
-        yield make
-    finally:
-        for g in made:
-            await g.kill()
 
 
 async def note(address: str, key: str, customer_id: str, message: str) -> str:

@@ -48,11 +48,13 @@ async def test_bad_usage_reports_are_refused_with_every_problem_and_nothing_writ
     order = (await create_order(org, cid, [{"planId": fixed["id"]}]))["order"]
     item = order["items"][0]["id"]
     data = await org.gql(USAGE, {"input": {"orderId": order["id"], "orderItemId": item, "quantity": "0.0001",
-                                           "usageTime": (T0 + timedelta(hours=1)).isoformat()}})
+                                           "usageTime": (T0 + timedelta(hours=1)).isoformat(), "idempotencyKey": " "}})
     assert codes(data["usageReport"]["userErrors"]) == {
-        ("quantity", "QUANTITY_OUT_OF_RANGE"), ("usageTime", "DATE_IN_FUTURE"), ("orderItemId", "NOT_METERED")}
+        ("quantity", "QUANTITY_OUT_OF_RANGE"), ("usageTime", "DATE_IN_FUTURE"), ("orderItemId", "NOT_METERED"),
+        ("idempotencyKey", "REQUIRED")}
     data = await org.gql(USAGE, {"input": {"orderId": order["id"], "orderItemId": "ordi_01M8SSJY0A5R6GFASXSN51NVYN",
-                                           "quantity": "2", "usageTime": (T0 - timedelta(days=1)).isoformat()}})
+                                           "quantity": "2", "usageTime": (T0 - timedelta(days=1)).isoformat(),
+                                           "idempotencyKey": "u-1"}})
     assert codes(data["usageReport"]["userErrors"]) == {
         ("orderItemId", "NOT_FOUND"), ("usageTime", "USAGE_PERIOD_CLOSED")}
     assert await store.for_org(org.id)[clock_store.USAGE].count({}) == 0

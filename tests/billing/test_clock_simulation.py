@@ -25,7 +25,7 @@ from tests.billing.clock_helpers import (
     worker,
 )
 from tests.billing.helpers import add_card, add_plan, add_product, create_order
-from tests.money_helpers import INSUFFICIENT_FUNDS_CARD, add_account, add_customer
+from tests.money_helpers import INSUFFICIENT_FUNDS_CARD, add_account, add_customer, key
 
 T0 = datetime(2027, 1, 31, 10, 0, tzinfo=UTC)  # a month end: renewals must not drift (Feb 28, Mar 31, …)
 DAY = timedelta(days=1)
@@ -131,9 +131,11 @@ async def test_a_year_of_renewals_retries_delinquency_trials_and_usage(org, stor
 
     # Month 1: usage of F, the pause of I, E2's trial end, E's conversion, H's abandonment.
     clock.at = T0 + DAY
-    ok((await org.gql(USAGE, {"input": {"orderId": f_order["id"], "orderItemId": f_item, "quantity": "30"}}))["usageReport"])
+    ok((await org.gql(USAGE, {"input": {"orderId": f_order["id"], "orderItemId": f_item, "quantity": "30",
+                                              "idempotencyKey": key("use")}}))["usageReport"])
     await run_until(w, store, clock, T0 + 10 * DAY)
-    ok((await org.gql(USAGE, {"input": {"orderId": f_order["id"], "orderItemId": f_item, "quantity": "45.5"}}))["usageReport"])
+    ok((await org.gql(USAGE, {"input": {"orderId": f_order["id"], "orderItemId": f_item, "quantity": "45.5",
+                                              "idempotencyKey": key("use")}}))["usageReport"])
     assert (await order_state(org, i_order["id"]))["status"] == "PAUSED"
     assert (await order_state(org, e2_order["id"]))["status"] == "TRIAL_ENDED"
     await run_until(w, store, clock, T0 + 20 * DAY)

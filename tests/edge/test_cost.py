@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from graphql import parse
 
 from resolvers.edge.cost import compile_operation
 from resolvers.schema import build_schema
+from store import auth
 from store.db import Store
 from tests.edge.conftest import gateway
 from tests.helpers import CommandCounter, Org
@@ -57,8 +60,9 @@ async def test_a_response_reports_its_cost_and_the_bucket(org: Org):
 
 
 async def test_an_empty_bucket_throttles_with_when_to_retry(org: Org, store: Store):
+    fresh, _ = await auth.create_api_key(store, org.id, "read", "fresh", datetime.now(UTC))  # its bucket is untouched
     async with gateway(store, cost_bucket_size=1_000, cost_restore_rate=10) as client:
-        headers = {"Authorization": f"Bearer {org.write_key}"}
+        headers = {"Authorization": f"Bearer {fresh}"}
         first = await client.post("/graphql", json={"query": PAGE, "variables": {"n": 10}}, headers=headers)
         assert first.status_code == 200 and first.json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 370
         second = await client.post("/graphql", json={"query": PAGE, "variables": {"n": 10}}, headers=headers)

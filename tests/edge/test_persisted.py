@@ -124,3 +124,50 @@ def test_a_manifest_with_a_wrong_hash_is_refused(tmp_path: Path):
     done = subprocess.run([sys.executable, "-m", "resolvers.cli", "register-documents", "org_x", str(path)],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "MONGODB_URI": "mongodb://127.0.0.1:1"})
     assert done.returncode != 0 and "not the SHA-256 of its body" in done.stderr
+
+
+CREATE_TAG = 'mutation { tagCreate(input: {name: "fresh"}) { tag { id } userErrors { code } } }'
+TAGS = "query Tags { tags(first: 5) { edges { node { name } } } }"
+
+
+async def test_a_persisted_get_is_privately_cacheable_and_revalidates_with_an_etag(org: Org, store: Store):
+    headers = {"Authorization": f"Bearer {org.write_key}"}
+    await org.http.post("/graphql", json={"query": TAGS, "extensions": apq(TAGS)}, headers=headers)  # registered
+    params = {"extensions": json.dumps(apq(TAGS))}
+    first = await org.http.get("/graphql", params=params, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.headers["cache-control"] == "private, max-age=0"
+    assert {"Authorization", "Accept"} <= {v.strip() for v in first.headers["vary"].split(",")}  # (and CORS's Origin)
+    tag = first.headers["etag"]
+    assert tag.startswith('W/"')
+    # the client's copy is current: 304, no body, the same validators
+    again = await org.http.get("/graphql", params=params, headers={**headers, "If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == tag and again.headers["cache-control"] == "private, max-age=0"
+    # the data changed: a full answer with a new ETag
+    assert (await org.gql(CREATE_TAG))["tagCreate"]["userErrors"] == []
+    changed = await org.http.get("/graphql", params=params, headers={**headers, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert changed.json()["data"]["tags"]["edges"] == [{"node": {"name": "fresh"}}]
+    # max-age is a setting
+    async with gateway(store, persisted_get_max_age_seconds=30) as client:
+        kept = await client.get("/graphql", params=params, headers=headers)
+    assert kept.headers["cache-control"] == "private, max-age=30"
+
+
+async def test_other_get_answers_are_not_stored(org: Org):
+    headers = {"Authorization": f"Bearer {org.write_key}"}
+    plain = await org.http.get("/graphql", params={"query": TAGS}, headers=headers)  # full text, not persisted
+    assert plain.status_code == 200 and plain.headers["cache-control"] == "no-store" and "etag" not in plain.headers
+    unknown = await org.http.get("/graphql", params={"extensions": json.dumps(apq(OTHER))}, headers=headers)
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert unknown.headers["cache-control"] == "no-store"
+    failing = "query Bad { customer(id: \"cus_missing\") { id } nosuchfield }"
+    await org.http.post("/graphql", json={"query": failing, "extensions": apq(failing)}, headers=headers)
+    invalid = await org.http.get("/graphql", params={"extensions": json.dumps(apq(failing))}, headers=headers)
+    assert invalid.json()["errors"] and invalid.headers["cache-control"] == "no-store"
+    # a persisted mutation is never run by GET
+    await org.http.post("/graphql", json={"query": CREATE_TAG, "extensions": apq(CREATE_TAG)}, headers=headers)
+    by_get = await org.http.get("/graphql", params={"extensions": json.dumps(apq(CREATE_TAG))}, headers=headers)
+    assert by_get.status_code == 405 and by_get.headers["cache-control"] == "no-store"
+    assert (await org.gql("{ tags(first: 5) { edges { node { name } } } }"))["tags"]["edges"] == [{"node": {"name": "fresh"}}]

@@ -3,12 +3,17 @@ crash at every step, and leaves tombstones whose ids resolve to the target."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from resolvers.compliance.aml import AML_RECURRING
+from resolvers.compliance.edd import EDD_SEARCH
 from resolvers.context import Context, Principal
 from resolvers.tables.merges import Interrupted, merge, steps_of
-from store import auth
+from store import auth, indexes, jobs
 from store.activity import timeline
+from store.billing import coupons
+from store.compliance import edd
 from store.tables import merges
 from tests.conftest import make_org
 from tests.money_helpers import paid_outside, refund
@@ -24,6 +29,9 @@ PREVIEW = """query($s: [ID!]!, $t: ID!) { customersMergePreview(sourceIds: $s, t
   conflicts { field targetValue sourceValues winner result } userErrors { field message code } } }"""
 MERGE = """mutation($input: CustomersMergeInput!) { customersMerge(input: $input) {
   customer { id } mergedIds userErrors { field message code } } }"""
+EDD_SET = """mutation($input: CustomerEddSetInput!) { customerEddSet(input: $input) { userErrors { code } } }"""
+KYC_CREATE = """mutation($input: KycRequestCreateInput!) { kycRequestCreate(input: $input) {
+  kycRequest { id } userErrors { code } } }"""
 STATE = """{ t: customer(id: "t") { id firstName lastName jobTitle dateOfBirth email emails { value primary }
     tags { name } paymentCount isLead lifetimeRevenue { amount currency } mergedIds
     paymentInstruments { id } transactions(first: 20) { totalCount }
@@ -53,19 +61,69 @@ async def build(org) -> None:
     assert (await org.gql(TAGS_ADD, {"input": {"customerIds": ["s2"], "tags": ["newsletter"]}}))["customerTagsAdd"]["userErrors"] == []
 
 
-async def clone(store, http, template, name: str):
-    """A new organization holding a copy of every document of `template` (its built data set): much
-    faster than building it again through the API for each crash point."""
-    other = await make_org(store, http, name)
+async def add_records(org, store) -> None:
+    """s1 also gets a KYC request and a required EDD (with its monthly search job) through the API, and one
+    document in every other collection a merge moves by customerId (orders, invoices, credit memos, quotes,
+    ... are written to the store directly, as tests/billing/fixtures.py does for many of them), per-customer
+    coupon counters (one coupon the target redeemed too) and a recurring AML screening job."""
+    assert (await org.gql(EDD_SET, {"input": {"customerId": "s1", "required": True}}))["customerEddSet"]["userErrors"] == []
+    kyc = await org.gql(KYC_CREATE, {"input": {"customerId": "s1", "documents": [{"type": "IDENTITY_PROOF"}]}})
+    assert kyc["kycRequestCreate"]["userErrors"] == []
+    db, t = store.for_org(org.id), datetime.now(UTC)
+    for collection in merges.MOVED_BY_CUSTOMER_ID:
+        if await db[collection].count({"customerId": "s1"}) == 0:
+            await db[collection].insert_one({"id": f"{collection}-s1", "customerId": "s1", "createdTime": t,
+                                             "tokenHash": f"{org.id}-{collection}", "periodKey": f"{collection}-s1"})
+    await db[coupons.COUNTERS].insert_many([{"id": "cpn_a:s1", "count": 2}, {"id": "cpn_a:t", "count": 1},
+                                            {"id": "cpn_b:s1", "count": 1}])
+    await jobs.schedule(db, AML_RECURRING, "s1", t + timedelta(days=10), t)
+
+
+async def records_of(store, org_id: str) -> dict[str, Any]:
+    """Where the moved records are: per collection, how many documents name t and s1."""
+    db = store.for_org(org_id)
+    out: dict[str, Any] = {}
+    for c in merges.MOVED_BY_CUSTOMER_ID:
+        owners = [d["customerId"] for d in await db[c].find_list({}, {"_id": 0, "customerId": 1})]
+        out[c] = (owners.count("t"), owners.count("s1"))
+    out["edd"] = [(p["customerId"], p["required"]) for p in await db[edd.PROFILES].find_list({}, {"_id": 0})]
+    out["counters"] = sorted((c["id"], c["count"]) for c in await db[coupons.COUNTERS].find_list({}, {"_id": 0}))
+    out["jobs"] = sorted((j["kind"], j["key"], j["status"]) for j in await db[jobs.COLLECTION].find_list(
+        {"kind": {"$in": [AML_RECURRING, EDD_SEARCH]}}, {"_id": 0}))
+    return out
+
+
+async def snapshot(store, template) -> dict[str, list[dict[str, Any]]]:
+    """Every document of `template`'s organization, by collection (read once, copied per crash point)."""
+    out: dict[str, list[dict[str, Any]]] = {}
     for collection in await store.db.list_collection_names():
         if collection in (auth.ORGANIZATIONS, auth.API_KEYS) or collection.startswith("system."):
             continue
-        docs = [{**d, "organizationId": other.id} for d in await store.db[collection].find(
-            {"organizationId": template.id}, {"_id": 0}).to_list()]
-        if docs:
-            await store.db[collection].insert_many(docs)
+        if docs := await store.db[collection].find({"organizationId": template.id}, {"_id": 0}).to_list():
+            out[collection] = docs
+    return out
+
+
+async def clone(store, http, template, data: dict[str, list[dict[str, Any]]], name: str):
+    """A new organization holding a copy of `data` (the template's built data set): much faster than
+    building it again through the API for each crash point."""
+    other = await make_org(store, http, name)
+    for collection, docs in data.items():
+        copies = [{**d, "organizationId": other.id} for d in docs]
+        for d in copies:  # token hashes are unique across organizations (hosted pages find them by token)
+            if d.get("tokenHash"):
+                d["tokenHash"] = f"{d['tokenHash']}-{other.id}"
+        await store.db[collection].insert_many(copies)
     other.website_id = template.website_id
     return other
+
+
+async def drop(store, org_id: str) -> None:
+    """Removes a checked crash point's documents: FerretDB v1 scans whole collections, so leaving them makes
+    every later crash point slower."""
+    for collection in await store.db.list_collection_names():
+        if not collection.startswith("system."):
+            await store.db[collection].delete_many({"organizationId": org_id})
 
 
 def normalised(state: dict[str, Any]) -> dict[str, Any]:
@@ -140,15 +198,19 @@ async def test_a_merge_interrupted_at_every_step_finishes_on_a_rerun(org, store,
     """s1 holds every kind of record; its merge is crashed after 0, 1, 2, ... steps (each timeline event
     moved counts as one), then the same request is repeated: the result equals an uninterrupted merge."""
     await build(org)
+    await add_records(org, store)
     await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1"]}})
     expected = normalised(await org.gql(STATE))
+    expected_records = await records_of(store, org.id)
     job = await store.for_org(org.id)[merges.MERGES].find_one({})
     events = await store.for_org(org.id)[timeline.COLLECTION].count({})
     moved_events = job["moved"]["s1"]["notes"] + job["moved"]["s1"]["other timeline events"]
     total = len(steps_of(job)) + moved_events
     await build(template := await make_org(store, http, "template"))
+    await add_records(template, store)
+    data = await snapshot(store, template)
     for k in range(total):
-        other = await clone(store, http, template, f"crash-{k}")
+        other = await clone(store, http, template, data, f"crash-{k}")
         ctx = Context.build(store, settings, Principal(other.id, "key_crash", "crash", "write"))
         try:
             await merge(ctx, "t", ["s1"], stop_after=k)
@@ -161,7 +223,77 @@ async def test_a_merge_interrupted_at_every_step_finishes_on_a_rerun(org, store,
         org_db = store.for_org(other.id)
         assert await org_db[timeline.COLLECTION].count({}) == events, k  # nothing lost or written twice
         assert await org_db[merges.TOMBSTONES].count({}) == 1
+        assert await records_of(store, other.id) == expected_records, k
+        await drop(store, other.id)
     # One more step than there are: the merge finishes without being interrupted.
-    other = await clone(store, http, template, "no-crash")
+    other = await clone(store, http, template, data, "no-crash")
     ctx = Context.build(store, settings, Principal(other.id, "key_crash", "crash", "write"))
     assert (await merge(ctx, "t", ["s1"], stop_after=total)).user_errors == []
+
+
+async def test_merge_moves_billing_and_compliance_records_and_carries_recurring_work(org, store):
+    await build(org)
+    await add_records(org, store)
+    preview = (await org.gql(PREVIEW, {"s": ["s1"], "t": "t"}))["customersMergePreview"]
+    moves = {m["what"]: m["count"] for m in preview["moves"]}
+    for what in ("orders", "invoices", "credit memos", "quotes", "coupon redemptions", "KYC document requests",
+                 "KYC documents", "AML checks", "EDD search logs", "deposit requests", "EDD profile"):
+        assert moves[what] == 1, what
+    assert (await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1"]}}))["customersMerge"]["userErrors"] == []
+    records = await records_of(store, org.id)
+    for collection in merges.MOVED_BY_CUSTOMER_ID:
+        assert records[collection][1] == 0 and records[collection][0] >= 1, collection
+    assert records["edd"] == [("t", True)]
+    # Per-customer redemption limits count the duplicate's redemptions; the source's counters are left behind.
+    assert records["counters"] == [("cpn_a:s1", 2), ("cpn_a:t", 3), ("cpn_b:s1", 1), ("cpn_b:t", 1)]
+    # The recurring screening and the monthly EDD search continue for the target.
+    assert (AML_RECURRING, "t", "PENDING") in records["jobs"] and (EDD_SEARCH, "t:1", "PENDING") in records["jobs"]
+    edd_state = await org.gql("""{ customer(id: "t") { edd { required } } }""")
+    assert edd_state["customer"]["edd"]["required"] is True
+
+
+async def test_every_collection_keyed_by_customer_is_moved_or_handled_by_a_merge():
+    """A new collection with a customerId index must be added to the merge (or named here with the reason)."""
+    handled = {
+        *merges.MOVED_BY_CUSTOMER_ID,
+        timeline.COLLECTION,  # one event at a time (new sequence numbers on the target)
+        edd.PROFILES,  # one per customer: moves only when the target has none
+        "attachments.files",  # GridFS metadata.customerId: the `files` step
+        "api_logs",  # keep the source id: they record the requests as they were made
+        "customers", merges.TOMBSTONES,
+    }
+    keyed = {collection for collection, specs in indexes.ALL.items()
+             if any(any(k in ("customerId", "metadata.customerId") for k, _ in keys) for keys, _ in specs)}
+    assert keyed - handled == set()
+
+
+async def test_the_targets_own_edd_profile_stays_and_the_duplicates_is_left_under_its_id(org, store):
+    await build(org)
+    for cid, required in (("t", False), ("s1", True)):
+        assert (await org.gql(EDD_SET, {"input": {"customerId": cid, "required": required}}))["customerEddSet"]["userErrors"] == []
+    preview = (await org.gql(PREVIEW, {"s": ["s1"], "t": "t"}))["customersMergePreview"]
+    assert {m["what"]: m["count"] for m in preview["moves"]}["EDD profile"] == 0
+    assert any("EDD profile" in text for text in preview["notMerged"])
+    assert (await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1"]}}))["customersMerge"]["userErrors"] == []
+    profiles = sorted((p["customerId"], p["required"]) for p in await store.for_org(org.id)[edd.PROFILES].find_list({}))
+    assert profiles == [("s1", True), ("t", False)]
+    assert (await org.gql('{ customer(id: "t") { edd { required } } }'))["customer"]["edd"] == {"required": False}
+
+
+async def test_every_step_run_twice_gives_the_same_merge(org, store, http, settings):
+    """A crash after a step's effect but before it is recorded repeats the step on the rerun: every step
+    run twice in a row leaves the same result as one uninterrupted merge."""
+    await build(org)
+    await add_records(org, store)
+    await org.gql(MERGE, {"input": {"targetId": "t", "sourceIds": ["s1", "s2"]}})
+    expected, expected_records = normalised(await org.gql(STATE)), await records_of(store, org.id)
+    events = await store.for_org(org.id)[timeline.COLLECTION].count({})
+    await build(template := await make_org(store, http, "template"))
+    await add_records(template, store)
+    other = await clone(store, http, template, await snapshot(store, template), "twice")
+    ctx = Context.build(store, settings, Principal(other.id, "key_twice", "twice", "write"))
+    assert (await merge(ctx, "t", ["s1", "s2"], repeat=True)).user_errors == []
+    assert normalised(await other.gql(STATE)) == expected
+    assert await records_of(store, other.id) == expected_records
+    assert await store.for_org(other.id)[timeline.COLLECTION].count({}) == events
+    assert await store.for_org(other.id)[merges.TOMBSTONES].count({}) == 2
