@@ -14,13 +14,15 @@ order, each one of
 * a plain field (no resolver, arguments or extension; `executor.plain_field`): read with the same
   getter Strawberry uses, a leaf coerced with the same `coerce_output_value` graphql-core calls
   (strings and booleans that are already `str`/`bool` pass as they are, which is what it returns);
-* a resolver field: called exactly as graphql-core calls it (`field.resolve(source, info, **args)`,
-  the same resolve info with the same path, the arguments coerced by `get_argument_values` once per
-  request).
+* a resolver field: called as graphql-core calls it (`field.resolve(source, info, **args)`, the same
+  resolve info with the same path, the arguments coerced by `get_argument_values` once per request);
+  for Strawberry's own wrapper of a resolver without field extensions, the resolver is called directly
+  with its arguments converted once per step (resolvers/direct.py).
 Values are completed by the plan of their type (non-null, list, object, interface or union: the runtime
 type from the type's own `resolve_type`, remembered per Python class where Strawberry's rule depends
-on nothing else). Async results are collected level by level and awaited together, so DataLoaders see
-every key of a level in one batch, as with standard execution.
+on nothing else). Async results are collected level by level and awaited together (`settle`: a level
+of futures one after the other, any coroutine through `gather`), so DataLoaders see every key of a
+level in one batch, as with standard execution.
 
 The plan covers only the happy path. The first thing that would make the response differ from a plain
 success - any error or exception, a null for a non-null field, a value that is not a `list` where a list
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from asyncio import isfuture
 from typing import Any
 
 from graphql import GraphQLField, OperationType, Undefined
@@ -138,31 +141,22 @@ class Runner:
 
     The generated `ObjectPlan.run` functions call back into it for what they do not inline."""
 
-    __slots__ = ("args", "ex", "is_awaitable", "pending")
+    __slots__ = ("args", "ex", "is_awaitable", "pending", "shared")
 
     def __init__(self, executor: Any) -> None:
         self.ex = executor
         self.is_awaitable = executor.is_awaitable
         self.pending: list[tuple[Any, dict[str, Any], str, Complete, Path | None]] = []
         self.args: dict[int, dict[str, Any]] = {}
+        self.shared: dict[int, dict[str, Any]] = {}  # converted arguments every call of a step may share
 
     async def drain(self) -> None:
         """Awaits the pending results level by level, completing each into its place."""
         while self.pending:
             batch, self.pending = self.pending, []
-            if len(batch) == 1:
-                try:
-                    values = [await batch[0][0]]
-                except Exception as error:
-                    raise Bailout from error
-            else:
-                values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
+            values = await settle([p[0] for p in batch])
             complete = self.complete
             for (_, container, key, c, path), value in zip(batch, values, strict=True):
-                if isinstance(value, BaseException):
-                    if isinstance(value, Exception):
-                        raise Bailout from value
-                    raise value
                 container[key] = complete(c, value, path)
 
     def close_pending(self) -> None:
@@ -174,18 +168,33 @@ class Runner:
 
     def resolve(self, step: tuple[Any, ...], source: Any, path: Path | None, result: dict[str, Any]) -> None:
         """A field with a resolver, called as `execute_field` calls it; an async result waits its level."""
-        _, key, resolve, details, c, type_name, field_def, nodes, parent_type = step
+        _, key, resolve, _, c, type_name, field_def, nodes, parent_type, direct = step
         field_path = Path(path, key, type_name)
-        args = self.args.get(id(step))
-        if args is None:
-            args = self.arguments(field_def, details)
-            self.args[id(step)] = args
-        value = resolve(source, self.ex.build_resolve_info(field_def, nodes, parent_type, field_path), **args)
+        info = self.ex.build_resolve_info(field_def, nodes, parent_type, field_path)
+        if direct is None:
+            value = resolve(source, info, **self.raw_arguments(step))
+        else:  # Strawberry's resolver without its wrapper: arguments converted once per step (resolvers/direct.py)
+            sinfo = direct.to_info(info)
+            shared = self.shared.get(id(step))
+            if shared is not None:
+                value = direct.again(source, sinfo, shared)
+            else:
+                value, shared = direct.first(source, sinfo, self.raw_arguments(step))
+                if shared is not None:
+                    self.shared[id(step)] = shared
         if self.is_awaitable(value):
             result[key] = None
             self.pending.append((value, result, key, c, field_path))
         else:
             result[key] = self.complete(c, value, field_path)
+
+    def raw_arguments(self, step: tuple[Any, ...]) -> dict[str, Any]:
+        """The field's arguments as graphql-core coerces them, once per step and request."""
+        args = self.args.get(id(step))
+        if args is None:
+            args = self.arguments(step[6], step[3])
+            self.args[id(step)] = args
+        return args
 
     def arguments(self, field_def: GraphQLField, details: FieldDetailsList) -> dict[str, Any]:
         node = details[0].node
@@ -282,6 +291,37 @@ class Runner:
         ):
             c.by_class[type(value)] = plan
         return plan
+
+
+async def settle(awaitables: list[Any]) -> list[Any]:
+    """The results of one level, in order; an exception raises `Bailout` once every one has settled.
+
+    Futures (a DataLoader's `load`, a task) already run by themselves, so they are awaited one after
+    the other: once the batch that resolves them is done, the rest are done too and cost no callback,
+    where `gather` would schedule one per future. Coroutines must run together (each one's loads join
+    the level's batches), so as soon as there is one, all go through `gather` as before."""
+    if len(awaitables) == 1:  # awaited in this task, as graphql-core awaits a lone awaitable
+        try:
+            return [await awaitables[0]]
+        except Exception as error:
+            raise Bailout from error
+    if not all(isfuture(a) for a in awaitables):
+        values = await asyncio.gather(*awaitables, return_exceptions=True)
+        for value in values:
+            if isinstance(value, Exception):
+                raise Bailout from value
+            if isinstance(value, BaseException):
+                raise value
+        return values
+    values = []
+    for i, future in enumerate(awaitables):
+        try:
+            values.append(await future)
+        except Exception as error:
+            # settled before standard execution takes over: no "exception was never retrieved"
+            await asyncio.gather(*awaitables[i + 1:], return_exceptions=True)
+            raise Bailout from error
+    return values
 
 
 class FastPathExecutionContext(FastPathMixin, LeafShortcutExecutionContext):

@@ -6,7 +6,8 @@ key of the selection set:
 * `TYPENAME`: the object type's name;
 * `LEAF`: a plain field (`executor.plain_field`) of a scalar or enum type, read with Strawberry's getter;
 * `VALUE`: a plain field holding an object, a list or an abstract value, completed by its `Complete`;
-* `RESOLVE`: a field with a resolver, called as graphql-core calls it.
+* `RESOLVE`: a field with a resolver, called as graphql-core calls it (Strawberry's resolvers without
+  their per-call wrapper where resolvers/direct.py recognises it: arguments converted once per step).
 `Complete` says how to complete a value of one output type at one position (non-null, list, leaf,
 object, interface or union). Each `ObjectPlan` is then written out as a small Python function
 (`ObjectPlan.run`) with its steps inlined: attribute reads, the checks that hand an operation to
@@ -44,6 +45,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet, 
 from graphql.pyutils import Path
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from resolvers.direct import direct_call
 from resolvers.executor import STRAWBERRY_DEFINITION, plain_field
 
 ALLOWED_DIRECTIVES = frozenset({"include", "skip"})
@@ -153,7 +155,8 @@ class Compiler:
                 steps.append((kind, key, plain.default_resolver, plain.python_name, complete, object_type.name))
             else:
                 resolve = field_def.resolve or self.ex.field_resolver
-                steps.append((RESOLVE, key, resolve, details, complete, object_type.name, field_def, nodes, object_type))
+                steps.append((RESOLVE, key, resolve, details, complete, object_type.name, field_def, nodes, object_type,
+                              direct_call(resolve)))
         return ObjectPlan(object_type, steps)
 
     def complete(self, return_type: GraphQLOutputType, details: FieldDetailsList, site: Site) -> Complete:
@@ -176,7 +179,7 @@ class Compiler:
             elif isinstance(return_type, GraphQLEnumType):
                 c.memo = {}
             else:
-                c.exact = exact_type(return_type)
+                c.exact = exact_type(return_type, self.ex.schema)
             return c
         if is_object_type(return_type):
             assert isinstance(return_type, GraphQLObjectType)
@@ -198,13 +201,20 @@ class Compiler:
         raise CannotCompile("an output type of unknown kind")
 
 
-def exact_type(scalar: Any) -> type | None:
+def exact_type(scalar: Any, schema: Any = None) -> type | None:
     """The Python type a scalar is made for: values of exactly that type need no checks before coercion."""
     if scalar is GraphQLInt:
         return int
     if scalar is GraphQLFloat:
         return float
-    origin = getattr((scalar.extensions or {}).get(STRAWBERRY_DEFINITION), "origin", None)
+    definition = (scalar.extensions or {}).get(STRAWBERRY_DEFINITION)
+    origin = getattr(definition, "origin", None)
+    if origin is None and definition is not None and schema is not None:
+        # a scalar of the schema's `scalar_map` (DateTime, Decimal: schema/common.py `SCALARS`) has no
+        # origin of its own: its Python type is the key it is registered under
+        strawberry_schema = (schema.extensions or {}).get(STRAWBERRY_DEFINITION)
+        scalar_map = getattr(getattr(strawberry_schema, "config", None), "scalar_map", None) or {}
+        origin = next((python_type for python_type, d in scalar_map.items() if d is definition), None)
     if isinstance(origin, type) and not issubclass(origin, BaseException) and not hasattr(origin, "__await__"):
         return origin
     return None

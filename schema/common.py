@@ -435,6 +435,24 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(description="Cursor of the last edge; pass it as `after`.")
 
 
+class EdgesPageInfo(PageInfo):
+    """A `PageInfo` whose start and end cursors are read from its page's edges when they are selected:
+    a dashboard of 100 customers has hundreds of nested connections whose page info it never reads."""
+
+    def __init__(self, has_next_page: bool, has_previous_page: bool, edges: list[Any]) -> None:
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self._edges = edges
+
+    @property
+    def start_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[0].cursor if self._edges else None
+
+    @property
+    def end_cursor(self) -> str | None:  # type: ignore[override]
+        return self._edges[-1].cursor if self._edges else None
+
+
 T = TypeVar("T")
 
 
@@ -468,7 +486,8 @@ class Connection(Generic[T]):
             has_next_page, has_previous_page = has_next, page.cursor is not None
         return cls(
             edges=edges,
-            page_info=PageInfo(
+            page_info=EdgesPageInfo(has_next_page, has_previous_page, edges) if start_cursor is None and end_cursor is None
+            else PageInfo(
                 has_next_page=has_next_page,
                 has_previous_page=has_previous_page,
                 start_cursor=start_cursor if start_cursor is not None else edges[0].cursor if edges else None,

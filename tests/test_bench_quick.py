@@ -19,7 +19,10 @@ from tests.helpers import CommandCounter
 # multiply execution by about 10). That plans really answer the dashboards is checked here too.
 MAX_DASHBOARD_CPU_RATIO = 3.5
 MAX_DASHBOARD_ROUND_TRIPS = 6
-MAX_BILLING_CPU_RATIO = 9.0
+# billing-100 (two connection fields per customer, little data each): 2.3-3.0x in quick mode since the
+# fast path calls Strawberry's resolvers without their per-call wrapper (3.1-3.5x before, same runs;
+# docs/performance.md "billing-100"). The guard sits at 5x, with the same kind of margin for load.
+MAX_BILLING_CPU_RATIO = 5.0
 
 
 @pytest.mark.slow
@@ -41,9 +44,7 @@ async def test_quick_benchmark_round_trips_stay_flat_and_cpu_ratio_holds(
     assert ratio <= MAX_DASHBOARD_CPU_RATIO, rows["dashboard-100"]
 
     # billing (issue 11): the billing dashboard (active subscriptions and latest invoices of 100 customers)
-    # is measured beside its limit twin. Its ratio (3.8-5.4x on the loaded 2-core machine, see the issue's
-    # report) is above the 2.5x target: each of its two connection fields per customer costs ~70 us of
-    # resolver machinery with little data to amortise it. The guard catches regressions, not the target.
+    # is measured beside its limit twin; the guard catches regressions, not the 2.5x target.
     billing = rows["billing-100"]
     assert billing["roundTrips"]["gateway"] <= MAX_DASHBOARD_ROUND_TRIPS, billing
     assert billing["cpuRatio"] <= MAX_BILLING_CPU_RATIO, billing

@@ -9,6 +9,9 @@ loaders, no coroutine left unawaited).
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 from typing import Annotated, Any
 
 import orjson
@@ -16,8 +19,13 @@ import pytest
 import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import ParserCache
+from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 
+from resolvers import direct as direct_module
+from resolvers.direct import direct_call
 from resolvers.fastpath import FastPathExecutionContext, FastPathMixin, FastPathStockExecutionContext
+from schema.common import SCALARS
 
 FAST_CLASSES = [FastPathExecutionContext, FastPathStockExecutionContext]
 
@@ -317,4 +325,165 @@ async def test_a_fallback_closes_the_coroutines_it_made(query):
     counts = Counts()
     a = await fast.execute(query)
     same(a, await stock.execute(query))
+    assert a.errors and counts.delta() == (0, 1)
+
+
+# ----------------------------------------------------------------------------- resolvers without Strawberry's wrapper
+
+
+@strawberry.enum
+class Tone(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+@strawberry.input
+class Window:
+    start: int = 0
+    size: int = 2
+
+
+class AllowOdd(BasePermission):
+    message = "only odd rows"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return source.n % 2 == 1
+
+
+@strawberry.type
+class Row:
+    n: int
+
+    @strawberry.field
+    def echo(self, info: strawberry.Info, tone: Tone, tones: list[Tone], label: str | None = None,
+             window: Window | None = None) -> str:
+        info.context.seen.append((self.n, info.path.as_list(), tones, window))
+        tones.append(Tone.LOW)  # a resolver may change its own list: the next row must not see it
+        shown = f"{window.start}+{window.size}" if window is not None else "-"
+        return f"{self.n}:{tone.value}:{','.join(t.value for t in tones)}:{label}:{shown}"
+
+    @strawberry.field
+    def loaded(self, info: strawberry.Info) -> Child:
+        return info.context.loader.load(self.n)  # the loader's future itself: no coroutine per row
+
+    @strawberry.field(permission_classes=[AllowOdd])
+    def guarded(self) -> int:
+        return self.n
+
+    @strawberry.field
+    def parent_value(self, parent: strawberry.Parent[Row]) -> int:
+        return parent.n * 10
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self, count: int = 4) -> list[Row]:
+        return [Row(n=i) for i in range(count)]
+
+
+class RowCtx(Ctx):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, list[str | int], Any, Any]] = []  # keeps the arguments alive
+
+
+def test_strawberry_resolvers_are_recognised_unless_an_extension_wraps_them():
+    # a Strawberry upgrade that changes its wrapper makes this fail, instead of quietly losing the speed-up
+    schema = strawberry.Schema(query=RowQuery)
+    fields = schema._schema.type_map["Row"].fields  # type: ignore[attr-defined]
+    assert direct_call(fields["echo"].resolve) is not None
+    assert direct_call(fields["loaded"].resolve) is not None
+    assert direct_call(fields["parentValue"].resolve) is not None
+    assert direct_call(fields["guarded"].resolve) is None  # permission classes are a field extension
+
+
+@pytest.mark.parametrize("fast_class", FAST_CLASSES)
+async def test_arguments_are_converted_once_per_step_and_each_call_gets_its_own_lists(fast_class, monkeypatch):
+    conversions: list[str] = []
+    real = direct_module.get_arguments
+
+    def counted(**kwargs: Any) -> Any:
+        conversions.append(kwargs["field"].name)
+        return real(**kwargs)
+
+    monkeypatch.setattr(direct_module, "get_arguments", counted)
+    fast = strawberry.Schema(query=RowQuery, execution_context_class=fast_class)
+    stock = strawberry.Schema(query=RowQuery)
+    query = """query($tones: [Tone!]!) { rows(count: 5) { n a: echo(tone: HIGH, tones: $tones)
+      b: echo(tone: LOW, tones: [HIGH], label: "x", window: {start: 3}) parentValue } }"""
+    variables = {"tones": ["HIGH", "LOW"]}
+    fast_ctx, stock_ctx = RowCtx(), RowCtx()
+    counts = Counts()
+    a = await fast.execute(query, variable_values=variables, context_value=fast_ctx)
+    b = await stock.execute(query, variable_values=variables, context_value=stock_ctx)
+    assert counts.delta() == (1, 0)
+    same(a, b)
+    assert a.data["rows"][4] == {"n": 4, "a": "4:high:high,low,low:None:-", "b": "4:low:high,low:x:3+2", "parentValue": 40}
+    # `a` shares its converted arguments (enums and a list of enums); `b` has an input object: per call
+    assert conversions.count("echo") == 1 + 5 and conversions.count("parent_value") == 1
+    assert [(n, path) for n, path, _, _ in fast_ctx.seen] == [(n, path) for n, path, _, _ in stock_ctx.seen]
+    lists = [tones for _, path, tones, _ in fast_ctx.seen if path[-1] == "a"]
+    windows = [window for _, path, _, window in fast_ctx.seen if path[-1] == "b"]
+    assert len({id(x) for x in lists}) == 5, "each call has its own list"
+    assert len({id(x) for x in windows}) == 5, "an input object is built for every call, as Strawberry builds it"
+
+
+@pytest.mark.parametrize("fast_class", FAST_CLASSES)
+async def test_futures_of_a_level_are_awaited_in_one_batch_and_extensions_keep_their_wrapper(fast_class):
+    fast = strawberry.Schema(query=RowQuery, execution_context_class=fast_class)
+    stock = strawberry.Schema(query=RowQuery)
+    fast_ctx, stock_ctx = RowCtx(), RowCtx()
+    query = "{ rows(count: 30) { n loaded { n grandchild { n } } } }"
+    counts = Counts()
+    a = await fast.execute(query, context_value=fast_ctx)
+    same(a, await stock.execute(query, context_value=stock_ctx))
+    assert counts.delta() == (1, 0)
+    assert fast_ctx.batches == stock_ctx.batches == [list(range(30)), [n + 1000 for n in range(30)]]
+    # a permission class refuses the even rows: errors, so standard execution answers, as stock does
+    query = "{ rows(count: 3) { n guarded } }"
+    counts = Counts()
+    a = await fast.execute(query, context_value=RowCtx())
+    same(a, await stock.execute(query, context_value=RowCtx()))
+    assert counts.delta() == (0, 1) and a.errors
+    counts = Counts()
+    a = await fast.execute("{ rows(count: 1) { guarded } }", context_value=RowCtx())
+    assert a.errors and counts.delta() == (0, 1)
+
+
+# ----------------------------------------------------------------------------- scalars of the schema's scalar_map
+
+
+@strawberry.type
+class Stamp:
+    at: datetime.datetime
+    amount: decimal.Decimal
+
+
+@strawberry.type
+class StampQuery:
+    @strawberry.field
+    def stamps(self, bad: bool = False) -> list[Stamp]:
+        when = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+        rows = [Stamp(at=when, amount=decimal.Decimal("10.50")), Stamp(at=when, amount=decimal.Decimal("-0.01"))]
+        if bad:  # a date where a DateTime belongs: the coercion fails, as in standard execution
+            rows.append(Stamp(at=datetime.date(2026, 1, 2), amount=decimal.Decimal(1)))  # type: ignore[arg-type]
+        return rows
+
+
+async def test_scalars_of_the_scalar_map_are_coerced_inline_with_the_same_result():
+    config = StrawberryConfig(scalar_map=SCALARS)
+    fast = strawberry.Schema(query=StampQuery, execution_context_class=FastPathExecutionContext, config=config)
+    stock = strawberry.Schema(query=StampQuery, config=config)
+    counts = Counts()
+    a = await fast.execute("{ stamps { at amount } }")
+    same(a, await stock.execute("{ stamps { at amount } }"))
+    assert counts.delta() == (1, 0)
+    assert a.data["stamps"][0] == {"at": "2026-01-02T03:04:05+00:00", "amount": "10.50"}
+    plan = next(entry[2] for entry in FastPathMixin.plan_cache.values() if entry[1] is fast._schema)
+    item = plan.steps[0][4].item
+    assert {step[4].exact for step in item.plan.steps} == {datetime.datetime, decimal.Decimal}
+    counts = Counts()
+    a = await fast.execute("{ stamps(bad: true) { at amount } }")
+    same(a, await stock.execute("{ stamps(bad: true) { at amount } }"))
     assert a.errors and counts.delta() == (0, 1)
