@@ -9,11 +9,11 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers import pagination
 from resolvers.auth import mutation
 from resolvers.context import INPUT, Info, now
-from resolvers.pagination import decode_cursor, encode_cursor
 from resolvers.scheduler import JobRun, job_handler
-from schema.common import After, ClientError, Connection, Edge, Page, Problems, UserErrorCode, check_first
+from schema.common import After, Before, Connection, First, Last, Problems, UserErrorCode, page_of
 from schema.tables.duplicates import (
     CustomerDuplicateRankingRefreshInput,
     CustomerDuplicateRankingRefreshPayload,
@@ -61,28 +61,23 @@ def _pair(d: Doc) -> DuplicatePair:
 class DuplicateRankingQueries:
     @strawberry.field(
         description="Every pair of customers in the organization that look like the same person, best score first "
-        "(ties by pair id): the organization-wide ranking for *Merge duplicate customers*. Computed in the background "
+        "(ties by pair id, last first): the organization-wide ranking for *Merge duplicate customers*. Computed in the background "
         "(see `customerDuplicateRanking`); empty before the first `customerDuplicateRankingRefresh`."
     )
     async def customer_duplicate_pairs(
-        self, info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1–100.")],
-        after: After = None,
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None,
     ) -> Connection[DuplicatePair]:
-        check_first(first)
+        page = page_of(first, after, last, before)
         org = info.context.org
-        position = decode_cursor(after, CURSOR) if after else None
-        if position is not None and (not isinstance(position[0], int) or isinstance(position[0], bool)):
-            raise ClientError(f"`after` is not a cursor of this list: {after!r}")
+        at = pagination.position(page, CURSOR, int)
         state = await ranking.state(org)
         scan_id = state["scanId"] if state else None
-        docs, has_next = await ranking.page(org, scan_id, position, first) if scan_id else ([], False)
-        edges = [Edge(cursor=encode_cursor(CURSOR, d["score"], d["id"]), node=_pair(d)) for d in docs]
+        docs, has_next = await ranking.page(org, scan_id, at, page.size, page.backward) if scan_id else ([], False)
 
         async def total() -> int:
             return await ranking.count(org, scan_id) if scan_id else 0
 
-        return Connection.build(edges, page=Page(first, after or None, False), has_next=has_next, count=total)
+        return pagination.connection(page, docs, has_next, sort=CURSOR, key="score", node=_pair, count=total)
 
     @strawberry.field(description="How current the duplicate ranking is, and when it is computed next.")
     async def customer_duplicate_ranking(self, info: Info) -> DuplicateRanking:

@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
+from store import paging
 from store.customers import customers
 from store.db import Doc, OrgDb
 from store.tables.duplicates import PROJECTION, SCORES, person_key, phones_of
@@ -37,8 +38,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     PAIRS: [
         ([("organizationId", ASCENDING), ("scanId", ASCENDING), ("id", ASCENDING)],
          {"unique": True, "name": "org_scan_id_unique"}),
-        ([("organizationId", ASCENDING), ("scanId", ASCENDING), ("score", DESCENDING), ("id", ASCENDING)],
-         {"name": "org_scan_score_id"}),
+        ([("organizationId", ASCENDING), ("scanId", ASCENDING), ("score", DESCENDING), ("id", DESCENDING)],
+         {"name": "org_scan_score_id_desc"}),
         ([("organizationId", ASCENDING), ("customerIds", ASCENDING)], {"name": "org_customer_ids"}),
     ],
     STATE: [([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"})],
@@ -142,14 +143,11 @@ async def state(org: OrgDb) -> Doc | None:
     return await org[STATE].find_one({"id": STATE_ID}, {"_id": 0})
 
 
-async def page(org: OrgDb, scan_id: str, after: tuple[int, str] | None, first: int) -> tuple[list[Doc], bool]:
-    """One page of the ranking: best score first, ties by pair id."""
-    flt: Doc = {"scanId": scan_id}
-    if after is not None:
-        value, last_id = after
-        flt["$or"] = [{"score": {"$lt": value}}, {"score": value, "id": {"$gt": last_id}}]
-    docs = await org[PAIRS].find_list(flt, {"_id": 0}, sort=[("score", DESCENDING), ("id", ASCENDING)], limit=first + 1)
-    return docs[:first], len(docs) > first
+async def page(org: OrgDb, scan_id: str, position: tuple[int, str] | None, size: int, backward: bool = False
+               ) -> tuple[list[Doc], bool]:
+    """One page of the ranking (best score first, ties by pair id, last first) after `position` (`backward`: before it)."""
+    return await paging.read(org[PAIRS], {"scanId": scan_id}, "score", position, size, descending=True,
+                             backward=backward)
 
 
 async def count(org: OrgDb, scan_id: str) -> int:

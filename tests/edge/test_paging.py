@@ -28,6 +28,8 @@ from tests.billing.helpers import add_plan, add_product, create_order
 from tests.collab import add_customer, add_user
 from tests.helpers import Org
 from tests.money_helpers import paid_outside
+from tests.tables.test_duplicate_ranking import REFRESH as RANKING_REFRESH
+from tests.tables.test_duplicate_ranking import run_ranking
 from tests.test_schema import SCHEMA_FILE
 
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
@@ -167,6 +169,13 @@ async def one_duplicate_pair(org: Org, store: Store, state: dict[str, Any], i: i
     ok(await org.gql(CUSTOMER_CREATE, {"input": {"websiteId": org.website_id, "firstName": f"Loner{i}"}}))
 
 
+async def one_ranked_pair(org: Org, store: Store, state: dict[str, Any], i: int) -> None:
+    """One more pair of customers sharing an email, then the organization's ranking computed afresh by its job."""
+    await one_duplicate_pair(org, store, state, i)
+    ok(await org.gql(RANKING_REFRESH, {"input": {}}))
+    assert await run_ranking(store) == 1
+
+
 # ---------------------------------------------------------------------------------------------- cases
 
 
@@ -213,6 +222,7 @@ CASES = [
          orders=("", "sort: {direction: ASC}")),
     Case("customerDuplicateSuggestions", None, "customerDuplicateSuggestions", nothing, one_duplicate_pair,
          node="customer { id }", ident=lambda n: str(n["customer"]["id"]), in_list_order=False),
+    Case("customerDuplicatePairs", None, "customerDuplicatePairs", nothing, one_ranked_pair),  # ties: one score
     Case("invoices (billing table)", None, "invoices", a_plan, one_order),
     Case("products", None, "products", nothing, one_product),
     Case("plans", None, "plans", a_product, one_plan),
