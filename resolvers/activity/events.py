@@ -21,8 +21,8 @@ sharded cluster: store/activity/changes.py asks it), a watcher per database wake
 moment any process inserts an event of a subscribed customer, and the poll then only backs it up
 (every `WATCHED_POLL_SECONDS`); if the stream fails, polling at `POLL_SECONDS` resumes and the
 watcher is retried. The events are read from the timeline either way, so the order, resumption and
-gap rules are the same. (No replica set is obtainable on the development machine: the change-stream
-path is untested there, see tests/activity/test_change_streams.py.)
+gap rules are the same. (No MongoDB replica set is obtainable on the development machine: the change-stream
+path is tested against SecantusDB there, see tests/activity/test_change_streams.py.)
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ the timeline by seq, so order, resumption and gap handling are the same on every
 covers every organization's inserts (like the scheduler's claim, it is cross-tenant) and yields only
 their organization and customer ids; no event data leaves this module.
 
-Untested here: no replica-set MongoDB is obtainable on the development machine; the test in
-tests/activity/test_change_streams.py runs when `MONGODB_URI` names a replica set and is skipped otherwise.
+Tested by tests/activity/test_change_streams.py against SecantusDB (a single-node replica-set wire server the
+test starts; no MongoDB replica set is obtainable on the development machine) or `MONGODB_URI`'s replica set.
 """
 
 from __future__ import annotations
