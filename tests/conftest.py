@@ -3,6 +3,7 @@ one fresh database per test, and the gateway app in-process over httpx."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,6 +27,17 @@ pytest_plugins = ["tests.browser", "tests.processes"]
 
 CREATE_WEBSITE = """mutation($input: WebsiteCreateInput!) {
   websiteCreate(input: $input) { website { id } userErrors { field message code } } }"""
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """Each test leaves the root logger as it found it: a CLI command run in-process configures logging
+    to the stderr of that test's capture, which is closed after it (later records would fail to print)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
