@@ -21,6 +21,16 @@ CANCELABLE = ("ACTIVE", "PAUSED")
 CUSTOMER_CATEGORIES = ("DID_NOT_WANT", "TOO_EXPENSIVE", "MISSING_FEATURES", "DID_NOT_USE", "SWITCHED_PLAN", "OTHER")
 
 
+def cancel_fields(order: Doc, t: datetime, *, at_end: bool, canceled_by: str, category: str,
+                  description: str | None) -> Doc:
+    """The fields a cancel sets (`orderCancel` and the portal's): CANCELED until the churn time at the
+    period's end, or CHURNED at once (now, or when that end lies in the past); no next renewal."""
+    churn = (order.get("currentPeriodEnd") or t) if at_end else t
+    return {"status": "CANCELED" if at_end and churn > t else "CHURNED", "canceledTime": t, "churnTime": churn,
+            "canceledBy": canceled_by, "cancelCategory": category, "cancelDescription": description,
+            "renewalTime": None}
+
+
 def cancelable(order: Doc) -> bool:
     return order["orderType"] == "SUBSCRIPTION" and order["status"] in CANCELABLE
 
@@ -30,9 +40,8 @@ async def cancel_at_period_end(org: OrgDb, order: Doc, actor: Doc, category: str
     not cancelable or changed since it was read (nothing written)."""
     if not cancelable(order) or category not in CUSTOMER_CATEGORIES:
         return None
-    churn = order.get("currentPeriodEnd") or t
-    fields = {"status": "CANCELED" if churn > t else "CHURNED", "canceledTime": t, "churnTime": churn,
-              "canceledBy": "CUSTOMER", "cancelCategory": category, "cancelDescription": None, "renewalTime": None}
+    fields = cancel_fields(order, t, at_end=True, canceled_by="CUSTOMER", category=category, description=None)
+    churn = fields["churnTime"]
     after = await orders.transition(org, order["id"], {"status": {"$in": list(CANCELABLE)}}, fields, t,
                                     revision=order["revision"])
     if after is None:

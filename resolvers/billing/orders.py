@@ -9,6 +9,7 @@ import strawberry
 
 from resolvers.auth import mutation
 from resolvers.billing import clock, invoicing, ordering, pricing, proration
+from resolvers.billing.customer_cancel import cancel_fields
 from resolvers.billing.loaders import forget_order
 from resolvers.context import Context, Info, now
 from resolvers.money import money
@@ -117,10 +118,9 @@ class OrderMutations:
         if problems or doc is None:
             return OrderPayload(order=None, user_errors=problems.errors)
         at_end = input.timing.name == "END_OF_PERIOD"
-        churn = (doc.get("currentPeriodEnd") or t) if at_end else t
-        fields = {"status": "CANCELED" if at_end and churn > t else "CHURNED", "canceledTime": t, "churnTime": churn,
-                  "canceledBy": input.canceled_by.name, "cancelCategory": input.category.name,
-                  "cancelDescription": description, "renewalTime": None}
+        fields = cancel_fields(doc, t, at_end=at_end, canceled_by=input.canceled_by.name, category=input.category.name,
+                               description=description)
+        churn = fields["churnTime"]
         when = f"at {churn.isoformat()}" if at_end else "now"
         credit = await proration.cancel_credit(ctx.org, doc, churn) if input.prorated else None
         if credit is not None:
