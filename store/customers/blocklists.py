@@ -12,8 +12,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import OperationFailure
 
-from store.customers.tags import is_duplicate
 from store.db import Doc, OrgDb
+from store.errors import is_duplicate
 from store.ids import new_id
 from store.paging import finish, keyset
 

@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from store.customers import customers
 from store.db import Doc, OrgDb
-from store.errors import AlreadyExists, NotFound, RevisionConflict
+from store.errors import AlreadyExists, NotFound, RevisionConflict, is_duplicate
 from store.ids import new_id
 from store.paging import finish, keyset
 
@@ -31,14 +31,6 @@ INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("organizationId", ASCENDING), ("nameLower", ASCENDING)], {"unique": True, "name": "org_name_unique"}),
     ([("organizationId", ASCENDING), ("id", ASCENDING)], {"unique": True, "name": "org_id_unique"}),
 ]
-
-
-def is_duplicate(exc: Exception) -> bool:
-    """A unique-index violation: MongoDB says DuplicateKeyError (11000); FerretDB v1 reports one raised
-    by an update (findAndModify) as a generic error naming the SQLite UNIQUE constraint."""
-    if isinstance(exc, DuplicateKeyError):
-        return True
-    return isinstance(exc, OperationFailure) and (exc.code == 11000 or "UNIQUE constraint failed" in str(exc))
 
 
 async def ensure(org: OrgDb, names: Sequence[str], now: datetime) -> list[Doc]:

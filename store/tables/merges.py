@@ -23,8 +23,8 @@ from store.activity.files import FILES as ATTACHMENT_FILES
 from store.billing import clock, coupons, credit_memos, invoice_links, invoices, orders, quotes
 from store.compliance import aml, edd, kyc
 from store.customers import customers
-from store.customers.tags import is_duplicate
 from store.db import Doc, OrgDb
+from store.errors import is_duplicate
 from store.links import customer_links, deposit_requests
 from store.money import payment_links, payouts, transactions
 from store.wallet import payment_instruments

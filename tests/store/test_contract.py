@@ -22,7 +22,7 @@ import pytest
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from store import jobs
+from store import errors, jobs
 from store.activity import api_logs, timeline
 from store.customers import customers, tags
 from store.db import Doc, Store, make_client
@@ -143,7 +143,7 @@ async def test_duplicate_insert_is_error_11000(store: Store) -> None:
     await org[tags.COLLECTION].insert_one({"id": "tag_a", "nameLower": "vip"})
     with pytest.raises(DuplicateKeyError) as info:
         await org[tags.COLLECTION].insert_one({"id": "tag_b", "nameLower": "vip"})
-    assert info.value.code == 11000 and tags.is_duplicate(info.value)
+    assert info.value.code == 11000 and errors.is_duplicate(info.value)
 
 
 async def test_unique_violation_by_an_update_is_recognised_as_duplicate(store: Store) -> None:
@@ -151,7 +151,7 @@ async def test_unique_violation_by_an_update_is_recognised_as_duplicate(store: S
     await org[tags.COLLECTION].insert_many([{"id": "tag_a", "nameLower": "vip"}, {"id": "tag_b", "nameLower": "new"}])
     with pytest.raises(OperationFailure) as info:
         await org[tags.COLLECTION].find_one_and_update({"id": "tag_b"}, {"$set": {"nameLower": "vip"}})
-    assert tags.is_duplicate(info.value), (info.value.code, str(info.value))
+    assert errors.is_duplicate(info.value), (info.value.code, str(info.value))
     assert (await org[tags.COLLECTION].find_one({"id": "tag_b"}) or {})["nameLower"] == "new"
 
 
